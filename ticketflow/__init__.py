@@ -1,0 +1,1 @@
+"""ticketflow: helpdesk tickets as durable Temporal workflows."""

@@ -1,0 +1,1 @@
+"""PostgreSQL read model: tables, engine and the repository functions."""

@@ -1,0 +1,61 @@
+"""Duplicate-submission detection: one fingerprint, one atomic claim in Redis.
+
+The API consults :func:`claim` before it starts a workflow (a fast, synchronous
+verdict for the client) and the workflow's dedupe activity calls it again with
+its own ticket id, so a ticket whose claim was lost still cannot proceed as a
+duplicate. Whoever holds the key owns the fingerprint; the owner asking again
+just refreshes the window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from redis.asyncio import Redis
+
+KEY_PREFIX = "tf:dedupe:"
+
+# SET NX, else: refresh the TTL when the caller already owns the key. Returns the owner.
+_CLAIM = """
+local owner = redis.call('GET', KEYS[1])
+if not owner then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return ARGV[1]
+end
+if owner == ARGV[1] then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return owner
+"""
+
+# Delete only if still ours: a failed start must not free somebody else's claim.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Case-fold, NFKC-normalise and collapse whitespace."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def fingerprint(user_id: str, subject: str, content: str) -> str:
+    material = "\x1f".join((user_id, normalise(subject), normalise(content)))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def claim(redis: Redis, fp: str, ticket_id: str, ttl_seconds: int) -> str:
+    """Claim ``fp`` for ``ticket_id``; return the ticket that owns it (maybe ours)."""
+    owner = await redis.eval(_CLAIM, 1, KEY_PREFIX + fp, ticket_id, ttl_seconds)
+    return owner.decode() if isinstance(owner, bytes) else str(owner)
+
+
+async def release(redis: Redis, fp: str, ticket_id: str) -> bool:
+    return bool(await redis.eval(_RELEASE, 1, KEY_PREFIX + fp, ticket_id))

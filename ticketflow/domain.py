@@ -1,0 +1,102 @@
+"""Domain types shared by the API, the workflow and the activities.
+
+Plain dataclasses: Temporal's default converter serialises them, and they carry
+no behaviour that could break workflow determinism.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class TicketStatus(StrEnum):
+    PROCESSING = "processing"
+    DUPLICATE = "duplicate"
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+CHANNELS = ("web", "email", "chat", "phone", "api")
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What a client submitted, after validation."""
+
+    ticket_id: str
+    user_id: str
+    subject: str
+    content: str
+    channel: str = "web"
+    user_level: int = 0
+    priority: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    created_at: str = ""  # ISO-8601, set by the API at acceptance
+
+
+@dataclass
+class Tagging:
+    language: str
+    tags: list[str]
+    intent: str | None = None
+    model_version: str = ""
+
+
+@dataclass
+class FlowOutcome:
+    flow_name: str
+    flow_version: str
+    queue: str
+    priority: str
+    tags: list[str] = field(default_factory=list)
+    trail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Assignment:
+    agent_id: str | None
+    queue: str
+    reason: str
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TicketEvent:
+    seq: int
+    kind: str
+    at: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TicketSnapshot:
+    """The workflow's view of its ticket: written to the read model on every change."""
+
+    ticket: NewTicket
+    status: str
+    version: int
+    queue: str | None = None
+    priority: str = Priority.NORMAL.value
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    assignee: str | None = None
+    flow_name: str | None = None
+    flow_version: str | None = None
+    duplicate_of: str | None = None
+    assignment: Assignment | None = None
+    updated_at: str = ""
+    events: list[TicketEvent] = field(default_factory=list)

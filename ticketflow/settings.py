@@ -1,0 +1,61 @@
+"""One validated settings object, built by entry points and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", env_file=".env", extra="ignore")
+
+    # Real components. Empty URLs mean "start the embedded one" (dev launcher only).
+    database_url: str = ""
+    redis_url: str = ""
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "tickets"
+
+    # Ports of the dev stack.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_ui_port: int = 8233
+    postgres_port: int = 5433
+    redis_port: int = 6380
+    state_dir: Path = ROOT / ".ticketflow"
+
+    flows_dir: Path = ROOT / "flows"
+
+    # Intake.
+    duplicate_window_seconds: int = Field(default=600, ge=1)
+    # A claim whose workflow start never completed frees itself after this long.
+    pending_claim_seconds: int = Field(default=30, ge=1)
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=1)
+    max_body_bytes: int = 1_048_576
+    max_inflight_requests: int = Field(default=2_000, ge=1)
+
+    # Reads.
+    cache_ttl_seconds: int = 60
+    negative_cache_ttl_seconds: int = 5
+
+    # Worker.
+    max_concurrent_workflow_tasks: int = 100
+    max_concurrent_activities: int = 100
+    # Re-try assignment of a queued ticket this often even without a capacity signal.
+    queued_recheck_seconds: int = 60
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return to_sqlalchemy_url(self.database_url)
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and pin the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
