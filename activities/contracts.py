@@ -1,0 +1,45 @@
+"""One dataclass in, one out, for every activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class DedupeInput:
+    ticket_id: str
+    fingerprint: str
+
+
+@dataclass
+class DedupeResult:
+    owner: str
+
+    def is_duplicate_of(self, ticket_id: str) -> str | None:
+        return None if self.owner == ticket_id else self.owner
+
+
+@dataclass
+class TagInput:
+    subject: str
+    content: str
+
+
+@dataclass
+class SelectFlowInput:
+    context: dict[str, Any]
+
+
+@dataclass
+class SelectFlowResult:
+    plan: dict[str, Any]
+
+
+@dataclass
+class AssignInput:
+    ticket_id: str
+    queue: str
+    customer_id: str
+    priority: str = "normal"
+    hints: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The HTTP facade: FastAPI app, routes, schemas and error mapping. No business rules."""

@@ -1,0 +1,68 @@
+"""HTTP schemas (Create/Read/Update naming). Unknown fields are rejected."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ticketflow.domain import CHANNELS, Priority
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TicketCreate(Strict):
+    user_id: Annotated[Text, StringConstraints(max_length=128)]
+    subject: Annotated[Text, StringConstraints(max_length=200)]
+    content: Annotated[Text, StringConstraints(max_length=20_000)]
+    channel: Channel = "web"
+    user_level: int = Field(default=0, ge=0, le=10)
+    priority: Priority | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+
+class TicketAccepted(BaseModel):
+    status: Literal["processing"] = "processing"
+    ticket_id: str
+
+
+class RepeatSubmit(BaseModel):
+    code: Literal["REPEAT_SUBMIT"] = "REPEAT_SUBMIT"
+    ticket_id: str
+
+
+AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+Queue = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+
+
+class AgentCreate(Strict):
+    agent_id: AgentId
+    name: Annotated[Text, StringConstraints(max_length=200)]
+    queues: list[Queue] = Field(default_factory=lambda: ["general"], min_length=1)
+    capacity: int = Field(default=5, ge=0, le=1000)
+    weight: float = Field(default=1.0, gt=0, le=100)
+    online: bool = True
+
+
+class AgentUpdate(Strict):
+    name: Annotated[Text, StringConstraints(max_length=200)] | None = None
+    queues: list[Queue] | None = Field(default=None, min_length=1)
+    capacity: int | None = Field(default=None, ge=0, le=1000)
+    weight: float | None = Field(default=None, gt=0, le=100)
+    online: bool | None = None
+
+
+class AgentRead(BaseModel):
+    agent_id: str
+    name: str
+    queues: list[str]
+    capacity: int
+    weight: float
+    online: bool
+    open_tickets: int
+    pressure: float

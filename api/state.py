@@ -1,0 +1,24 @@
+"""Dependencies the app holds for its lifetime, built once in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from temporalio.client import Client
+
+from ticketflow.cache import TicketCache
+from ticketflow.flow_registry import FlowRegistry
+from ticketflow.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    temporal: Client
+    redis: Redis
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    cache: TicketCache
+    flows: FlowRegistry

