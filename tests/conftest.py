@@ -10,6 +10,7 @@ import pytest
 from ticketflow.devstack.process import free_port
 from ticketflow.settings import ROOT, Settings
 
+
 def stack_settings(state: Path, **overrides: object) -> Settings:
     """Settings for a stack of our own: free ports, its own state folder, embedded services."""
     values: dict[str, object] = {

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+
+# Bursts wait for a free connection (up to the timeout) instead of failing at once.
+MAX_CONNECTIONS = 64
+WAIT_FOR_CONNECTION_SECONDS = 5
 
 
 def make_redis(url: str) -> Redis:
-    return Redis.from_url(url, health_check_interval=30, socket_connect_timeout=5)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=WAIT_FOR_CONNECTION_SECONDS,
+        socket_connect_timeout=5, health_check_interval=30)
+    return Redis(connection_pool=pool)
