@@ -25,6 +25,11 @@ class Stack:
     app: bool = True
     children: list[Child] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Decided once: a restarted stack starts its embedded services again.
+        self.embedded_postgres = not self.settings.database_url
+        self.embedded_redis = not self.settings.redis_url
+
     @property
     def state(self) -> Path:
         return self.settings.state_dir
@@ -35,9 +40,9 @@ class Stack:
 
     def _ports(self) -> dict[str, int]:
         ports = {"Temporal": self.temporal_port, "Temporal UI": self.settings.temporal_ui_port}
-        if not self.settings.database_url:
+        if self.embedded_postgres:
             ports["PostgreSQL"] = self.settings.postgres_port
-        if not self.settings.redis_url:
+        if self.embedded_redis:
             ports["Redis"] = self.settings.redis_port
         if self.app:
             ports["API"] = self.settings.api_port
@@ -62,11 +67,11 @@ class Stack:
         temporal = self._launch(components.temporal(self.state / "temporal",
                                                     port=self.temporal_port,
                                                     ui_port=s.temporal_ui_port))
-        if not s.redis_url:
+        if self.embedded_redis:
             redis = self._launch(components.redis(self.state, port=s.redis_port))
             components.wait_redis(redis, s.redis_port)
             s.redis_url = f"redis://127.0.0.1:{s.redis_port}/0"
-        if not s.database_url:
+        if self.embedded_postgres:
             pg = self._launch(components.postgres(self.state, port=s.postgres_port))
             components.wait_postgres(pg, s.postgres_port)
             s.database_url = components.postgres_url(s.postgres_port)
