@@ -63,11 +63,19 @@ async def http(services: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def clean(temporal_client: Client, redis: Redis, sessions: async_sessionmaker) -> None:
-    """Start from nothing: no running tickets, rows, agents or Redis keys."""
-    handles = [temporal_client.get_workflow_handle(w.id, run_id=w.run_id)
-               async for w in temporal_client.list_workflows("ExecutionStatus='Running'")]
-    await asyncio.gather(*(h.terminate("test isolation") for h in handles),
-                         return_exceptions=True)
+    """Start from nothing: no running tickets, rows, agents or Redis keys.
+
+    Visibility lags a workflow's start a little, so terminate until two looks in a
+    row find nothing running.
+    """
+    quiet = 0
+    while quiet < 2:
+        handles = [temporal_client.get_workflow_handle(w.id, run_id=w.run_id)
+                   async for w in temporal_client.list_workflows("ExecutionStatus='Running'")]
+        await asyncio.gather(*(h.terminate("test isolation") for h in handles),
+                             return_exceptions=True)
+        quiet = 0 if handles else quiet + 1
+        await asyncio.sleep(0.3)
     async with sessions() as session:
         await session.execute(text("TRUNCATE tickets, ticket_events, agents"))
         await session.commit()
