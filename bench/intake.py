@@ -1,0 +1,136 @@
+"""Intake benchmark: POST /api/tickets against bare Temporal starts, in the same run.
+
+Starts its own stack (as `ticketflow dev` does) in a temporary folder, then for each
+repetition measures, side by side:
+
+* baseline: N bare ``start_workflow`` calls of an empty workflow at concurrency C;
+* intake: N POSTs at concurrency C (p50/p99 latency, accepted tickets per second), and
+  end to end: tickets assigned per second, from the first POST to the last assignment.
+
+Reports the median over repetitions and the ratios to the baseline.
+    python bench/intake.py --tickets 500 --concurrency 20 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from temporalio.client import Client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stats import median, percentile  # noqa: E402
+from ticketflow.devstack.process import free_port  # noqa: E402
+from ticketflow.devstack.stack import Stack  # noqa: E402
+from ticketflow.settings import Settings  # noqa: E402
+
+
+async def timed_concurrently(n: int, concurrency: int, call) -> tuple[list[float], float]:
+    """Run ``call(i)`` n times, at most ``concurrency`` at once; latencies (ms) and wall (s)."""
+    latencies: list[float] = []
+    queue = iter(range(n))
+
+    async def lane() -> None:
+        for i in queue:
+            t0 = time.perf_counter()
+            await call(i)
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - start
+
+
+async def baseline(client: Client, n: int, concurrency: int) -> dict:
+    run = uuid.uuid4().hex[:8]
+
+    async def start(i: int) -> None:
+        await client.start_workflow("BenchEmpty", id=f"bench-{run}-{i}", task_queue="bench-empty")
+
+    lat, wall = await timed_concurrently(n, concurrency, start)
+    return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "per_s": n / wall}
+
+
+def assigned_count(database_url: str, run: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM tickets WHERE status = 'assigned' AND user_id LIKE %s",
+                            (f"{run}-%",)).fetchone()[0]
+
+
+async def intake(api_url: str, database_url: str, n: int, concurrency: int) -> dict:
+    run = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=api_url, limits=limits, timeout=30) as http:
+        async def post(i: int) -> None:
+            r = await http.post("/api/tickets", json={
+                "user_id": f"{run}-{i}", "subject": f"Order {i} has not arrived",
+                "content": "My parcel tracking has not moved for a week, please help."})
+            if r.status_code != 202:
+                raise RuntimeError(f"POST answered {r.status_code}: {r.text}")
+
+        t0 = time.perf_counter()
+        lat, wall = await timed_concurrently(n, concurrency, post)
+    while (done := await asyncio.to_thread(assigned_count, database_url, run)) < n:
+        if time.perf_counter() - t0 > 600:
+            raise RuntimeError(f"only {done}/{n} tickets assigned after 600 s")
+        await asyncio.sleep(0.05)
+    e2e = time.perf_counter() - t0
+    return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "mean_ms": sum(lat) / n,
+            "per_s": n / wall, "assigned_per_s": n / e2e}
+
+
+async def main_async(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="ticketflow-bench-") as state:
+        settings = Settings(_env_file=None, state_dir=Path(state), api_port=free_port(),
+                            temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
+                            postgres_port=free_port(), redis_port=free_port(),
+                            database_url="", redis_url="")
+        stack = Stack(settings).start()
+        try:
+            async with httpx.AsyncClient(base_url=stack.api_url) as http:
+                for i in range(10):
+                    await http.post("/api/agents", json={"agent_id": f"bench-{i}", "name": f"B{i}",
+                                                         "capacity": 1000})
+            client = await Client.connect(settings.temporal_address)
+            await intake(stack.api_url, settings.database_url, 50, args.concurrency)  # warm-up
+            runs = []
+            for _ in range(args.repeat):
+                b = await baseline(client, args.tickets, args.concurrency)
+                t = await intake(stack.api_url, settings.database_url, args.tickets, args.concurrency)
+                runs.append({"baseline": b, "intake": t})
+                print(json.dumps(runs[-1]), file=sys.stderr)
+        finally:
+            stack.stop()
+
+    def med(side: str, key: str) -> float:
+        return round(median([r[side][key] for r in runs]), 1)
+
+    return {
+        "tickets": args.tickets, "concurrency": args.concurrency, "repeat": args.repeat,
+        "baseline_start": {k: med("baseline", k) for k in ("p50_ms", "p99_ms", "per_s")},
+        "intake_post": {k: med("intake", k) for k in ("p50_ms", "p99_ms", "mean_ms", "per_s")},
+        "end_to_end_assigned_per_s": med("intake", "assigned_per_s"),
+        "ratio_post_p50_to_start_p50": round(med("intake", "p50_ms") / med("baseline", "p50_ms"), 2),
+        "ratio_accepted_to_starts_per_s": round(med("intake", "per_s") / med("baseline", "per_s"), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    print(json.dumps(asyncio.run(main_async(parser.parse_args())), indent=2))
+
+
+if __name__ == "__main__":
+    main()
