@@ -5,7 +5,9 @@ repetition measures, side by side:
 
 * baseline: N bare ``start_workflow`` calls of an empty workflow at concurrency C;
 * intake: N POSTs at concurrency C (p50/p99 latency, accepted tickets per second), and
-  end to end: tickets assigned per second, from the first POST to the last assignment.
+  end to end: tickets assigned per second, from the first POST to the last assignment;
+* light load: L POSTs one at a time after the system is idle, the figure to hold against
+  a ticket-creation response time (the reference system reports a 23 ms average).
 
 Reports the median over repetitions and the ratios to the baseline.
     python bench/intake.py --tickets 500 --concurrency 20 --repeat 3
@@ -66,6 +68,19 @@ def assigned_count(database_url: str, run: str) -> int:
                             (f"{run}-%",)).fetchone()[0]
 
 
+async def light_load(api_url: str, n: int) -> dict:
+    run = uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        async def post(i: int) -> None:
+            r = await http.post("/api/tickets", json={
+                "user_id": f"{run}-{i}", "subject": "Card declined", "content": f"Attempt {i} failed."})
+            if r.status_code != 202:
+                raise RuntimeError(f"POST answered {r.status_code}: {r.text}")
+
+        lat, _ = await timed_concurrently(n, 1, post)
+    return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "mean_ms": sum(lat) / n}
+
+
 async def intake(api_url: str, database_url: str, n: int, concurrency: int) -> dict:
     run = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -106,7 +121,8 @@ async def main_async(args: argparse.Namespace) -> dict:
             for _ in range(args.repeat):
                 b = await baseline(client, args.tickets, args.concurrency)
                 t = await intake(stack.api_url, settings.database_url, args.tickets, args.concurrency)
-                runs.append({"baseline": b, "intake": t})
+                light = await light_load(stack.api_url, args.light)
+                runs.append({"baseline": b, "intake": t, "light": light})
                 print(json.dumps(runs[-1]), file=sys.stderr)
         finally:
             stack.stop()
@@ -119,6 +135,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         "baseline_start": {k: med("baseline", k) for k in ("p50_ms", "p99_ms", "per_s")},
         "intake_post": {k: med("intake", k) for k in ("p50_ms", "p99_ms", "mean_ms", "per_s")},
         "end_to_end_assigned_per_s": med("intake", "assigned_per_s"),
+        "light_load_post": {k: med("light", k) for k in ("p50_ms", "p99_ms", "mean_ms")},
         "ratio_post_p50_to_start_p50": round(med("intake", "p50_ms") / med("baseline", "p50_ms"), 2),
         "ratio_accepted_to_starts_per_s": round(med("intake", "per_s") / med("baseline", "per_s"), 2),
     }
@@ -129,6 +146,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--light", type=int, default=100, help="POSTs one at a time, per repetition")
     print(json.dumps(asyncio.run(main_async(parser.parse_args())), indent=2))
 
 

@@ -10,7 +10,7 @@ from ticketflow.settings import to_sqlalchemy_url
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         to_sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=1800,
     )
 
 
