@@ -43,3 +43,11 @@ class AssignInput:
     customer_id: str
     priority: str = "normal"
     hints: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class NotifyInput:
+    ticket_id: str
+    url: str
+    event: str
+    message: str = ""

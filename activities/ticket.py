@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
@@ -12,6 +14,7 @@ from activities.contracts import (
     AssignInput,
     DedupeInput,
     DedupeResult,
+    NotifyInput,
     SelectFlowInput,
     SelectFlowResult,
     TagInput,
@@ -23,6 +26,7 @@ from ticketflow.flow_registry import FlowRegistry
 from ticketflow.settings import Settings
 
 log = logging.getLogger(__name__)
+NOTIFY_HTTP_TIMEOUT = 5.0
 
 
 class TicketActivities:
@@ -46,7 +50,19 @@ class TicketActivities:
     @activity.defn(name="select_flow")
     async def select_flow(self, data: SelectFlowInput) -> SelectFlowResult:
         """Pick the flow for a ticket; its plan is then recorded in the ticket's history."""
-        return SelectFlowResult(plan=self._flows.select(data.context).to_dict())
+        context = dict(data.context)
+        if isinstance(context.get("now"), str):  # datetimes travel as ISO-8601 text
+            context["now"] = datetime.fromisoformat(context["now"])
+        return SelectFlowResult(plan=self._flows.select(context).to_dict())
+
+    @activity.defn(name="notify")
+    async def notify(self, data: NotifyInput) -> None:
+        """POST a flow notification; failures raise, so Temporal retries with backoff."""
+        body = {"event_id": f"{data.ticket_id}:{activity.info().activity_id}", "event": data.event,
+                "ticket_id": data.ticket_id, "message": data.message}
+        async with httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT) as http:
+            response = await http.post(data.url, json=body)
+        response.raise_for_status()
 
     @activity.defn(name="persist")
     async def persist(self, snap: TicketSnapshot) -> None:

@@ -66,3 +66,28 @@ class AgentRead(BaseModel):
     online: bool
     open_tickets: int
     pressure: float
+
+
+Duration = Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h|d))+$")]
+
+
+class SimulatedTicket(Strict):
+    user_id: Annotated[Text, StringConstraints(max_length=128)] = "simulated"
+    subject: Annotated[str, StringConstraints(max_length=200)] = ""
+    content: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    channel: Channel = "web"
+    user_level: int = Field(default=0, ge=0, le=10)
+    priority: Priority | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatedEvent(Strict):
+    event: Literal["customer_reply", "agent_reply", "assigned", "resolved"]
+    after: Duration = "0s"
+
+
+class FlowSimulate(Strict):
+    ticket: SimulatedTicket
+    flow: str | None = None
+    events: list[StatedEvent] = Field(default_factory=list, max_length=100)
+    nlp: dict[str, Any] | None = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from ticketflow.devstack.process import StackError
 from ticketflow.settings import Settings
@@ -49,12 +51,76 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _flows_validate(args: argparse.Namespace) -> int:
+    from ticketflow.flows import FlowError, compile_flow, load_flows
+
+    settings = Settings()
+    paths = [Path(p) for p in args.paths] or [settings.flows_dir]
+    failed = False
+    for path in paths:
+        try:
+            if path.is_dir():
+                plans = load_flows(path)
+                print(f"{path}: {len(plans)} flows valid ({', '.join(p.name for p in plans)})")
+            else:
+                plan = compile_flow(path.read_text(), str(path))
+                print(f"{path}: flow {plan.name} valid (digest {plan.digest})")
+        except FlowError as exc:
+            failed = True
+            print(exc, file=sys.stderr)
+        except OSError as exc:
+            failed = True
+            print(f"{path}: {exc.strerror}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _active_plans():
+    from ticketflow.flows import load_flows
+
+    return load_flows(Settings().flows_dir)
+
+
+def _flows_graph(args: argparse.Namespace) -> int:
+    from ticketflow.flows.graph import mermaid
+
+    for plan in _active_plans():
+        if plan.name == args.name:
+            print(mermaid(plan), end="")
+            return 0
+    print(f"no flow named {args.name!r}", file=sys.stderr)
+    return 1
+
+
+def _flows_simulate(args: argparse.Namespace) -> int:
+    from ticketflow.flows.simulate import simulate
+
+    data = json.loads(Path(args.ticket).read_text())
+    ticket = data.get("ticket", data)
+    flow = None if args.name == "auto" else args.name
+    result = simulate(_active_plans(), ticket, flow=flow, events=data.get("events", []),
+                      nlp=data.get("nlp"))
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: D103
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(prog="ticketflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the whole platform locally").set_defaults(run=_dev)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    flows = commands.add_parser("flows", help="validate, draw and dry-run flows")
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True)
+    validate = flow_commands.add_parser("validate", help="check flow files or folders")
+    validate.add_argument("paths", nargs="*", help="files or folders (default: the flows folder)")
+    validate.set_defaults(run=_flows_validate)
+    graph = flow_commands.add_parser("graph", help="print a Mermaid diagram of a flow")
+    graph.add_argument("name")
+    graph.set_defaults(run=_flows_graph)
+    sim = flow_commands.add_parser("simulate", help="the path a ticket would take, no side effects")
+    sim.add_argument("name", help="the flow, or 'auto' to select as the worker would")
+    sim.add_argument("--ticket", required=True, help="JSON: a ticket, or {ticket, events, nlp}")
+    sim.set_defaults(run=_flows_simulate)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -53,17 +53,16 @@ class Tagging:
     language: str
     tags: list[str]
     intent: str | None = None
+    intent_confidence: float = 0.0
+    sentiment: str = "neutral"  # negative, neutral, positive
+    urgent: bool = False
     model_version: str = ""
 
-
-@dataclass
-class FlowOutcome:
-    flow_name: str
-    flow_version: str
-    queue: str
-    priority: str
-    tags: list[str] = field(default_factory=list)
-    trail: list[str] = field(default_factory=list)
+    def as_context(self) -> dict[str, Any]:
+        """The NLP results as flow conditions see them (``nlp.*``)."""
+        return {"language": self.language, "intent": self.intent or "",
+                "intent_confidence": self.intent_confidence, "tags": list(self.tags),
+                "sentiment": self.sentiment, "urgent": self.urgent}
 
 
 @dataclass
@@ -96,6 +95,8 @@ class TicketSnapshot:
     assignee: str | None = None
     flow_name: str | None = None
     flow_version: str | None = None
+    flow_digest: str | None = None
+    sla: str | None = None
     duplicate_of: str | None = None
     assignment: Assignment | None = None
     updated_at: str = ""

@@ -20,14 +20,13 @@ class FlowRegistry:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
         self._lock = threading.Lock()
-        self._stamp: tuple[tuple[str, int], ...] = ()
-        self._plans: list[Plan] = []
-        self.refresh()
-        if not self._plans:
-            raise FlowError(str(directory), ["no valid flows"])
+        self._stamp = self._current_stamp()
+        self._plans: list[Plan] = load_flows(directory)  # refuse to start on invalid flows
+        self.last_error: FlowError | None = None
 
-    def _current_stamp(self) -> tuple[tuple[str, int], ...]:
-        return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(self._directory.glob("*.yaml")))
+    def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                     for p in sorted(self._directory.glob("*.yaml")))
 
     def refresh(self) -> None:
         stamp = self._current_stamp()
@@ -36,8 +35,10 @@ class FlowRegistry:
         with self._lock:
             try:
                 self._plans = load_flows(self._directory)
+                self.last_error = None
             except FlowError as exc:
-                log.error("flow edit refused, keeping the last good flows: %s", exc)
+                self.last_error = exc
+                log.error("flow edit refused, keeping the last good flows:\n%s", exc)
             self._stamp = stamp
 
     @property

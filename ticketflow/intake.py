@@ -138,7 +138,8 @@ def processing_view(ticket: NewTicket) -> dict[str, Any]:
         "content": ticket.content, "channel": ticket.channel, "user_level": ticket.user_level,
         "priority": ticket.priority or Priority.NORMAL.value,
         "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
-        "language": None, "flow": {"name": None, "version": None}, "duplicate_of": None,
+        "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
+        "duplicate_of": None,
         "assignment": None, "metadata": ticket.metadata, "version": 0,
         "created_at": ticket.created_at, "updated_at": ticket.created_at,
     }

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from temporalio.common import (
-    SearchAttributeKey,
-)
+from temporalio.common import SearchAttributeKey
 
 TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
 TICKET_PRIORITY = SearchAttributeKey.for_keyword("TicketPriority")
@@ -14,10 +12,11 @@ CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 USER_LEVEL = SearchAttributeKey.for_int("UserLevel")
 TICKET_TAGS = SearchAttributeKey.for_keyword_list("TicketTags")
 FLOW_NAME = SearchAttributeKey.for_keyword("FlowName")
+FLOW_VERSION = SearchAttributeKey.for_keyword("FlowVersion")  # the flow's content hash
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 
 ALL = (TICKET_STATUS, TICKET_PRIORITY, TICKET_QUEUE, ASSIGNED_AGENT, CUSTOMER_ID, USER_LEVEL,
-       TICKET_TAGS, FLOW_NAME, SLA_BREACHED)
+       TICKET_TAGS, FLOW_NAME, FLOW_VERSION, SLA_BREACHED)
 
 # Names as the `temporal` CLI and the admin tools spell the types.
 CLI_TYPES = {"KEYWORD": "Keyword", "INT": "Int", "KEYWORD_LIST": "KeywordList", "BOOL": "Bool"}

@@ -10,7 +10,7 @@ import re
 
 from ticketflow.domain import Tagging
 
-MODEL_VERSION = "keywords-1"
+MODEL_VERSION = "keywords-2"
 
 # tag -> phrases (lower-case English, or Chinese).
 TAXONOMY: dict[str, tuple[str, ...]] = {
@@ -23,6 +23,10 @@ TAXONOMY: dict[str, tuple[str, ...]] = {
     "urgent": ("urgent", "asap", "immediately", "emergency", "紧急", "马上", "立刻"),
     "angry": ("angry", "furious", "terrible", "unacceptable", "生气", "愤怒", "投诉"),
 }
+
+NEGATIVE = ("angry", "furious", "terrible", "awful", "unacceptable", "worst", "ridiculous",
+            "disappointed", "scam", "生气", "愤怒", "投诉", "失望", "太差", "垃圾", "骗")
+POSITIVE = ("thank", "thanks", "great", "love", "appreciate", "excellent", "谢谢", "感谢", "满意", "很好")
 
 # The first matching tag in this order names the intent.
 INTENT_ORDER = ("refund", "login", "billing", "bug", "shipping", "account")
@@ -43,5 +47,8 @@ def tag(subject: str, content: str) -> Tagging:
     lowered = text.casefold()
     tags = [name for name, phrases in TAXONOMY.items() if any(p in lowered for p in phrases)]
     intent = next((t for t in INTENT_ORDER if t in tags), None)
+    score = sum(p in lowered for p in POSITIVE) - sum(n in lowered for n in NEGATIVE)
+    sentiment = "negative" if score < 0 else "positive" if score > 0 else "neutral"
     return Tagging(language=detect_language(text), tags=tags, intent=intent,
-                   model_version=MODEL_VERSION)
+                   intent_confidence=1.0 if intent else 0.0, sentiment=sentiment,
+                   urgent="urgent" in tags, model_version=MODEL_VERSION)

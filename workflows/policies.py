@@ -15,3 +15,13 @@ STEP_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
 )
+
+# Webhooks are fire-and-forget regular activities: a slow or dead receiver delays
+# nothing in the ticket's own progress.
+NOTIFY_TIMEOUT = timedelta(seconds=10)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=20,
+)

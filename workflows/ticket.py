@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         AssignInput,
         DedupeInput,
         DedupeResult,
+        NotifyInput,
         SelectFlowInput,
         SelectFlowResult,
         TagInput,
@@ -28,8 +29,8 @@ with workflow.unsafe.imports_passed_through():
         TicketSnapshot,
         TicketStatus,
     )
-    from ticketflow.flows import Plan, flow_context, run_plan
-    from workflows.policies import STEP_RETRY, STEP_TIMEOUT
+    from ticketflow.flows import Effect, FlowRun, Plan, flow_context
+    from workflows.policies import NOTIFY_RETRY, NOTIFY_TIMEOUT, STEP_RETRY, STEP_TIMEOUT
 
 DEFAULT_RECHECK = timedelta(seconds=60)
 
@@ -42,6 +43,7 @@ class TicketWorkflow:
         self._closed = False
         self._unsaved: list[TicketEvent] = []
         self._seq = 0
+        self._events: list[str] = []
 
     # -- steps -------------------------------------------------------------
 
@@ -76,6 +78,7 @@ class TicketWorkflow:
             sa.ASSIGNED_AGENT.value_set(snap.assignee or ""),
             sa.TICKET_TAGS.value_set(snap.tags),
             sa.FLOW_NAME.value_set(snap.flow_name or ""),
+            sa.FLOW_VERSION.value_set(snap.flow_digest or ""),
         ])
 
     @property
@@ -104,42 +107,97 @@ class TicketWorkflow:
                                             Tagging)
         self.snapshot.tags = list(tagging.tags)
         self.snapshot.language = tagging.language
-        self._record("tagged", tags=tagging.tags, language=tagging.language,
-                     intent=tagging.intent, model=tagging.model_version)
+        self._record("tagged", tags=tagging.tags, language=tagging.language, intent=tagging.intent,
+                     sentiment=tagging.sentiment, model=tagging.model_version)
 
-        await self._route(tagging)
-        await self._assign()
+        await self._run_flow(tagging)
+        if self.snapshot.status == TicketStatus.CLOSED:
+            return self.snapshot
+        if self.snapshot.status not in (TicketStatus.ASSIGNED, TicketStatus.QUEUED):
+            await self._assign(self.snapshot.queue or "general")
         await workflow.wait_condition(lambda: self._closed)
         return self.snapshot
 
-    async def _route(self, tagging: Tagging) -> None:
-        ticket = self.snapshot.ticket
+    async def _run_flow(self, tagging: Tagging) -> None:
+        """Select the flow (recorded in history, so the plan is pinned) and carry it out."""
+        snap, ticket = self.snapshot, self.snapshot.ticket
         context = flow_context(
-            {"user_id": ticket.user_id, "subject": ticket.subject, "content": ticket.content,
-             "channel": ticket.channel, "user_level": ticket.user_level,
-             "priority": ticket.priority or "", "metadata": ticket.metadata},
-            tagging.tags, tagging.language,
-        )
+            ticket={"id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
+                    "content": ticket.content, "channel": ticket.channel,
+                    "user_level": ticket.user_level, "priority": snap.priority,
+                    "metadata": ticket.metadata, "created_at": ticket.created_at,
+                    "tags": snap.tags, "queue": "general", "sla": "standard",
+                    "status": snap.status},
+            nlp=tagging.as_context(), now=workflow.now())
         chosen: SelectFlowResult = await self._step("select_flow", SelectFlowInput(context),
                                                     SelectFlowResult)
         plan = Plan.from_dict(chosen.plan)
-        outcome = run_plan(plan, context)
-        snap = self.snapshot
-        snap.flow_name, snap.flow_version = plan.name, plan.version
-        snap.queue, snap.priority = outcome.queue, outcome.priority
-        snap.tags += [t for t in outcome.tags if t not in snap.tags]
-        self._record("routed", flow=plan.name, version=plan.version, queue=outcome.queue,
-                     priority=outcome.priority, trail=outcome.trail)
+        snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest
+        self._record("routed", flow=plan.name, version=plan.version, digest=plan.digest)
+        run = FlowRun(plan, context)
+        outcome: str | None = None
+        while True:
+            context["now"] = workflow.now()
+            effect = run.advance(outcome)
+            self._adopt(run.ticket)
+            if effect is None:
+                return
+            outcome = await self._carry_out(effect)
 
-    async def _assign(self) -> None:
+    def _adopt(self, flow_ticket: dict[str, Any]) -> None:
+        snap = self.snapshot
+        snap.queue, snap.priority = flow_ticket["queue"], flow_ticket["priority"]
+        snap.sla, snap.tags = flow_ticket["sla"], list(flow_ticket["tags"])
+
+    async def _carry_out(self, effect: Effect) -> str | None:
+        args = effect.args
+        if effect.kind == "assign":
+            await self._assign(args["queue"], args.get("hints", {}))
+        elif effect.kind == "escalate":
+            self._record("escalated", step=effect.step, priority=args["priority"],
+                         queue=args["queue"], reason=args["reason"])
+        elif effect.kind == "auto_reply":
+            self._record("auto_reply", step=effect.step, text=args["text"])
+        elif effect.kind == "notify":
+            workflow.start_activity(
+                "notify", NotifyInput(ticket_id=self.snapshot.ticket.ticket_id, **args),
+                start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY)
+            self._record("notified", step=effect.step, url=args["url"], event=args["event"])
+        elif effect.kind == "close":
+            self.snapshot.status = TicketStatus.CLOSED
+            self._record("closed", step=effect.step, reason=args["reason"])
+            await self._save()
+            self._closed = True
+        elif effect.kind == "wait":
+            return await self._wait(effect)
+        return None
+
+    async def _wait(self, effect: Effect) -> str:
+        """A durable pause: a timer, or an event with a timeout. The row is saved first."""
+        await self._save()
+        timeout = timedelta(seconds=effect.args["seconds"])
+        event = effect.args.get("event")
+        if event is None:
+            await workflow.sleep(timeout)
+            return "timeout"
+        seen = self._events.count(event)
+        try:
+            await workflow.wait_condition(lambda: self._events.count(event) > seen, timeout=timeout)
+        except TimeoutError:
+            self._record("wait_timed_out", step=effect.step, event=event)
+            return "timeout"
+        return "event"
+
+    async def _assign(self, queue: str, hints: dict[str, Any] | None = None) -> None:
         """Assign an agent, or wait queued until capacity frees (a signal) and retry."""
         snap = self.snapshot
         while True:
             seen = self._capacity_signals
             result: Assignment = await self._step(
                 "assign",
-                AssignInput(ticket_id=snap.ticket.ticket_id, queue=snap.queue or "general",
-                            customer_id=snap.ticket.user_id, priority=snap.priority),
+                AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
+                            customer_id=snap.ticket.user_id, priority=snap.priority,
+                            hints=hints or {}),
                 Assignment,
             )
             snap.assignment = result
@@ -161,6 +219,11 @@ class TicketWorkflow:
     @workflow.signal(name="capacity_available")
     def capacity_available(self) -> None:
         self._capacity_signals += 1
+
+    @workflow.signal(name="ticket_event")
+    def ticket_event(self, name: str) -> None:
+        """Something happened to the ticket that a flow's `wait` may be waiting for."""
+        self._events.append(name)
 
     @workflow.query(name="state")
     def state(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Flow routes: the loaded flows, as compiled."""
+"""Flow routes: the active flows, as compiled, and dry runs."""
 
 from __future__ import annotations
 
@@ -6,19 +6,34 @@ from fastapi import APIRouter
 
 from api.deps import State
 from api.errors import ApiError
+from api.schemas import FlowSimulate
+from ticketflow.flows.graph import mermaid
+from ticketflow.flows.simulate import simulate
 
 router = APIRouter(prefix="/api/flows", tags=["flows"])
 
 
 @router.get("")
 async def list_flows(state: State) -> dict:
-    return {"items": [{"name": p.name, "version": p.version, "when": p.when, "order": p.order,
-                       "default": p.default} for p in state.flows.plans]}
+    return {"items": [{"name": p.name, "version": p.version, "digest": p.digest, "when": p.when,
+                       "order": p.order, "default": p.default, "description": p.description}
+                      for p in state.flows.plans]}
 
 
 @router.get("/{name}")
 async def get_flow(name: str, state: State) -> dict:
     for plan in state.flows.plans:
         if plan.name == name:
-            return plan.to_dict()
+            return {**plan.to_dict(), "mermaid": mermaid(plan)}
     raise ApiError(404, "NOT_FOUND", f"flow {name} not found")
+
+
+@router.post("/simulate")
+async def simulate_flow(body: FlowSimulate, state: State) -> dict:
+    try:
+        result = simulate(state.flows.plans, body.ticket.model_dump(exclude_none=True),
+                          flow=body.flow, events=[e.model_dump() for e in body.events],
+                          nlp=body.nlp)
+    except LookupError as exc:
+        raise ApiError(404, "NOT_FOUND", str(exc)) from exc
+    return result.to_dict()

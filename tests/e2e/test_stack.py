@@ -95,7 +95,7 @@ def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survives_a_re
                                   "capacity": 2})
     assert ticket_when(api, vip_id, "assigned")["assignee"] == "vera"
     kinds = [e["kind"] for e in api.get(f"/api/tickets/{vip_id}/events").json()["events"]]
-    assert kinds == ["created", "tagged", "routed", "queued", "assigned"]
+    assert kinds == ["created", "tagged", "routed", "auto_reply", "queued", "assigned"]
 
 
 def test_ports_in_use_give_a_clear_message(stack: Stack) -> None:

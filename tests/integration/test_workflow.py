@@ -61,6 +61,7 @@ async def test_search_attributes_follow_the_ticket(services: Settings, temporal_
     assert values["TicketPriority"] == "high"
     assert values["AssignedAgent"] == "agent-0"
     assert values["FlowName"] == "vip_ticket"
+    assert values["FlowVersion"] == (await state(handle))["flow_digest"]
     assert set(values["TicketTags"]) >= {"billing", "bug"}
 
 
@@ -81,7 +82,9 @@ async def test_histories_replay_against_the_current_code(services: Settings, tem
     """Record fresh histories (and, with RECORD_HISTORIES=1, store them for CI replays)."""
     await seed_agents(sessions, count=1, capacity=1)
     cases = {"default_assigned": new_ticket(), "vip_queued": new_ticket(user_level=5),
-             "default_queued": new_ticket(subject="urgent: crash", content="app crashes")}
+             "default_queued": new_ticket(subject="urgent: crash", content="app crashes"),
+             "refund_escalation": new_ticket(subject="Refund", content="Unacceptable, refund me"),
+             "vip_zh": new_ticket(user_level=6, subject="退款", content="请尽快处理")}
     handles = {}
     for name, ticket in cases.items():
         handles[name] = await start(temporal_client, services, ticket)

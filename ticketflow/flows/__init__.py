@@ -1,0 +1,18 @@
+"""Flows: YAML files that flow authors write, compiled into plans TicketWorkflow interprets.
+
+- :mod:`.model` — the compiled plan (plain, immutable data, recorded in workflow history);
+- :mod:`.compiler` — YAML → plan, with errors that name file, line, column and step;
+- :mod:`.checks` — the graph checks (targets, reachability, loops without a wait);
+- :mod:`.runner` — the deterministic interpreter, shared by the workflow and the simulator;
+- :mod:`.simulate` — a dry run of a ticket through a flow, with no side effects;
+- :mod:`.graph` — Mermaid diagrams.
+"""
+
+from ticketflow.flows.compiler import compile_flow, load_flows, select_plan
+from ticketflow.flows.context import flow_context
+from ticketflow.flows.errors import FlowError, FlowProblem
+from ticketflow.flows.model import Plan, Step
+from ticketflow.flows.runner import Effect, FlowRun
+
+__all__ = ["Effect", "FlowError", "FlowProblem", "FlowRun", "Plan", "Step", "compile_flow",
+           "flow_context", "load_flows", "select_plan"]

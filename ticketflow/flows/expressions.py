@@ -1,0 +1,72 @@
+"""CEL conditions and `{{ path }}` templates: compiled once, evaluated without I/O."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+from ticketflow.flows.context import SAMPLE, VARIABLES
+
+TEMPLATE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
+
+
+@lru_cache(maxsize=4096)
+def program(expression: str) -> Any:
+    return cel.compile(expression)
+
+
+def holds(expression: str, context: dict[str, Any]) -> bool:
+    return program(expression).execute(context) is True
+
+
+def check(expression: str) -> str | None:
+    """Why ``expression`` cannot be used as a condition, or None."""
+    try:
+        compiled = program(expression)
+    except ValueError as exc:
+        return f"invalid CEL: {_first_line(str(exc))} in {expression!r}"
+    unknown = sorted(set(compiled.variables()) - set(VARIABLES))
+    if unknown:
+        return f"unknown variable {', '.join(unknown)} in {expression!r} (known: {', '.join(VARIABLES)})"
+    try:
+        value = compiled.execute(SAMPLE)
+    except Exception as exc:  # noqa: BLE001 - CEL raises several kinds for type errors
+        return f"CEL type error in {expression!r}: {_first_line(str(exc))}"
+    if not isinstance(value, bool):
+        return f"condition {expression!r} gives {type(value).__name__}, expected a bool"
+    return None
+
+
+_CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): ([^\n|]*?)(?: expecting .*)?$", re.MULTILINE)
+
+
+def _first_line(text: str) -> str:
+    """CEL's message, reduced to its position and cause."""
+    if match := _CEL_ERROR.search(text):
+        return f"at {match.group(1)}:{match.group(2)}: {match.group(3).strip()}"
+    return next((line for line in text.splitlines() if line.strip()), text)[:200]
+
+
+def lookup(context: dict[str, Any], path: str) -> Any:
+    value: Any = context
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(path)
+        value = value[part]
+    return value
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    return TEMPLATE_FIELD.sub(lambda m: str(lookup(context, m.group(1))), template)
+
+
+def check_template(template: str) -> str | None:
+    for match in TEMPLATE_FIELD.finditer(template):
+        try:
+            lookup(SAMPLE, match.group(1))
+        except KeyError:
+            return f"template field {{{{{match.group(1)}}}}} is not a known field"
+    return None

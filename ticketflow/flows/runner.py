@@ -1,0 +1,134 @@
+"""The deterministic interpreter of a plan, shared by TicketWorkflow and the simulator.
+
+``FlowRun.advance`` walks steps until one has an effect the caller must carry out
+(assign, wait, notify, ...) and returns it; the caller then calls ``advance`` again,
+with the outcome of a wait. Conditions read the run's context, which `set` and
+`escalate` update as they go, so later steps see earlier decisions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from ticketflow.domain import PRIORITY_RANK, Priority
+from ticketflow.flows.expressions import holds, render
+from ticketflow.flows.model import END, Plan
+
+MAX_STEPS_WITHOUT_EFFECT = 10_000
+UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    return sum((timedelta(**{UNITS[u]: int(n)}) for n, u in re.findall(r"(\d+)(ms|s|m|h|d)", text)),
+               timedelta())
+
+
+@dataclass
+class Effect:
+    """Something the flow asks for. ``kind`` is a step action; ``args`` are rendered."""
+
+    kind: str
+    step: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class FlowRun:
+    def __init__(self, plan: Plan, context: dict[str, Any]) -> None:
+        self.plan = plan
+        self.context = context
+        self.trail: list[str] = []
+        self._index = plan.index()
+        self._at: int | None = 0
+        self._waiting: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self._at is None
+
+    @property
+    def ticket(self) -> dict[str, Any]:
+        return self.context["ticket"]
+
+    def _goto(self, target: str | None, fallthrough: int) -> None:
+        if target == END:
+            self._at = None
+        elif target is not None:
+            self._at = self._index[target]
+        else:
+            self._at = fallthrough if fallthrough < len(self.plan.steps) else None
+
+    def advance(self, wait_outcome: str | None = None) -> Effect | None:
+        """Run to the next effect; None when the flow has ended.
+
+        After a ``wait`` effect, pass ``"event"`` or ``"timeout"``.
+        """
+        if self._waiting is not None:
+            step = self.plan.steps[self._waiting]
+            target = step.on_timeout if wait_outcome == "timeout" else step.jump_to
+            self._goto(target, self._waiting + 1)
+            self._waiting = None
+        for _ in range(MAX_STEPS_WITHOUT_EFFECT):
+            if self._at is None:
+                return None
+            i, step = self._at, self.plan.steps[self._at]
+            if step.condition and not holds(step.condition, self.context):
+                self._goto(step.else_to, i + 1)
+                continue
+            self.trail.append(step.id)
+            if step.switch:
+                branch = next((b for b in step.switch if b.when is None or holds(b.when, self.context)),
+                              None)
+                self._goto(branch.target if branch else None, i + 1)
+                continue
+            effect = self._effect(step.action, step.id, step.args)
+            if step.action == "wait":
+                self._waiting = i
+                return effect
+            if step.action == "close":
+                self._at = None
+            else:
+                self._goto(step.jump_to, i + 1)
+            if effect is not None:
+                return effect
+        raise RuntimeError(f"flow {self.plan.name} ran {MAX_STEPS_WITHOUT_EFFECT} steps without an effect")
+
+    def _effect(self, action: str | None, step: str, args: dict[str, Any]) -> Effect | None:
+        ticket = self.ticket
+        if action is None:
+            return None
+        if action == "set":
+            for key in ("queue", "priority", "sla"):
+                if key in args:
+                    ticket[key] = args[key]
+            ticket["tags"] = ticket["tags"] + [t for t in args.get("tags", []) if t not in ticket["tags"]]
+            return Effect("set", step, dict(args))
+        if action == "escalate":
+            ticket["priority"] = args.get("priority") or _raise(ticket["priority"])
+            ticket["queue"] = args.get("queue", ticket["queue"])
+            return Effect("escalate", step, {"priority": ticket["priority"], "queue": ticket["queue"],
+                                             "reason": args.get("reason", "")})
+        if action == "assign":
+            ticket["queue"] = args.get("queue", ticket["queue"])
+            return Effect("assign", step, {"queue": ticket["queue"], "hints": args.get("hints", {})})
+        if action == "wait":
+            if "duration" in args:
+                return Effect("wait", step, {"seconds": parse_duration(args["duration"]).total_seconds()})
+            return Effect("wait", step, {"event": args["event"],
+                                         "seconds": parse_duration(args["timeout"]).total_seconds()})
+        if action == "auto_reply":
+            return Effect("auto_reply", step, {"text": render(args["template"], self.context)})
+        if action == "notify":
+            return Effect("notify", step, {"url": args["url"], "event": args.get("event", "flow_notify"),
+                                           "message": render(args.get("message", ""), self.context)})
+        if action == "close":
+            return Effect("close", step, {"reason": args.get("reason", "")})
+        raise ValueError(f"unknown action {action}")
+
+
+def _raise(priority: str) -> str:
+    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.get)
+    rank = PRIORITY_RANK.get(Priority(priority), 1)
+    return order[min(rank + 1, len(order) - 1)].value

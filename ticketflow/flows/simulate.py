@@ -1,0 +1,90 @@
+"""Dry runs: the path a ticket would take through a flow, with no side effects.
+
+Waits on events are resolved by the events the caller states (``{"event": ..., "after":
+"2h"}``, measured from the ticket's arrival); duration waits advance the simulated clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ticketflow.flows.compiler import select_plan
+from ticketflow.flows.context import flow_context
+from ticketflow.flows.model import Plan
+from ticketflow.flows.runner import FlowRun, parse_duration
+from ticketflow.tagger import tag
+
+
+@dataclass
+class Simulation:
+    flow: str
+    digest: str
+    path: list[str]
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def simulate(plans: list[Plan], ticket: dict[str, Any], *, flow: str | None = None,
+             events: list[dict[str, Any]] | None = None, nlp: dict[str, Any] | None = None,
+             start: datetime | None = None) -> Simulation:
+    start = start or datetime(2026, 1, 1, tzinfo=UTC)
+    if nlp is None:
+        tagging = tag(ticket.get("subject", ""), ticket.get("content", ""))
+        nlp = {"language": tagging.language, "intent": tagging.intent or "",
+               "intent_confidence": tagging.intent_confidence, "tags": tagging.tags,
+               "sentiment": tagging.sentiment, "urgent": tagging.urgent}
+    base = {"tags": list(nlp.get("tags", [])), "priority": ticket.get("priority") or "normal",
+            **{k: v for k, v in ticket.items() if k not in ("tags", "priority")}}
+    context = flow_context(ticket=base, nlp=nlp, now=start)
+    plan = _find(plans, flow) if flow else select_plan(plans, context)
+    stated = sorted(((parse_duration(e.get("after", "0s")), e["event"]) for e in events or []),
+                    key=lambda pair: pair[0])
+    run = FlowRun(plan, context)
+    clock = timedelta()
+    actions: list[dict[str, Any]] = []
+    status, assigned_queue = "processing", None
+    outcome = None
+    while (effect := run.advance(outcome)) is not None:
+        outcome = None
+        entry = {"step": effect.step, "action": effect.kind, **effect.args, "at": _fmt(clock)}
+        if effect.kind == "wait":
+            limit = clock + timedelta(seconds=effect.args["seconds"])
+            if "event" in effect.args:
+                hit = next((at for at, name in stated if name == effect.args["event"] and at >= clock), None)
+                if hit is not None and hit <= limit:
+                    clock, outcome = hit, "event"
+                else:
+                    clock, outcome = limit, "timeout"
+                entry["outcome"] = outcome
+            else:
+                clock = limit
+            context["now"] = start + clock
+        elif effect.kind == "assign":
+            assigned_queue, status = effect.args["queue"], "assigned"
+        elif effect.kind == "close":
+            status = "closed"
+        actions.append(entry)
+    if status == "processing":
+        assigned_queue, status = run.ticket["queue"], "assigned"
+    t = run.ticket
+    return Simulation(flow=plan.name, digest=plan.digest, path=run.trail, actions=actions,
+                      outcome={"status": status, "queue": assigned_queue or t["queue"],
+                               "priority": t["priority"], "tags": t["tags"], "sla": t["sla"],
+                               "elapsed": _fmt(clock)})
+
+
+def _find(plans: list[Plan], name: str) -> Plan:
+    for plan in plans:
+        if plan.name == name:
+            return plan
+    raise LookupError(f"no flow named {name!r}")
+
+
+def _fmt(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
