@@ -137,8 +137,7 @@ class TicketWorkflow:
         run = FlowRun(plan, context)
         outcome: str | None = None
         while True:
-            context["now"] = workflow.now()
-            effect = run.advance(outcome)
+            effect = run.advance(outcome, now=workflow.now())
             self._adopt(run.ticket)
             if effect is None:
                 return

@@ -13,7 +13,7 @@ import yaml
 
 from ticketflow.flows import checks
 from ticketflow.flows.errors import FlowError, FlowProblem
-from ticketflow.flows.expressions import check, check_template, holds
+from ticketflow.flows.expressions import check, check_template, holds, prepare
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "flows" / "schema.json"
@@ -156,8 +156,10 @@ def selection_key(plan: Plan) -> tuple:
     return (plan.default, plan.order, plan.name)
 
 
-def select_plan(plans: list[Plan], context: dict[str, Any]) -> Plan:
+def select_plan(plans: list[Plan], context: dict[str, Any], prepared: Any = None) -> Plan:
+    """The first flow whose `when` holds, else the default. ``prepared``: see ``prepare``."""
+    prepared = prepared if prepared is not None else prepare(context)
     for plan in plans:
-        if plan.default or (plan.when and holds(plan.when, context)):
+        if plan.default or (plan.when and holds(plan.when, prepared)):
             return plan
     raise LookupError("no flow matches and no default flow is loaded")

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from ticketflow.domain import PRIORITY_RANK, Priority
-from ticketflow.flows.expressions import holds, render
+from ticketflow.flows.expressions import holds, prepare, render
 from ticketflow.flows.model import END, Plan
 
 MAX_STEPS_WITHOUT_EFFECT = 10_000
@@ -36,13 +36,25 @@ class Effect:
 
 
 class FlowRun:
-    def __init__(self, plan: Plan, context: dict[str, Any]) -> None:
+    def __init__(self, plan: Plan, context: dict[str, Any], prepared: Any = None) -> None:
         self.plan = plan
         self.context = context
         self.trail: list[str] = []
         self._index = plan.index()
         self._at: int | None = 0
         self._waiting: int | None = None
+        # The CEL form of `context` (converting it is most of an evaluation's cost), and
+        # which of its variables changed since: only those are converted again.
+        self._prepared = prepared
+        self._stale: set[str] = set()
+
+    def _cel(self) -> Any:
+        if self._prepared is None:
+            self._prepared, self._stale = prepare(self.context), set()
+        elif self._stale:
+            self._prepared.update({name: self.context[name] for name in self._stale})
+            self._stale = set()
+        return self._prepared
 
     @property
     def finished(self) -> bool:
@@ -60,11 +72,15 @@ class FlowRun:
         else:
             self._at = fallthrough if fallthrough < len(self.plan.steps) else None
 
-    def advance(self, wait_outcome: str | None = None) -> Effect | None:
+    def advance(self, wait_outcome: str | None = None, *, now: Any = None) -> Effect | None:
         """Run to the next effect; None when the flow has ended.
 
-        After a ``wait`` effect, pass ``"event"`` or ``"timeout"``.
+        After a ``wait`` effect, pass ``"event"`` or ``"timeout"``; ``now`` moves the clock
+        conditions see (the workflow passes its own deterministic time).
         """
+        if now is not None and now != self.context["now"]:
+            self.context["now"] = now
+            self._stale.add("now")
         if self._waiting is not None:
             step = self.plan.steps[self._waiting]
             target = step.on_timeout if wait_outcome == "timeout" else step.jump_to
@@ -74,12 +90,12 @@ class FlowRun:
             if self._at is None:
                 return None
             i, step = self._at, self.plan.steps[self._at]
-            if step.condition and not holds(step.condition, self.context):
+            if step.condition and not holds(step.condition, self._cel()):
                 self._goto(step.else_to, i + 1)
                 continue
             self.trail.append(step.id)
             if step.switch:
-                branch = next((b for b in step.switch if b.when is None or holds(b.when, self.context)),
+                branch = next((b for b in step.switch if b.when is None or holds(b.when, self._cel())),
                               None)
                 self._goto(branch.target if branch else None, i + 1)
                 continue
@@ -99,6 +115,8 @@ class FlowRun:
         ticket = self.ticket
         if action is None:
             return None
+        if action in ("set", "escalate", "assign"):
+            self._stale.add("ticket")  # these change what later conditions see
         if action == "set":
             for key in ("queue", "priority", "sla"):
                 if key in args:

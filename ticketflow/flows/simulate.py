@@ -12,6 +12,7 @@ from typing import Any
 
 from ticketflow.flows.compiler import select_plan
 from ticketflow.flows.context import flow_context
+from ticketflow.flows.expressions import prepare
 from ticketflow.flows.model import Plan
 from ticketflow.flows.runner import FlowRun, parse_duration
 from ticketflow.tagger import tag
@@ -41,15 +42,16 @@ def simulate(plans: list[Plan], ticket: dict[str, Any], *, flow: str | None = No
     base = {"tags": list(nlp.get("tags", [])), "priority": ticket.get("priority") or "normal",
             **{k: v for k, v in ticket.items() if k not in ("tags", "priority")}}
     context = flow_context(ticket=base, nlp=nlp, now=start)
-    plan = _find(plans, flow) if flow else select_plan(plans, context)
+    prepared = prepare(context)
+    plan = _find(plans, flow) if flow else select_plan(plans, context, prepared)
     stated = sorted(((parse_duration(e.get("after", "0s")), e["event"]) for e in events or []),
                     key=lambda pair: pair[0])
-    run = FlowRun(plan, context)
+    run = FlowRun(plan, context, prepared)
     clock = timedelta()
     actions: list[dict[str, Any]] = []
     status, assigned_queue = "processing", None
     outcome = None
-    while (effect := run.advance(outcome)) is not None:
+    while (effect := run.advance(outcome, now=start + clock)) is not None:
         outcome = None
         entry = {"step": effect.step, "action": effect.kind, **effect.args, "at": _fmt(clock)}
         if effect.kind == "wait":
@@ -63,7 +65,6 @@ def simulate(plans: list[Plan], ticket: dict[str, Any], *, flow: str | None = No
                 entry["outcome"] = outcome
             else:
                 clock = limit
-            context["now"] = start + clock
         elif effect.kind == "assign":
             assigned_queue, status = effect.args["queue"], "assigned"
         elif effect.kind == "close":

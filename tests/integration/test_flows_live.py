@@ -1,0 +1,161 @@
+"""Flows on real Temporal: pinned plans under edits, hot reload, webhooks, the HTTP routes."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.client import Client
+
+from activities.ticket import TicketActivities
+from tests.helpers import eventually
+from tests.integration.test_workflow import new_ticket
+from ticketflow import ids
+from ticketflow.flow_registry import FlowRegistry
+from ticketflow.settings import Settings
+from worker import build_worker
+from workflows.ticket import TicketWorkflow
+
+WAITING_FLOW = """
+name: default
+default: true
+steps:
+  - id: hold
+    wait: {{event: customer_reply, timeout: 1h}}
+  - id: route
+    set: {{queue: {queue}}}
+  - id: tell
+    notify: {{url: "{url}", event: routed, message: "{{{{ticket.subject}}}} went to {queue}"}}
+"""
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook"
+    server.shutdown()
+
+
+@pytest.fixture
+def flow_worker(services: Settings, temporal_client: Client, redis: Redis,
+                sessions: async_sessionmaker, tmp_path: Path):
+    """Settings with a flows folder of the test's own, and a factory for a worker that reads it."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    settings = services.model_copy(update={"task_queue": f"flows-{uuid.uuid4().hex[:6]}",
+                                           "flows_dir": flows})
+
+    def make_worker():
+        activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
+                                      flows=FlowRegistry(flows))
+        return build_worker(temporal_client, settings, activities)
+
+    return settings, flows, make_worker
+
+
+async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
+        flow_worker, temporal_client: Client, webhook: str) -> None:
+    settings, flows, make_worker = flow_worker
+    (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="before", url=webhook))
+    async with make_worker():
+        first = await _start(temporal_client, settings)
+        await eventually(lambda: _state_has(first, flow_name="default"))
+        (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="after", url=webhook))
+        second = await _start(temporal_client, settings)
+        await eventually(lambda: _state_has(second, flow_name="default"))
+
+        # An invalid edit is refused and the last good version stays active.
+        (flows / "default.yaml").write_text("name: default\ndefault: true\nsteps: []\n")
+        third = await _start(temporal_client, settings)
+        await eventually(lambda: _state_has(third, flow_name="default"))
+
+        for handle in (first, second, third):
+            await handle.signal(TicketWorkflow.ticket_event, "customer_reply")
+        states = [await eventually(lambda h=h: _state_has(h, status="queued"))
+                  for h in (first, second, third)]
+
+    assert [s["queue"] for s in states] == ["before", "after", "after"]
+    assert states[0]["flow_digest"] != states[1]["flow_digest"] == states[2]["flow_digest"]
+    subjects = {s["ticket"]["ticket_id"]: s["ticket"]["subject"] for s in states}
+    await eventually(lambda: _received(len(states)))
+    assert sorted(r["message"] for r in Receiver.received[-3:]) == sorted(
+        f"{subjects[s['ticket']['ticket_id']]} went to {s['queue']}" for s in states)
+    assert all(r["event"] == "routed" for r in Receiver.received[-3:])
+
+
+async def _received(n: int) -> bool:
+    return len(Receiver.received) >= n
+
+
+async def _start(client: Client, settings: Settings):
+    ticket = new_ticket(subject=f"Question {uuid.uuid4().hex[:4]}")
+    return await client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(ticket.ticket_id),
+                                       task_queue=settings.task_queue)
+
+
+async def _state_has(handle, **expected: object) -> dict | None:
+    state = await handle.query(TicketWorkflow.state)
+    return state if all(state.get(k) == v for k, v in expected.items()) else None
+
+
+async def test_vip_ticket_routes_level_five_to_vip_and_level_two_elsewhere(
+        services: Settings, temporal_client: Client, worker: None, clean: None) -> None:
+    placed = {}
+    for level in (5, 2):
+        ticket = new_ticket(user_level=level)
+        handle = await temporal_client.start_workflow(
+            TicketWorkflow.run, ticket, id=ids.workflow_id(ticket.ticket_id),
+            task_queue=services.task_queue)
+        placed[level] = await eventually(lambda h=handle: _state_has(h, status="queued"))
+    vip = placed[5]
+    assert (vip["flow_name"], vip["queue"], vip["priority"]) == ("vip_ticket", "vip", "high")
+    assert (placed[2]["flow_name"], placed[2]["queue"]) == ("default", "general")
+
+
+async def test_flow_routes_over_http(http: httpx.AsyncClient) -> None:
+    listed = (await http.get("/api/flows")).json()["items"]
+    assert [f["name"] for f in listed] == ["vip_ticket", "refund_escalation", "default"]
+    vip = (await http.get("/api/flows/vip_ticket")).json()
+    assert vip["when"] == "ticket.user_level > 3"
+    assert vip["mermaid"].startswith("flowchart TD")
+    assert (await http.get("/api/flows/nope")).status_code == 404
+
+    sim = await http.post("/api/flows/simulate", json={
+        "ticket": {"user_id": "u", "subject": "Refund", "content": "Terrible. Refund me."},
+        "events": [{"event": "customer_reply", "after": "2h"}]})
+    assert sim.status_code == 200, sim.text
+    assert sim.json()["flow"] == "refund_escalation"
+    assert sim.json()["outcome"]["priority"] == "urgent"
+    vip_sim = await http.post("/api/flows/simulate", json={
+        "ticket": {"subject": "Hi", "user_level": 5}, "flow": "vip_ticket"})
+    assert vip_sim.json()["outcome"]["queue"] == "vip"
+
+    bad = await http.post("/api/flows/simulate", json={"ticket": {"user_level": 99}, "events": [
+        {"event": "nothing"}]})
+    assert bad.status_code == 400
+    assert {d["field"] for d in bad.json()["details"]} == {"ticket.user_level", "events.0.event"}
+
+
