@@ -208,3 +208,19 @@ def test_flow_sets_are_checked_together(tmp_path: Path, files: dict[str, str], m
         (tmp_path / name).write_text(text)
     with pytest.raises(FlowError, match=message):
         load_flows(tmp_path)
+
+
+def test_conditions_on_metadata_are_false_when_the_key_is_missing_or_of_another_type() -> None:
+    plan = compile_flow("""
+name: gold
+steps:
+  - id: gold
+    if: ticket.metadata.plan == "gold"
+    set: {queue: gold}
+""")
+    for metadata, queue in (({"plan": "gold"}, "gold"), ({}, "general"), ({"plan": 3}, "general")):
+        ctx = flow_context(ticket={"user_id": "u", "metadata": metadata}, nlp={}, now=NOW)
+        run = FlowRun(plan, ctx)
+        while run.advance() is not None:
+            pass
+        assert run.ticket["queue"] == queue

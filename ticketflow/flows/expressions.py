@@ -20,8 +20,16 @@ def program(expression: str) -> Any:
 
 def holds(expression: str, context: dict[str, Any] | cel.Context) -> bool:
     """Evaluate a condition. Pass a prepared :func:`prepare` context when evaluating several:
-    converting the context is most of the cost of one evaluation."""
-    return program(expression).execute(context) is True
+    converting the context is most of the cost of one evaluation.
+
+    A condition that cannot be evaluated for this ticket (it reads ``ticket.metadata.plan``
+    and the ticket has no such key, or the value has another type) is false: a ticket must
+    never get stuck on its flow. Compile-time checks catch what a sample ticket can show.
+    """
+    try:
+        return program(expression).execute(context) is True
+    except Exception:  # noqa: BLE001 - CEL raises KeyError, TypeError, ValueError at run time
+        return False
 
 
 def prepare(context: dict[str, Any]) -> cel.Context:
@@ -39,6 +47,8 @@ def check(expression: str) -> str | None:
         return f"unknown variable {', '.join(unknown)} in {expression!r} (known: {', '.join(VARIABLES)})"
     try:
         value = compiled.execute(SAMPLE)
+    except KeyError:
+        return None  # a key the sample lacks (metadata), which real tickets may have
     except Exception as exc:  # noqa: BLE001 - CEL raises several kinds for type errors
         return f"CEL type error in {expression!r}: {_first_line(str(exc))}"
     if not isinstance(value, bool):
