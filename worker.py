@@ -43,10 +43,10 @@ def build_worker(client, settings: Settings, activities: TicketActivities) -> Wo
 async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     redis = make_redis(settings.redis_url)
+    client = await connect(settings)
     activities = TicketActivities(settings=settings, redis=redis,
                                   sessions=make_session_factory(engine),
-                                  flows=FlowRegistry(settings.flows_dir))
-    client = await connect(settings)
+                                  flows=FlowRegistry(settings.flows_dir), temporal=client)
     worker = build_worker(client, settings, activities)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -43,6 +43,7 @@ class AssignInput:
     customer_id: str
     priority: str = "normal"
     hints: dict[str, Any] = field(default_factory=dict)
+    created_ms: int = 0  # arrival, for the waiting line's order
 
 
 @dataclass

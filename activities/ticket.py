@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime
 
@@ -9,6 +10,8 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from activities.contracts import (
     AssignInput,
@@ -19,7 +22,9 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import assignment, cache, dedupe, tagger
+from ticketflow import cache, dedupe, ids, tagger
+from ticketflow.assignment import policy, ring, store
+from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot
 from ticketflow.flow_registry import FlowRegistry
@@ -31,11 +36,13 @@ NOTIFY_HTTP_TIMEOUT = 5.0
 
 class TicketActivities:
     def __init__(self, *, settings: Settings, redis: Redis, sessions: async_sessionmaker,
-                 flows: FlowRegistry) -> None:
+                 flows: FlowRegistry, temporal: Client | None = None) -> None:
         self._settings = settings
         self._redis = redis
         self._sessions = sessions
         self._flows = flows
+        self._temporal = temporal  # to wake the next waiting ticket
+        self._pressure = PressureModel(target_response_s=settings.target_response_seconds)
 
     @activity.defn(name="dedupe")
     async def dedupe(self, data: DedupeInput) -> DedupeResult:
@@ -75,19 +82,41 @@ class TicketActivities:
 
     @activity.defn(name="assign")
     async def assign(self, data: AssignInput) -> Assignment:
+        """Rank agents on the ring, then reserve atomically (or join the waiting line)."""
         async with self._sessions() as session:
-            agents = await repository.list_agents(session, queue=data.queue, online_only=True)
-        pool = assignment.eligible(agents, data.queue)
-        load = await assignment.loads(self._redis, [a["agent_id"] for a in pool])
-        ranked = assignment.rank([
-            assignment.Candidate(a["agent_id"], a["capacity"], a["weight"], load[a["agent_id"]])
-            for a in pool
-        ])
-        agent = await assignment.reserve(self._redis, data.ticket_id, ranked)
-        candidates = [{"agent_id": c.agent_id, "load": c.load, "capacity": c.capacity,
-                       "weight": c.weight} for c in ranked]
-        if agent is None:
-            reason = "no agent under capacity" if ranked else f"no online agent for {data.queue}"
+            rows = await repository.list_agents(session, queue=data.queue, online_only=True)
+        loads, response = await store.live(self._redis, [a["agent_id"] for a in rows])
+        agents = [policy.AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"],
+                                    tuple(a["queues"]), loads[a["agent_id"]], response[a["agent_id"]])
+                  for a in rows]
+        ranked = policy.ranked(agents, data.queue, data.customer_id, self._pressure)
+        reservation = await store.reserve(
+            self._redis, ticket_id=data.ticket_id, queue=data.queue,
+            score=store.queue_score(data.priority, data.created_ms),
+            ring_order=[(c["agent_id"], c["capacity"]) for c in ranked],
+            epsilon=self._settings.assignment_epsilon)
+        if reservation.agent_id is not None:
+            await self._wake_next(data.queue)
+            spills = reservation.spills
+            reason = ("already held" if reservation.bound < 0 else "first on the ring" if spills == 0
+                      else f"spilled past {spills} agent(s) at their bound or capacity")
+        elif not ranked:
+            reason = f"no online agent serves {data.queue}"
+        elif reservation.bound < 0:
+            reason = "waiting behind more urgent or older tickets"
         else:
-            reason = "least utilised agent with free capacity"
-        return Assignment(agent_id=agent, queue=data.queue, reason=reason, candidates=candidates)
+            reason = "every agent is at its bound or capacity"
+        return Assignment(agent_id=reservation.agent_id, queue=data.queue, reason=reason,
+                          candidates=ranked, mode="normal" if reservation.agent_id else "degraded",
+                          bound=max(reservation.bound, 0),
+                          ring_position=ring.key_position(data.customer_id),
+                          spills=reservation.spills)
+
+    async def _wake_next(self, queue: str) -> None:
+        """A ticket left the line: the next one may fit now (it retries when signalled)."""
+        if self._temporal is None:
+            return
+        for ticket_id in await store.waiting(self._redis, queue, limit=1):
+            with contextlib.suppress(RPCError):
+                await self._temporal.get_workflow_handle(ids.workflow_id(ticket_id)).signal(
+                    "capacity_available")

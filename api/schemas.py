@@ -65,6 +65,7 @@ class AgentRead(BaseModel):
     weight: float
     online: bool
     open_tickets: int
+    response_ewma_s: float | None = None
     pressure: float
 
 

@@ -1,31 +1,24 @@
-"""Wake queued tickets when agent capacity may have freed."""
+"""Wake waiting tickets when agent capacity may have freed."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import contextlib
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from redis.asyncio import Redis
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from ticketflow import ids
-from ticketflow.db import repository
-
-log = logging.getLogger(__name__)
+from ticketflow.assignment import store
 
 
-async def wake_queued(client: Client, sessions: async_sessionmaker, *, limit: int = 100) -> int:
-    """Signal the most urgent queued tickets to retry assignment; returns how many."""
-    async with sessions() as session:
-        ticket_ids = await repository.queued_ticket_ids(session, limit=limit)
-
-    async def signal(ticket_id: str) -> None:
-        try:
-            await client.get_workflow_handle(ids.workflow_id(ticket_id)).signal(
-                "capacity_available")
-        except RPCError as exc:
-            log.warning("could not wake queued ticket: %s", exc, extra={"ticket_id": ticket_id})
-
-    await asyncio.gather(*(signal(t) for t in ticket_ids))
-    return len(ticket_ids)
+async def wake_queued(client: Client, redis: Redis) -> int:
+    """Signal the head of every waiting line; each ticket placed wakes the one behind it."""
+    woken = 0
+    for queue in await store.waiting_counts(redis):
+        for ticket_id in await store.waiting(redis, queue, limit=1):
+            with contextlib.suppress(RPCError):
+                await client.get_workflow_handle(ids.workflow_id(ticket_id)).signal(
+                    "capacity_available")
+                woken += 1
+    return woken

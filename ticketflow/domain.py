@@ -67,10 +67,16 @@ class Tagging:
 
 @dataclass
 class Assignment:
+    """An assignment decision, with what it was based on."""
+
     agent_id: str | None
     queue: str
     reason: str
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    mode: str = "normal"  # "degraded" when the ticket had to wait
+    bound: int = 0  # the bounded-load cap in force
+    ring_position: int = 0  # where the customer's key falls on the ring
+    spills: int = 0  # agents passed over at their bound or capacity
 
 
 @dataclass

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 60
     negative_cache_ttl_seconds: int = 5
 
+    # Assignment.
+    assignment_epsilon: float = Field(default=0.25, gt=0, le=10)
+    target_response_seconds: float = Field(default=300.0, gt=0)
+
     # Worker.
     max_concurrent_workflow_tasks: int = 100
     max_concurrent_activities: int = 100

@@ -196,7 +196,7 @@ class TicketWorkflow:
                 "assign",
                 AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
                             customer_id=snap.ticket.user_id, priority=snap.priority,
-                            hints=hints or {}),
+                            hints=hints or {}, created_ms=self._created_ms()),
                 Assignment,
             )
             snap.assignment = result
@@ -223,6 +223,15 @@ class TicketWorkflow:
     def ticket_event(self, name: str) -> None:
         """Something happened to the ticket that a flow's `wait` may be waiting for."""
         self._events.append(name)
+
+    def _created_ms(self) -> int:
+        return int(workflow.info().start_time.timestamp() * 1000)
+
+    @workflow.query(name="assignment")
+    def assignment(self) -> dict[str, Any] | None:
+        """The last assignment decision: candidates, pressures, ring position, spills, why."""
+        snap = self._snap
+        return asdict(snap.assignment) if snap and snap.assignment else None
 
     @workflow.query(name="state")
     def state(self) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path
 from api.deps import Session, State
 from api.errors import ApiError
 from api.schemas import AgentCreate, AgentRead, AgentUpdate
-from ticketflow import assignment
+from ticketflow.assignment import store
+from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
 
@@ -19,10 +20,12 @@ AgentPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
 async def _with_load(state: State, agents: list[dict]) -> list[AgentRead]:
-    load = await assignment.loads(state.redis, [a["agent_id"] for a in agents])
+    load, response = await store.live(state.redis, [a["agent_id"] for a in agents])
+    model = PressureModel(target_response_s=state.settings.target_response_seconds)
     return [
-        AgentRead(**a, open_tickets=load[a["agent_id"]],
-                  pressure=round(load[a["agent_id"]] / a["capacity"], 3) if a["capacity"] else 1.0)
+        AgentRead(**a, open_tickets=load[a["agent_id"]], response_ewma_s=response[a["agent_id"]],
+                  pressure=round(model.pressure(load[a["agent_id"]], a["capacity"],
+                                                response[a["agent_id"]]), 3))
         for a in agents
     ]
 
@@ -32,14 +35,16 @@ async def create_agent(body: AgentCreate, state: State, session: Session) -> Age
     agent = await repository.create_agent(session, **body.model_dump())
     if agent is None:
         raise ApiError(409, "AGENT_EXISTS", f"agent {body.agent_id} exists")
-    await wake_queued(state.temporal, state.sessions)
+    await wake_queued(state.temporal, state.redis)
     return (await _with_load(state, [agent]))[0]
 
 
 @router.get("", response_model=dict)
 async def list_agents(state: State, session: Session, queue: str | None = None) -> dict:
     agents = await repository.list_agents(session, queue=queue)
-    return {"items": [a.model_dump() for a in await _with_load(state, agents)]}
+    waiting = await store.waiting_counts(state.redis)
+    return {"items": [a.model_dump() for a in await _with_load(state, agents)],
+            "mode": "degraded" if waiting else "normal", "waiting": waiting}
 
 
 @router.patch("/{agent_id}", response_model=AgentRead)
@@ -48,5 +53,5 @@ async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
     agent = await repository.update_agent(session, agent_id, body.model_dump(exclude_unset=True))
     if agent is None:
         raise ApiError(404, "NOT_FOUND", f"agent {agent_id} not found")
-    await wake_queued(state.temporal, state.sessions)
+    await wake_queued(state.temporal, state.redis)
     return (await _with_load(state, [agent]))[0]

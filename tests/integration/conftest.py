@@ -46,7 +46,7 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker:
 async def worker(services: Settings, temporal_client: Client, redis: Redis,
                  sessions: async_sessionmaker) -> AsyncIterator[None]:
     activities = TicketActivities(settings=services, redis=redis, sessions=sessions,
-                                  flows=FlowRegistry(services.flows_dir))
+                                  flows=FlowRegistry(services.flows_dir), temporal=temporal_client)
     async with build_worker(temporal_client, services, activities):
         yield
 

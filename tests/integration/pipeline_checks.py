@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from ticketflow import assignment
+from ticketflow.assignment import store
 from ticketflow.db import repository
 from ticketflow.intake import Accepted, submit
 from ticketflow.settings import Settings
@@ -60,5 +60,5 @@ async def assert_each_placed_exactly_once(sessions: async_sessionmaker, redis: R
         assert kinds[(ticket_id, "assigned")] + kinds[(ticket_id, "queued")] >= 1
         assert kinds[(ticket_id, "assigned")] <= 1
     assigned = Counter(r.assignee for r in rows if r.status == "assigned")
-    load = await assignment.loads(redis, list(assigned))
+    load, _ = await store.live(redis, list(assigned))
     assert load == dict(assigned), "Redis load must count each assigned ticket once"

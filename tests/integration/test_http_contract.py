@@ -160,9 +160,11 @@ async def test_ticket_reaches_assigned_with_tags_events_and_filters(
         assert [t["ticket_id"] for t in items] == [ticket_id], params
     assert (await http.get("/api/tickets", params={"tag": "shipping"})).json()["items"] == []
 
-    agents = (await http.get("/api/agents")).json()["items"]
-    assert agents == [{"agent_id": "ann", "name": "Ann", "queues": ["general"], "capacity": 3,
-                       "weight": 1.0, "online": True, "open_tickets": 1, "pressure": 0.333}]
+    agents = (await http.get("/api/agents")).json()
+    assert agents["items"] == [{"agent_id": "ann", "name": "Ann", "queues": ["general"], "capacity": 3,
+                                "weight": 1.0, "online": True, "open_tickets": 1,
+                                "response_ewma_s": None, "pressure": 0.233}]
+    assert (agents["mode"], agents["waiting"]) == ("normal", {})
 
 
 async def test_list_paginates_with_a_cursor(http: httpx.AsyncClient, clean: None) -> None:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from ticketflow import assignment, cache
+from ticketflow import cache
+from ticketflow.assignment import store
 from ticketflow.cache import TicketCache
 from ticketflow.db import repository
 from ticketflow.domain import NewTicket, TicketEvent, TicketSnapshot
@@ -72,18 +73,58 @@ async def _never() -> None:
 
 
 async def test_concurrent_reservations_never_overfill_an_agent(redis: Redis) -> None:
+    """200 tickets at once against small capacities: nobody over capacity, none lost."""
+    await redis.flushdb()
     prefix = uuid.uuid4().hex[:6]
     capacities = {f"{prefix}-{i}": c for i, c in enumerate([1, 2, 3, 1, 2])}
-    ranked = [assignment.Candidate(a, c, 1.0, 0) for a, c in capacities.items()]
     tickets = [new_ticket_id() for _ in range(200)]
-    chosen = await asyncio.gather(*(assignment.reserve(redis, t, ranked) for t in tickets))
-    placed = [a for a in chosen if a is not None]
+
+    async def one(i: int, ticket_id: str) -> store.Reservation:
+        # Each ticket brings its own ring order, as different customers do.
+        order = list(capacities.items())
+        order = order[i % len(order):] + order[: i % len(order)]
+        return await store.reserve(redis, ticket_id=ticket_id, queue="q", score=float(i),
+                                   ring_order=order, epsilon=10)
+
+    results = await asyncio.gather(*(one(i, t) for i, t in enumerate(tickets)))
+    placed = [r.agent_id for r in results if r.agent_id]
     assert len(placed) == min(len(tickets), sum(capacities.values()))
-    loads = await assignment.loads(redis, list(capacities))
+    loads, _ = await store.live(redis, list(capacities))
     assert loads == capacities
-    # A retried reservation for a ticket returns its agent and takes nothing more.
-    first = next(t for t, a in zip(tickets, chosen, strict=True) if a)
-    assert await assignment.reserve(redis, first, ranked) == chosen[tickets.index(first)]
-    assert await assignment.loads(redis, list(capacities)) == capacities
-    assert await assignment.release(redis, first) == chosen[tickets.index(first)]
-    assert sum((await assignment.loads(redis, list(capacities))).values()) == sum(capacities.values()) - 1
+    assert await redis.zcard(store.QUEUED + "q") == len(tickets) - len(placed)
+
+    first = next(t for t, r in zip(tickets, results, strict=True) if r.agent_id)
+    held = next(r.agent_id for t, r in zip(tickets, results, strict=True) if t == first)
+    again = await store.reserve(redis, ticket_id=first, queue="q", score=0.0,
+                                ring_order=list(capacities.items()), epsilon=10)
+    assert again.agent_id == held  # a retried reservation takes nothing more
+    assert (await store.live(redis, list(capacities)))[0] == capacities
+    assert await store.release(redis, first) == held
+    assert sum((await store.live(redis, list(capacities)))[0].values()) == sum(capacities.values()) - 1
+
+
+async def test_bounded_loads_spill_along_the_ring_and_the_line_keeps_its_order(redis: Redis) -> None:
+    await redis.flushdb()
+    order = [("a", 10), ("b", 10), ("c", 10)]
+    # epsilon 0: with 0 open the bound is ceil(1/3) = 1, so three tickets land on three agents.
+    got = [await store.reserve(redis, ticket_id=f"t{i}", queue="q", score=float(i), ring_order=order,
+                               epsilon=0) for i in range(3)]
+    assert [r.agent_id for r in got] == ["a", "b", "c"]
+    assert [r.spills for r in got] == [0, 1, 2]
+    # Everyone full: urgent and normal tickets wait; the urgent one is first in line.
+    full = [("a", 1), ("b", 1), ("c", 1)]
+    normal = await store.reserve(redis, ticket_id="late-normal", queue="q",
+                                 score=store.queue_score("normal", 2000), ring_order=full, epsilon=1)
+    urgent = await store.reserve(redis, ticket_id="late-urgent", queue="q",
+                                 score=store.queue_score("urgent", 3000), ring_order=full, epsilon=1)
+    assert normal.queued and urgent.queued
+    assert await store.waiting(redis, "q") == ["late-urgent", "late-normal"]
+    # Capacity frees: the normal ticket may not overtake the urgent one.
+    await store.release(redis, "t0")
+    retry = await store.reserve(redis, ticket_id="late-normal", queue="q",
+                                score=store.queue_score("normal", 2000), ring_order=full, epsilon=1)
+    assert retry.agent_id is None
+    head = await store.reserve(redis, ticket_id="late-urgent", queue="q",
+                               score=store.queue_score("urgent", 3000), ring_order=full, epsilon=1)
+    assert head.agent_id == "a"
+    assert await store.waiting(redis, "q") == ["late-normal"]

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,12 +152,3 @@ async def list_agents(session: AsyncSession, *, queue: str | None = None,
     if online_only:
         stmt = stmt.where(_AGENTS.c.online.is_(True))
     return [agent_to_dict(r) for r in await session.execute(stmt)]
-
-
-async def queued_ticket_ids(session: AsyncSession, *, limit: int = 100) -> list[str]:
-    """Queued tickets, most urgent and then oldest first."""
-    rank = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Ticket.priority, else_=4)
-    rows = await session.scalars(
-        select(Ticket.id).where(Ticket.status == "queued").order_by(rank, Ticket.id).limit(limit)
-    )
-    return list(rows)

@@ -1,0 +1,7 @@
+"""Agent assignment: live pressure, a weighted consistent-hash ring, bounded loads.
+
+- :mod:`.pressure` — how busy an agent is, and the weight it keeps;
+- :mod:`.ring` — the weighted consistent-hash ring keyed by customer;
+- :mod:`.policy` — the pure decision: ring order, the bound, spills, the reason;
+- :mod:`.store` — live load in Redis, and the atomic pick-and-reserve.
+"""

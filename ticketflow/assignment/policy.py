@@ -1,0 +1,84 @@
+"""The pure assignment decision, deterministic for the same inputs.
+
+1. Filter: online agents that serve the queue and have capacity.
+2. Pressure and effective weight of each (see :mod:`.pressure`).
+3. Walk the weighted ring from the customer's key (see :mod:`.ring`): a returning
+   customer meets the same agent first while loads allow.
+4. Bounded loads (Mirrokni, Thorup, Zadimoghaddam, "Consistent Hashing with Bounded
+   Loads"): no agent may take a ticket that would put it above
+   ``bound = ceil((1 + epsilon) * (open_total + 1) / agents)``, nor above its own
+   capacity; the ticket spills clockwise to the next agent that is under both.
+5. None under both: the ticket is queued and the service is in degraded mode.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ticketflow.assignment.pressure import PressureModel
+from ticketflow.assignment.ring import key_position, walk
+
+DEFAULT_EPSILON = 0.25
+
+
+@dataclass(frozen=True)
+class AgentState:
+    agent_id: str
+    capacity: int
+    weight: float = 1.0
+    online: bool = True
+    queues: tuple[str, ...] = ("general",)
+    open: int = 0
+    response_ewma_s: float | None = None
+
+
+@dataclass
+class Decision:
+    agent_id: str | None
+    reason: str
+    mode: str  # "normal" or "degraded"
+    bound: int = 0
+    ring_position: int = 0
+    spills: int = 0
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_bound(open_total: int, agents: int, epsilon: float) -> int:
+    return math.ceil((1 + epsilon) * (open_total + 1) / agents) if agents else 0
+
+
+def eligible(agents: list[AgentState], queue: str) -> list[AgentState]:
+    return [a for a in agents if a.online and queue in a.queues and a.capacity > 0]
+
+
+def ranked(agents: list[AgentState], queue: str, customer: str,
+           model: PressureModel) -> list[dict[str, Any]]:
+    """The eligible agents in ring order, each with its pressure and weights."""
+    pool = eligible(agents, queue)
+    info = {}
+    for a in pool:
+        p = model.pressure(a.open, a.capacity, a.response_ewma_s)
+        info[a.agent_id] = {"agent_id": a.agent_id, "open": a.open, "capacity": a.capacity,
+                            "pressure": round(p, 4), "base_weight": a.weight,
+                            "weight": round(model.effective_weight(a.weight, p), 4)}
+    order = walk({k: v["weight"] for k, v in info.items()}, customer)
+    return [{**info[agent_id], "distance": distance} for agent_id, distance in order]
+
+
+def decide(agents: list[AgentState], *, queue: str, customer: str,
+           epsilon: float = DEFAULT_EPSILON, model: PressureModel | None = None) -> Decision:
+    model = model or PressureModel()
+    candidates = ranked(agents, queue, customer, model)
+    if not candidates:
+        return Decision(None, f"no online agent serves {queue}", "degraded",
+                        ring_position=key_position(customer))
+    bound = load_bound(sum(c["open"] for c in candidates), len(candidates), epsilon)
+    for spills, c in enumerate(candidates):
+        if c["open"] < min(c["capacity"], bound):
+            why = "first on the ring" if spills == 0 else f"spilled past {spills} at their bound"
+            return Decision(c["agent_id"], why, "normal", bound, key_position(customer), spills,
+                            candidates)
+    return Decision(None, "every agent is at its bound or capacity", "degraded", bound,
+                    key_position(customer), len(candidates), candidates)
