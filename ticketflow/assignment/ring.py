@@ -17,8 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-VNODES_PER_WEIGHT = 40
-MAX_VNODES = 400
+VNODES_PER_WEIGHT = 32
+MAX_VNODES = 256
 
 
 def _h64(text: str) -> int:
@@ -34,16 +34,29 @@ def _positions(agent_id: str) -> np.ndarray:
     return np.array([_h64(f"{agent_id}#{i}") for i in range(MAX_VNODES)], dtype=np.uint64)
 
 
+@lru_cache(maxsize=256)
+def _matrix(agent_ids: tuple[str, ...]) -> np.ndarray:
+    """Every agent's node sequence, one row each, for one vectorised walk."""
+    return np.stack([_positions(a) for a in agent_ids])
+
+
+_FAR = np.uint64(2**64 - 1)
+_COLUMNS = np.arange(MAX_VNODES)
+
+
 def vnode_count(weight: float) -> int:
     return max(1, min(MAX_VNODES, round(weight * VNODES_PER_WEIGHT)))
 
 
 def walk(weights: dict[str, float], key: str) -> list[tuple[str, int]]:
     """Agents in clockwise order from ``key``, with their distance on the ring."""
-    point = np.uint64(key_position(key))
-    distances = []
-    for agent_id, weight in weights.items():
-        nodes = _positions(agent_id)[: vnode_count(weight)]
-        distances.append((int((nodes - point).min()), agent_id))  # uint64 wraps: clockwise
-    distances.sort()
-    return [(agent_id, distance) for distance, agent_id in distances]
+    if not weights:
+        return []
+    agent_ids = tuple(sorted(weights))
+    counts = np.array([vnode_count(weights[a]) for a in agent_ids])
+    width = int(counts.max())
+    clockwise = _matrix(agent_ids)[:, :width] - np.uint64(key_position(key))  # wraps: clockwise
+    clockwise[_COLUMNS[:width] >= counts[:, None]] = _FAR
+    nearest = clockwise.min(axis=1)
+    order = np.argsort(nearest, kind="stable")
+    return [(agent_ids[i], int(nearest[i])) for i in order]
