@@ -89,12 +89,14 @@ class TicketActivities:
         agents = [policy.AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"],
                                     tuple(a["queues"]), loads[a["agent_id"]], response[a["agent_id"]])
                   for a in rows]
-        ranked = policy.ranked(agents, data.queue, data.customer_id, self._pressure)
+        epsilon = self._settings.assignment_epsilon
+        ranked = policy.with_bounds(policy.ranked(agents, data.queue, data.customer_id, self._pressure),
+                                    epsilon)
         reservation = await store.reserve(
             self._redis, ticket_id=data.ticket_id, queue=data.queue,
             score=store.queue_score(data.priority, data.created_ms),
             ring_order=[(c["agent_id"], c["capacity"]) for c in ranked],
-            epsilon=self._settings.assignment_epsilon)
+            epsilon=epsilon)
         if reservation.agent_id is not None:
             await self._wake_next(data.queue)
             spills = reservation.spills

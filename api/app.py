@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.middleware import BodyLimit, LoadShedder
-from api.routes import agents, flows, health, tickets
+from api.routes import agents, flows, health, metrics, tickets
 from api.state import AppState
 from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    for router in (tickets.router, agents.router, flows.router, health.router):
+    for router in (tickets.router, agents.router, flows.router, health.router, metrics.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)

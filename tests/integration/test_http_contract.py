@@ -196,8 +196,21 @@ async def test_queued_ticket_is_assigned_when_an_agent_arrives(
         return (await http.get(f"/api/tickets/{ticket_id}")).json()["status"] == expected
 
     await eventually(lambda: status("queued"))
+    agents = (await http.get("/api/agents")).json()
+    assert (agents["mode"], agents["waiting"]) == ("degraded", {"general": 1})
+    metrics = (await http.get("/metrics")).text
+    assert "ticketflow_assignment_degraded 1.0" in metrics
+    assert 'ticketflow_waiting_tickets{queue="general"} 1.0' in metrics
+
     await http.post("/api/agents", json={"agent_id": "bob", "name": "Bob", "capacity": 1})
     await eventually(lambda: status("assigned"), timeout=15)
+    assert (await http.get("/api/agents")).json()["mode"] == "normal"
+    assert "ticketflow_assignment_degraded 0.0" in (await http.get("/metrics")).text
+    decision = (await http.get(f"/api/tickets/{ticket_id}")).json()["assignment"]
+    assert decision["agent_id"] == "bob"
+    assert decision["candidates"][0]["agent_id"] == "bob"
+    assert {"pressure", "weight", "distance", "bound"} <= set(decision["candidates"][0])
+    assert decision["mode"] == "normal"
 
 
 async def test_agent_routes(http: httpx.AsyncClient, clean: None) -> None:

@@ -5,9 +5,15 @@
 3. Walk the weighted ring from the customer's key (see :mod:`.ring`): a returning
    customer meets the same agent first while loads allow.
 4. Bounded loads (Mirrokni, Thorup, Zadimoghaddam, "Consistent Hashing with Bounded
-   Loads"): no agent may take a ticket that would put it above
-   ``bound = ceil((1 + epsilon) * (open_total + 1) / agents)``, nor above its own
-   capacity; the ticket spills clockwise to the next agent that is under both.
+   Loads"): no agent may take a ticket that would put it above its bound, nor above
+   its own capacity; the ticket spills clockwise to the next agent under both. With
+   agents of different capacity the bound is each agent's fair share of the load::
+
+       bound(a) = ceil((1 + epsilon) * (open_total + 1) * capacity(a) / capacity_total)
+
+   which for agents of equal capacity is exactly ``ceil((1 + epsilon) * average)``.
+   The bounds add up to more than the load, so some agent is always under its bound:
+   a ticket waits only when every agent is at capacity.
 5. None under both: the ticket is queued and the service is in degraded mode.
 """
 
@@ -39,14 +45,17 @@ class Decision:
     agent_id: str | None
     reason: str
     mode: str  # "normal" or "degraded"
-    bound: int = 0
+    bound: int = 0  # the chosen agent's bound
     ring_position: int = 0
     spills: int = 0
     candidates: list[dict[str, Any]] = field(default_factory=list)
 
 
-def load_bound(open_total: int, agents: int, epsilon: float) -> int:
-    return math.ceil((1 + epsilon) * (open_total + 1) / agents) if agents else 0
+def load_bound(open_total: int, capacity: int, capacity_total: int, epsilon: float) -> int:
+    """The most tickets an agent of ``capacity`` may hold after taking one more."""
+    if capacity_total <= 0:
+        return 0
+    return math.ceil((1 + epsilon) * (open_total + 1) * capacity / capacity_total)
 
 
 def eligible(agents: list[AgentState], queue: str) -> list[AgentState]:
@@ -67,6 +76,15 @@ def ranked(agents: list[AgentState], queue: str, customer: str,
     return [{**info[agent_id], "distance": distance} for agent_id, distance in order]
 
 
+def with_bounds(candidates: list[dict[str, Any]], epsilon: float) -> list[dict[str, Any]]:
+    """Add each candidate's bounded-load cap, given the others' loads."""
+    open_total = sum(c["open"] for c in candidates)
+    capacity_total = sum(c["capacity"] for c in candidates)
+    for c in candidates:
+        c["bound"] = load_bound(open_total, c["capacity"], capacity_total, epsilon)
+    return candidates
+
+
 def decide(agents: list[AgentState], *, queue: str, customer: str,
            epsilon: float = DEFAULT_EPSILON, model: PressureModel | None = None) -> Decision:
     model = model or PressureModel()
@@ -74,11 +92,10 @@ def decide(agents: list[AgentState], *, queue: str, customer: str,
     if not candidates:
         return Decision(None, f"no online agent serves {queue}", "degraded",
                         ring_position=key_position(customer))
-    bound = load_bound(sum(c["open"] for c in candidates), len(candidates), epsilon)
-    for spills, c in enumerate(candidates):
-        if c["open"] < min(c["capacity"], bound):
+    for spills, c in enumerate(with_bounds(candidates, epsilon)):
+        if c["open"] < min(c["capacity"], c["bound"]):
             why = "first on the ring" if spills == 0 else f"spilled past {spills} at their bound"
-            return Decision(c["agent_id"], why, "normal", bound, key_position(customer), spills,
-                            candidates)
-    return Decision(None, "every agent is at its bound or capacity", "degraded", bound,
+            return Decision(c["agent_id"], why, "normal", c["bound"], key_position(customer),
+                            spills, candidates)
+    return Decision(None, "every agent is at its bound or capacity", "degraded", 0,
                     key_position(customer), len(candidates), candidates)

@@ -40,16 +40,18 @@ if n == 0 then
   redis.call('ZADD', queued, 'NX', score, ARGV[1])
   return {false, 0, 0, 1}
 end
-local total = 0
+local total, capacity_total = 0, 0
 local loads = {}
 for i = 0, n - 1 do
   local load = tonumber(redis.call('HGET', KEYS[1], ARGV[4 + 2 * i]) or '0')
   loads[i] = load
   total = total + load
+  capacity_total = capacity_total + tonumber(ARGV[5 + 2 * i])
 end
-local bound = math.ceil((1 + tonumber(ARGV[3])) * (total + 1) / n)
+local share = (1 + tonumber(ARGV[3])) * (total + 1) / capacity_total
 for i = 0, n - 1 do
   local agent, capacity = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
+  local bound = math.ceil(share * capacity)
   if loads[i] < math.min(capacity, bound) then
     redis.call('HINCRBY', KEYS[1], agent, 1)
     redis.call('SET', KEYS[2] .. ARGV[1], agent)
@@ -58,7 +60,7 @@ for i = 0, n - 1 do
   end
 end
 redis.call('ZADD', queued, 'NX', score, ARGV[1])
-return {false, n, bound, 1}
+return {false, n, 0, 1}
 """
 
 _RELEASE = """

@@ -1,0 +1,29 @@
+"""Prometheus metrics: the assignment mode and waiting lines, read live at each scrape."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from api.deps import State
+from ticketflow.assignment import store
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(state: State) -> Response:
+    registry = CollectorRegistry()
+    waiting = Gauge("ticketflow_waiting_tickets", "Tickets waiting for an agent", ["queue"],
+                    registry=registry)
+    degraded = Gauge("ticketflow_assignment_degraded",
+                     "1 while tickets wait because every agent is at capacity", registry=registry)
+    open_tickets = Gauge("ticketflow_agent_open_tickets", "Open tickets held by an agent", ["agent"],
+                         registry=registry)
+    lines = await store.waiting_counts(state.redis)
+    for queue, count in lines.items():
+        waiting.labels(queue).set(count)
+    degraded.set(1 if lines else 0)
+    for agent, count in (await state.redis.hgetall(store.LOAD)).items():
+        open_tickets.labels(agent.decode()).set(int(count))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,219 @@
+"""Assignment simulation: five strategies on the same agents, customers and burst.
+
+100 agents of mixed capacity, weight and speed; N tickets (default 100,000) from
+Zipf-distributed customers (a few very hot ones); arrivals at about 70 % of the
+service capacity with a 10x burst in the middle. Every strategy respects capacity:
+with no room the ticket waits in one FIFO line and is placed as agents finish.
+
+Reported per strategy: the worst max/avg open-ticket ratio over time (sampled while
+the average is at least one ticket), the worst ratio of the busiest agent to the
+bounded-load cap ceil((1+eps)*avg), p50/p99 wait in the line (minutes of simulated
+time), affinity (share of returning customers placed with their previous agent) and
+spills (placements that passed over the strategy's first choice).
+    python bench/assignment_sim.py --tickets 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import random
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stats import percentile  # noqa: E402
+from ticketflow.assignment.policy import AgentState, decide, load_bound  # noqa: E402
+from ticketflow.assignment.pressure import PressureModel  # noqa: E402
+from ticketflow.assignment.ring import walk  # noqa: E402
+
+DEFAULT_EPSILON = 0.25
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    capacity: int
+    weight: float
+    mean_service: float  # minutes
+    open: int = 0
+    response_ewma: float | None = None
+
+
+def make_agents(rng: random.Random, n: int = 100) -> list[Agent]:
+    agents = []
+    for i in range(n):
+        speed = rng.choice([20.0, 40.0, 80.0])
+        agents.append(Agent(f"agent-{i:03d}", rng.choice([3, 5, 8]), rng.choice([0.5, 1.0, 2.0]), speed))
+    return agents
+
+
+Chooser = Callable[[list[Agent], str], tuple[Agent | None, int]]
+
+
+def round_robin() -> Chooser:
+    state = {"next": 0}
+
+    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+        n = len(agents)
+        for step in range(n):
+            a = agents[(state["next"] + step) % n]
+            if a.open < a.capacity:
+                state["next"] = (state["next"] + step + 1) % n
+                return a, 0
+        return None, 0
+    return choose
+
+
+def least_loaded() -> Chooser:
+    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+        room = [a for a in agents if a.open < a.capacity]
+        return (min(room, key=lambda a: (a.open / a.capacity, a.agent_id)) if room else None), 0
+    return choose
+
+
+def weighted_random(rng: random.Random) -> Chooser:
+    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+        room = [a for a in agents if a.open < a.capacity]
+        return (rng.choices(room, weights=[a.weight for a in room])[0] if room else None), 0
+    return choose
+
+
+def plain_hashing() -> Chooser:
+    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+        by_id = {a.agent_id: a for a in agents}
+        for spills, (agent_id, _) in enumerate(walk(dict.fromkeys(by_id, 1.0), customer)):
+            if by_id[agent_id].open < by_id[agent_id].capacity:
+                return by_id[agent_id], spills
+        return None, 0
+    return choose
+
+
+def ours(model: PressureModel, epsilon: float) -> Chooser:
+    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+        states = [AgentState(a.agent_id, a.capacity, a.weight, open=a.open,
+                             response_ewma_s=a.response_ewma) for a in agents]
+        decision = decide(states, queue="general", customer=customer, epsilon=epsilon, model=model)
+        if decision.agent_id is None:
+            return None, 0
+        return next(a for a in agents if a.agent_id == decision.agent_id), decision.spills
+    return choose
+
+
+def simulate(name: str, choose: Chooser, tickets: int, seed: int, epsilon: float) -> dict:
+    rng = random.Random(seed)
+    agents = make_agents(random.Random(seed))
+    capacity_rate = sum(a.capacity / a.mean_service for a in agents)  # tickets per minute
+    base_rate = 0.7 * capacity_rate
+    burst_start, burst_len = tickets * 0.45, tickets * 0.05  # ticket indexes of the 10x burst
+    customers = 20_000
+    zipf = [1 / (k ** 1.1) for k in range(1, customers + 1)]
+    cumulative = list(_accumulate(zipf))
+    service_rng = random.Random(seed + 1)
+
+    clock, line, events = 0.0, deque(), []  # events: (finish time, seq, agent)
+    last_agent: dict[str, str] = {}
+    waits: list[float] = []
+    returning = same = spills_total = 0
+    worst_ratio = worst_placement = 0.0
+    capacity_total = sum(a.capacity for a in agents)
+    seq = 0
+
+    def place(customer: str, arrived: float) -> bool:
+        nonlocal returning, same, spills_total, seq, worst_ratio, worst_placement
+        agent, spills = choose(agents, customer)
+        if agent is None:
+            return False
+        total = sum(a.open for a in agents)
+        bound = load_bound(total, agent.capacity, capacity_total, epsilon)
+        agent.open += 1
+        worst_placement = max(worst_placement, agent.open / bound)
+        spills_total += spills
+        waits.append(clock - arrived)
+        if customer in last_agent:
+            returning += 1
+            same += last_agent[customer] == agent.agent_id
+        last_agent[customer] = agent.agent_id
+        service = service_rng.expovariate(1 / agent.mean_service)
+        seq += 1
+        heapq.heappush(events, (clock + service, seq, agent, service))
+        avg = (total + 1) / len(agents)
+        if avg >= 1:
+            worst_ratio = max(worst_ratio, max(a.open for a in agents) / avg)
+        return True
+
+    model = PressureModel(target_response_s=40.0)
+    for i in range(tickets):
+        rate = base_rate * (10 if burst_start <= i < burst_start + burst_len else 1)
+        clock += rng.expovariate(rate)
+        while events and events[0][0] <= clock:
+            finish, _, agent, service = heapq.heappop(events)
+            saved, clock = clock, finish
+            agent.open -= 1
+            agent.response_ewma = model.ewma(agent.response_ewma, service)
+            while line and place(*line[0]):
+                line.popleft()
+            clock = saved
+        customer = f"c{_bisect(cumulative, rng.random() * cumulative[-1])}"
+        if line or not place(customer, clock):
+            line.append((customer, clock))
+    while line:  # drain
+        finish, _, agent, service = heapq.heappop(events)
+        clock = finish
+        agent.open -= 1
+        while line and place(*line[0]):
+            line.popleft()
+    return {"strategy": name, "max_over_avg": round(worst_ratio, 2),
+            "placement_over_bound": round(worst_placement, 2),
+            "wait_p50_min": round(percentile(waits, 50), 2), "wait_p99_min": round(percentile(waits, 99), 2),
+            "affinity": round(same / returning, 3) if returning else 0.0, "spills": spills_total}
+
+
+def _accumulate(values: list[float]):
+    total = 0.0
+    for v in values:
+        total += v
+        yield total
+
+
+def _bisect(cumulative: list[float], x: float) -> int:
+    import bisect
+
+    return bisect.bisect_left(cumulative, x)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON)
+    args = parser.parse_args()
+    strategies = {
+        "round_robin": round_robin(), "least_loaded": least_loaded(),
+        "weighted_random": weighted_random(random.Random(args.seed + 2)),
+        "consistent_hashing": plain_hashing(), "ours": ours(PressureModel(target_response_s=40.0), args.epsilon),
+    }
+    rows = []
+    for name, choose in strategies.items():
+        t0 = time.perf_counter()
+        rows.append(simulate(name, choose, args.tickets, args.seed, args.epsilon))
+        rows[-1]["seconds"] = round(time.perf_counter() - t0, 1)
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    by = {r["strategy"]: r for r in rows}
+    verdict = {
+        "ours_never_above_bound": by["ours"]["placement_over_bound"] <= 1.0,
+        "affinity_vs_least_loaded": round(by["ours"]["affinity"] / max(by["least_loaded"]["affinity"], 1e-9), 2),
+        "p99_wait_vs_least_loaded": round(by["ours"]["wait_p99_min"] / max(by["least_loaded"]["wait_p99_min"], 1e-9), 2),
+    }
+    print(json.dumps({"tickets": args.tickets, "epsilon": args.epsilon, "rows": rows, "verdict": verdict},
+                     indent=1))
+
+
+if __name__ == "__main__":
+    main()
