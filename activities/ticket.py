@@ -43,6 +43,7 @@ class TicketActivities:
         self._flows = flows
         self._temporal = temporal  # to wake the next waiting ticket
         self._pressure = PressureModel(target_response_s=settings.target_response_seconds)
+        self._snapshot = store.Snapshot()
 
     @activity.defn(name="dedupe")
     async def dedupe(self, data: DedupeInput) -> DedupeResult:
@@ -85,7 +86,7 @@ class TicketActivities:
         """Rank agents on the ring, then reserve atomically (or join the waiting line)."""
         async with self._sessions() as session:
             rows = await repository.list_agents(session, queue=data.queue, online_only=True)
-        loads, response = await store.live(self._redis, [a["agent_id"] for a in rows])
+        loads, response = await self._snapshot.read(self._redis, [a["agent_id"] for a in rows])
         agents = [policy.AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"],
                                     tuple(a["queues"]), loads[a["agent_id"]], response[a["agent_id"]])
                   for a in rows]
@@ -97,6 +98,7 @@ class TicketActivities:
             score=store.queue_score(data.priority, data.created_ms),
             ring_order=[(c["agent_id"], c["capacity"]) for c in ranked],
             epsilon=epsilon)
+        self._snapshot.saw(reservation.loads)
         if reservation.agent_id is not None:
             await self._wake_next(data.queue)
             spills = reservation.spills

@@ -14,9 +14,10 @@ TICKET_TAGS = SearchAttributeKey.for_keyword_list("TicketTags")
 FLOW_NAME = SearchAttributeKey.for_keyword("FlowName")
 FLOW_VERSION = SearchAttributeKey.for_keyword("FlowVersion")  # the flow's content hash
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+ASSIGNMENT_MODE = SearchAttributeKey.for_keyword("AssignmentMode")  # normal, degraded
 
 ALL = (TICKET_STATUS, TICKET_PRIORITY, TICKET_QUEUE, ASSIGNED_AGENT, CUSTOMER_ID, USER_LEVEL,
-       TICKET_TAGS, FLOW_NAME, FLOW_VERSION, SLA_BREACHED)
+       TICKET_TAGS, FLOW_NAME, FLOW_VERSION, SLA_BREACHED, ASSIGNMENT_MODE)
 
 # Names as the `temporal` CLI and the admin tools spell the types.
 CLI_TYPES = {"KEYWORD": "Keyword", "INT": "Int", "KEYWORD_LIST": "KeywordList", "BOOL": "Bool"}

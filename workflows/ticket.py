@@ -79,6 +79,7 @@ class TicketWorkflow:
             sa.TICKET_TAGS.value_set(snap.tags),
             sa.FLOW_NAME.value_set(snap.flow_name or ""),
             sa.FLOW_VERSION.value_set(snap.flow_digest or ""),
+            sa.ASSIGNMENT_MODE.value_set(snap.assignment.mode if snap.assignment else ""),
         ])
 
     @property

@@ -62,6 +62,12 @@ async def test_search_attributes_follow_the_ticket(services: Settings, temporal_
     assert values["AssignedAgent"] == "agent-0"
     assert values["FlowName"] == "vip_ticket"
     assert values["FlowVersion"] == (await state(handle))["flow_digest"]
+    assert values["AssignmentMode"] == "normal"
+    decision = await handle.query(TicketWorkflow.assignment)
+    assert decision["agent_id"] == "agent-0"
+    assert decision["reason"] == "first on the ring"
+    assert decision["candidates"][0]["agent_id"] == "agent-0"
+    assert decision["ring_position"] > 0
     assert set(values["TicketTags"]) >= {"billing", "bug"}
 
 

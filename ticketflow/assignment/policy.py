@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.assignment.ring import key_position, walk
@@ -29,8 +29,9 @@ from ticketflow.assignment.ring import key_position, walk
 DEFAULT_EPSILON = 0.25
 
 
-@dataclass(frozen=True)
-class AgentState:
+class AgentState(NamedTuple):
+    """An agent as the decision sees it (a tuple: built for every agent on every decision)."""
+
     agent_id: str
     capacity: int
     weight: float = 1.0
@@ -66,14 +67,14 @@ def ranked(agents: list[AgentState], queue: str, customer: str,
            model: PressureModel) -> list[dict[str, Any]]:
     """The eligible agents in ring order, each with its pressure and weights."""
     pool = eligible(agents, queue)
-    info = {}
-    for a in pool:
-        p = model.pressure(a.open, a.capacity, a.response_ewma_s)
-        info[a.agent_id] = {"agent_id": a.agent_id, "open": a.open, "capacity": a.capacity,
-                            "pressure": round(p, 4), "base_weight": a.weight,
-                            "weight": round(model.effective_weight(a.weight, p), 4)}
-    order = walk({k: v["weight"] for k, v in info.items()}, customer)
-    return [{**info[agent_id], "distance": distance} for agent_id, distance in order]
+    pressures = [model.pressure(a.open, a.capacity, a.response_ewma_s) for a in pool]
+    weights = [model.effective_weight(a.weight, p) for a, p in zip(pool, pressures, strict=True)]
+    by_id = {a.agent_id: i for i, a in enumerate(pool)}
+    order = walk(dict(zip(by_id, weights, strict=True)), customer)
+    return [{"agent_id": agent_id, "open": pool[i].open, "capacity": pool[i].capacity,
+             "pressure": pressures[i], "base_weight": pool[i].weight, "weight": weights[i],
+             "distance": distance}
+            for agent_id, distance in order for i in (by_id[agent_id],)]
 
 
 def with_bounds(candidates: list[dict[str, Any]], epsilon: float) -> list[dict[str, Any]]:

@@ -53,7 +53,8 @@ def walk(weights: dict[str, float], key: str) -> list[tuple[str, int]]:
     if not weights:
         return []
     agent_ids = tuple(sorted(weights))
-    counts = np.array([vnode_count(weights[a]) for a in agent_ids])
+    scaled = np.rint(np.fromiter((weights[a] for a in agent_ids), float, len(agent_ids)) * VNODES_PER_WEIGHT)
+    counts = np.clip(scaled, 1, MAX_VNODES).astype(np.int64)
     width = int(counts.max())
     clockwise = _matrix(agent_ids)[:, :width] - np.uint64(key_position(key))  # wraps: clockwise
     clockwise[_COLUMNS[:width] >= counts[:, None]] = _FAR
