@@ -52,3 +52,15 @@ class NotifyInput:
     url: str
     event: str
     message: str = ""
+
+
+@dataclass
+class ReleaseInput:
+    ticket_id: str
+    queue: str
+
+
+@dataclass
+class ResponseInput:
+    agent_id: str
+    seconds: float

@@ -18,6 +18,8 @@ from activities.contracts import (
     DedupeInput,
     DedupeResult,
     NotifyInput,
+    ReleaseInput,
+    ResponseInput,
     SelectFlowInput,
     SelectFlowResult,
     TagInput,
@@ -93,6 +95,8 @@ class TicketActivities:
         epsilon = self._settings.assignment_epsilon
         ranked = policy.with_bounds(policy.ranked(agents, data.queue, data.customer_id, self._pressure),
                                     epsilon)
+        if prefer := data.hints.get("prefer"):  # a transfer to a named agent: try them first
+            ranked.sort(key=lambda c: c["agent_id"] != prefer)
         reservation = await store.reserve(
             self._redis, ticket_id=data.ticket_id, queue=data.queue,
             score=store.queue_score(data.priority, data.created_ms),
@@ -115,6 +119,17 @@ class TicketActivities:
                           bound=max(reservation.bound, 0),
                           ring_position=ring.key_position(data.customer_id),
                           spills=reservation.spills)
+
+    @activity.defn(name="release")
+    async def release(self, data: ReleaseInput) -> None:
+        """The ticket no longer needs its agent (or its place in line): let the next one in."""
+        await store.release(self._redis, data.ticket_id)
+        await store.leave_line(self._redis, data.queue, data.ticket_id)
+        await self._wake_next(data.queue)
+
+    @activity.defn(name="record_response")
+    async def record_response(self, data: ResponseInput) -> None:
+        await store.record_response(self._redis, data.agent_id, data.seconds, self._pressure.ewma_alpha)
 
     async def _wake_next(self, queue: str) -> None:
         """A ticket left the line: the next one may fit now (it retries when signalled)."""

@@ -6,10 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ticketflow.domain import CHANNELS, Priority
+from ticketflow.domain import CHANNELS
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+# Literals, not the Priority enum: strict models take enums only as enum instances.
+PriorityName = Literal["low", "normal", "high", "urgent"]
 
 
 class Strict(BaseModel):
@@ -22,7 +24,7 @@ class TicketCreate(Strict):
     content: Annotated[Text, StringConstraints(max_length=20_000)]
     channel: Channel = "web"
     user_level: int = Field(default=0, ge=0, le=10)
-    priority: Priority | None = None
+    priority: PriorityName | None = None
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
@@ -78,7 +80,7 @@ class SimulatedTicket(Strict):
     content: Annotated[str, StringConstraints(max_length=20_000)] = ""
     channel: Channel = "web"
     user_level: int = Field(default=0, ge=0, le=10)
-    priority: Priority | None = None
+    priority: PriorityName | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -92,3 +94,13 @@ class FlowSimulate(Strict):
     flow: str | None = None
     events: list[StatedEvent] = Field(default_factory=list, max_length=100)
     nlp: dict[str, Any] | None = None
+
+
+class ActionCreate(Strict):
+    action: Literal["reply", "comment", "transfer", "escalate", "resolve", "reopen", "close",
+                    "customer_reply"]
+    actor: Annotated[str, StringConstraints(max_length=128)] = ""
+    text: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    agent_id: AgentId | None = None
+    queue: Queue | None = None
+    priority: PriorityName | None = None

@@ -16,6 +16,7 @@ class TicketStatus(StrEnum):
     DUPLICATE = "duplicate"
     QUEUED = "queued"
     ASSIGNED = "assigned"
+    PENDING = "pending"  # waiting on the customer
     RESOLVED = "resolved"
     CLOSED = "closed"
 
@@ -46,6 +47,7 @@ class NewTicket:
     metadata: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     created_at: str = ""  # ISO-8601, set by the API at acceptance
+    auto_close_seconds: int = 72 * 3600  # a resolved ticket closes after this long
 
 
 @dataclass
@@ -107,3 +109,26 @@ class TicketSnapshot:
     assignment: Assignment | None = None
     updated_at: str = ""
     events: list[TicketEvent] = field(default_factory=list)
+
+
+@dataclass
+class Action:
+    """An agent's or customer's action on a ticket (a workflow update)."""
+
+    action: str
+    actor: str = ""
+    text: str = ""
+    agent_id: str | None = None  # transfer: the agent to prefer
+    queue: str | None = None  # transfer: the queue to move to
+    priority: str | None = None  # escalate: the new priority
+
+
+@dataclass
+class ActionResult:
+    ticket_id: str
+    status: str
+    version: int
+    assignee: str | None
+    queue: str | None
+    priority: str
+    allowed: list[str] = field(default_factory=list)

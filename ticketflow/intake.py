@@ -100,7 +100,8 @@ async def submit(
         return Repeat(owner)
 
     now = datetime.now(UTC).isoformat()
-    ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp, created_at=now, **fields)
+    ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp, created_at=now,
+                       auto_close_seconds=settings.auto_close_seconds, **fields)
     try:
         await client.start_workflow(
             "TicketWorkflow", ticket,

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 60
     negative_cache_ttl_seconds: int = 5
 
+    # Lifecycle.
+    auto_close_seconds: int = Field(default=72 * 3600, ge=1)
+
     # Assignment.
     assignment_epsilon: float = Field(default=0.25, gt=0, le=10)
     target_response_seconds: float = Field(default=300.0, gt=0)

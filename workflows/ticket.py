@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import asdict
 from datetime import timedelta
@@ -15,12 +16,17 @@ with workflow.unsafe.imports_passed_through():
         DedupeInput,
         DedupeResult,
         NotifyInput,
+        ReleaseInput,
+        ResponseInput,
         SelectFlowInput,
         SelectFlowResult,
         TagInput,
     )
+    from ticketflow import lifecycle
     from ticketflow import search_attributes as sa
     from ticketflow.domain import (
+        Action,
+        ActionResult,
         Assignment,
         NewTicket,
         Priority,
@@ -30,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         TicketStatus,
     )
     from ticketflow.flows import Effect, FlowRun, Plan, flow_context
+    from ticketflow.flows.runner import raise_priority
     from workflows.policies import NOTIFY_RETRY, NOTIFY_TIMEOUT, STEP_RETRY, STEP_TIMEOUT
 
 DEFAULT_RECHECK = timedelta(seconds=60)
@@ -44,6 +51,9 @@ class TicketWorkflow:
         self._unsaved: list[TicketEvent] = []
         self._seq = 0
         self._events: list[str] = []
+        self._changed = 0  # bumped by every action: wakes whatever waits on the ticket
+        self._replied = False
+        self._lock = asyncio.Lock()  # actions and assignment attempts take turns
 
     # -- steps -------------------------------------------------------------
 
@@ -112,12 +122,33 @@ class TicketWorkflow:
                      sentiment=tagging.sentiment, model=tagging.model_version)
 
         await self._run_flow(tagging)
-        if self.snapshot.status == TicketStatus.CLOSED:
-            return self.snapshot
-        if self.snapshot.status not in (TicketStatus.ASSIGNED, TicketStatus.QUEUED):
+        if self.snapshot.status == TicketStatus.PROCESSING:
             await self._assign(self.snapshot.queue or "general")
-        await workflow.wait_condition(lambda: self._closed)
+        await self._live()
+        # A close by an action ends the loop while its update is still answering.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self.snapshot
+
+    async def _live(self) -> None:
+        """After routing: wait for an agent when queued, auto-close when resolved, and
+        otherwise wait for the next action."""
+        snap = self.snapshot
+        while not self._closed:
+            changed = self._changed
+            if snap.status == TicketStatus.QUEUED:
+                await self._assign(snap.queue or "general")
+            elif snap.status == TicketStatus.RESOLVED:
+                try:
+                    await workflow.wait_condition(
+                        lambda changed=changed: self._changed > changed,
+                        timeout=timedelta(seconds=snap.ticket.auto_close_seconds))
+                except TimeoutError:
+                    async with self._lock:
+                        if snap.status == TicketStatus.RESOLVED:
+                            await self._finish("auto_close", "resolved and not reopened in time")
+            else:
+                await workflow.wait_condition(
+                    lambda changed=changed: self._changed > changed or self._closed)
 
     async def _run_flow(self, tagging: Tagging) -> None:
         """Select the flow (recorded in history, so the plan is pinned) and carry it out."""
@@ -164,10 +195,7 @@ class TicketWorkflow:
                 start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY)
             self._record("notified", step=effect.step, url=args["url"], event=args["event"])
         elif effect.kind == "close":
-            self.snapshot.status = TicketStatus.CLOSED
-            self._record("closed", step=effect.step, reason=args["reason"])
-            await self._save()
-            self._closed = True
+            await self._finish("flow", args["reason"], step=effect.step)
         elif effect.kind == "wait":
             return await self._wait(effect)
         return None
@@ -188,31 +216,126 @@ class TicketWorkflow:
             return "timeout"
         return "event"
 
+    async def _attempt(self, queue: str, hints: dict[str, Any] | None = None) -> bool:
+        """One assignment attempt: assigned, or queued in the waiting line."""
+        snap = self.snapshot
+        snap.queue = queue
+        result: Assignment = await self._step(
+            "assign",
+            AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
+                        customer_id=snap.ticket.user_id, priority=snap.priority,
+                        hints=hints or {}, created_ms=self._created_ms()),
+            Assignment,
+        )
+        snap.assignment = result
+        if result.agent_id is not None:
+            snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
+            self._record("assigned", agent=result.agent_id, reason=result.reason)
+            await self._save()
+            return True
+        if snap.status != TicketStatus.QUEUED:
+            snap.status = TicketStatus.QUEUED
+            self._record("queued", queue=result.queue, reason=result.reason)
+            await self._save()
+        return False
+
     async def _assign(self, queue: str, hints: dict[str, Any] | None = None) -> None:
-        """Assign an agent, or wait queued until capacity frees (a signal) and retry."""
+        """Assign an agent, or wait queued until capacity frees (a signal) and retry.
+
+        Returns early when an action moves the ticket on (transfer, close) meanwhile.
+        """
         snap = self.snapshot
         while True:
-            seen = self._capacity_signals
-            result: Assignment = await self._step(
-                "assign",
-                AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
-                            customer_id=snap.ticket.user_id, priority=snap.priority,
-                            hints=hints or {}, created_ms=self._created_ms()),
-                Assignment,
-            )
-            snap.assignment = result
-            if result.agent_id is not None:
-                snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
-                self._record("assigned", agent=result.agent_id, reason=result.reason)
-                await self._save()
-                return
-            if snap.status != TicketStatus.QUEUED:
-                snap.status = TicketStatus.QUEUED
-                self._record("queued", queue=result.queue, reason=result.reason)
-                await self._save()
+            seen, changed = self._capacity_signals, self._changed
+            async with self._lock:
+                if snap.status not in (TicketStatus.PROCESSING, TicketStatus.QUEUED) or \
+                        await self._attempt(snap.queue if snap.status == TicketStatus.QUEUED
+                                            and snap.queue else queue, hints):
+                    return
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda seen=seen: self._capacity_signals > seen,
-                                              timeout=DEFAULT_RECHECK)
+                await workflow.wait_condition(
+                    lambda seen=seen, changed=changed: self._capacity_signals > seen
+                    or self._changed > changed, timeout=DEFAULT_RECHECK)
+
+    async def _release(self) -> None:
+        """Give the agent's slot back (and leave the waiting line): others may fit now."""
+        snap = self.snapshot
+        await self._step("release", ReleaseInput(snap.ticket.ticket_id, snap.queue or "general"),
+                         type(None))
+        snap.assignee = None
+
+    async def _finish(self, by: str, reason: str, **data: Any) -> None:
+        await self._release()
+        self.snapshot.status = TicketStatus.CLOSED
+        self._record("closed", by=by, reason=reason, **data)
+        await self._save()
+        self._closed = True
+
+    # -- actions (updates) ---------------------------------------------------
+
+    @workflow.update(name="act")
+    async def act(self, action: Action) -> ActionResult:
+        """An agent's or customer's action; the validator has checked it is allowed now."""
+        async with self._lock:
+            await self._apply(action)
+            self._changed += 1
+            await self._save()
+        return self._result()
+
+    @act.validator
+    def _check(self, action: Action) -> None:
+        lifecycle.check(self.snapshot.status if self._snap else TicketStatus.PROCESSING,
+                        action.action)
+        if action.action == "transfer" and not (action.queue or action.agent_id):
+            raise ValueError("transfer needs a queue or an agent_id")
+
+    async def _apply(self, action: Action) -> None:
+        snap, kind = self.snapshot, action.action
+        who = {"actor": action.actor} if action.actor else {}
+        if kind == "comment":
+            self._record("comment", text=action.text, **who)
+        elif kind == "reply":
+            self._record("reply", text=action.text, **who)
+            if not self._replied and snap.assignee:
+                self._replied = True
+                waited = (workflow.now() - workflow.info().start_time).total_seconds()
+                await self._step("record_response", ResponseInput(snap.assignee, waited), type(None))
+            snap.status = TicketStatus.PENDING
+            self._events.append("agent_reply")
+        elif kind == "customer_reply":
+            self._record("customer_reply", text=action.text, **who)
+            self._events.append("customer_reply")
+            if snap.status == TicketStatus.PENDING:
+                snap.status = TicketStatus.ASSIGNED
+            elif snap.status == TicketStatus.RESOLVED:
+                self._record("reopened", by="customer_reply")
+                await self._attempt(snap.queue or "general")
+        elif kind == "escalate":
+            snap.priority = action.priority or raise_priority(snap.priority)
+            self._record("escalated", priority=snap.priority, reason=action.text, **who)
+        elif kind == "transfer":
+            await self._release()
+            self._record("transferred", queue=action.queue or snap.queue, agent=action.agent_id, **who)
+            hints = {"prefer": action.agent_id} if action.agent_id else {}
+            snap.status = TicketStatus.PROCESSING
+            await self._attempt(action.queue or snap.queue or "general", hints)
+        elif kind == "resolve":
+            await self._release()
+            snap.status = TicketStatus.RESOLVED
+            self._record("resolved", text=action.text, **who)
+            self._events.append("resolved")
+        elif kind == "reopen":
+            self._record("reopened", **who)
+            snap.status = TicketStatus.PROCESSING
+            await self._attempt(snap.queue or "general")
+        elif kind == "close":
+            await self._finish("action", action.text, **who)
+
+    def _result(self) -> ActionResult:
+        snap = self.snapshot
+        return ActionResult(ticket_id=snap.ticket.ticket_id, status=snap.status, version=snap.version,
+                            assignee=snap.assignee, queue=snap.queue, priority=snap.priority,
+                            allowed=lifecycle.allowed(snap.status))
 
     # -- messages ----------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -9,9 +10,10 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Session, State
 from api.errors import ApiError
-from api.schemas import RepeatSubmit, TicketAccepted, TicketCreate
-from ticketflow import intake
+from api.schemas import ActionCreate, RepeatSubmit, TicketAccepted, TicketCreate
+from ticketflow import actions, intake
 from ticketflow.db import repository
+from ticketflow.domain import Action
 from ticketflow.reads import read_ticket
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -69,3 +71,16 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> 
                                         sessions=state.sessions, temporal=state.temporal) is None:
         raise _not_found(ticket_id)
     return {"ticket_id": ticket_id.upper(), "events": events}
+
+
+@router.post("/{ticket_id}/actions")
+async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State) -> dict:
+    try:
+        result = await actions.act(state.temporal, ticket_id.upper(),
+                                   Action(**body.model_dump(mode="json")))
+    except actions.TicketNotFound as exc:
+        raise _not_found(ticket_id) from exc
+    except actions.Rejected as exc:
+        raise ApiError(409, "ILLEGAL_TRANSITION", str(exc), [
+            {"field": "action", "message": str(exc), "allowed": exc.allowed}]) from exc
+    return asdict(result)

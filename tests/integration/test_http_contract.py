@@ -234,3 +234,12 @@ async def test_health_readiness_and_docs(http: httpx.AsyncClient) -> None:
     assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "temporal": "ok"}
     assert (await http.get("/docs")).status_code == 200
     assert "/api/tickets" in (await http.get("/openapi.json")).json()["paths"]
+
+
+async def test_every_optional_field_is_accepted(http: httpx.AsyncClient) -> None:
+    r = await http.post("/api/tickets", json=body(channel="email", user_level=2, priority="urgent",
+                                                  metadata={"order": 42, "plan": "gold"}))
+    assert r.status_code == 202, r.text
+    ticket = (await http.get(r.headers["location"])).json()
+    assert (ticket["channel"], ticket["user_level"], ticket["metadata"]) == (
+        "email", 2, {"order": 42, "plan": "gold"})

@@ -160,6 +160,10 @@ async def release(redis: Redis, ticket_id: str) -> str | None:
     return agent.decode() if isinstance(agent, bytes) else None
 
 
+async def leave_line(redis: Redis, queue: str, ticket_id: str) -> None:
+    await redis.zrem(QUEUED + queue, ticket_id)
+
+
 async def record_response(redis: Redis, agent_id: str, seconds: float, alpha: float) -> float:
     return float(await redis.eval(_RESPONSE, 1, RESPONSE, agent_id, seconds, alpha))
 

@@ -124,7 +124,7 @@ class FlowRun:
             ticket["tags"] = ticket["tags"] + [t for t in args.get("tags", []) if t not in ticket["tags"]]
             return Effect("set", step, dict(args))
         if action == "escalate":
-            ticket["priority"] = args.get("priority") or _raise(ticket["priority"])
+            ticket["priority"] = args.get("priority") or raise_priority(ticket["priority"])
             ticket["queue"] = args.get("queue", ticket["queue"])
             return Effect("escalate", step, {"priority": ticket["priority"], "queue": ticket["queue"],
                                              "reason": args.get("reason", "")})
@@ -146,7 +146,8 @@ class FlowRun:
         raise ValueError(f"unknown action {action}")
 
 
-def _raise(priority: str) -> str:
+def raise_priority(priority: str) -> str:
+    """One level up, stopping at urgent."""
     order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.get)
     rank = PRIORITY_RANK.get(Priority(priority), 1)
     return order[min(rank + 1, len(order) - 1)].value

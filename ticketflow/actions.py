@@ -1,0 +1,40 @@
+"""Ticket actions over HTTP: each is a Temporal update on the ticket's workflow."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from ticketflow import ids, lifecycle
+from ticketflow.domain import Action, ActionResult
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+class Rejected(Exception):
+    """The workflow refused the action (its validator said no)."""
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+
+async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
+    handle = client.get_workflow_handle(ids.workflow_id(ticket_id))
+    try:
+        return await handle.execute_update("act", action, result_type=ActionResult)
+    except WorkflowUpdateFailedError as exc:
+        message = str(exc.cause) if exc.cause else str(exc)
+        state = await handle.query("state")
+        raise Rejected(message, lifecycle.allowed(state.get("status", ""))) from exc
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        try:  # the workflow ended (closed ticket), or never existed
+            description = await handle.describe()
+        except RPCError:
+            raise TicketNotFound(ticket_id) from exc
+        status = description.status.name.lower() if description.status else "unknown"
+        raise Rejected(f"{action.action} is not allowed: the ticket is closed ({status})", []) from exc

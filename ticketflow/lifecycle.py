@@ -1,0 +1,42 @@
+"""The ticket state machine: which actions each state allows, and where they lead.
+
+See docs/lifecycle.md. Pure: the workflow's update validators call :func:`check`
+before anything reaches history, and the API turns its error into a 409.
+"""
+
+from __future__ import annotations
+
+from ticketflow.domain import TicketStatus as S
+
+AGENT_ACTIONS = {"reply", "comment", "transfer", "escalate", "resolve", "close"}
+CUSTOMER_ACTIONS = {"customer_reply"}
+BOTH = {"reopen"}
+ACTIONS = AGENT_ACTIONS | CUSTOMER_ACTIONS | BOTH
+
+_OPEN = {"reply", "customer_reply", "comment", "transfer", "escalate", "resolve", "close"}
+ALLOWED: dict[str, frozenset[str]] = {
+    S.PROCESSING: frozenset(),
+    S.DUPLICATE: frozenset(),
+    S.QUEUED: frozenset(_OPEN - {"reply", "resolve"}),
+    S.ASSIGNED: frozenset(_OPEN),
+    S.PENDING: frozenset(_OPEN),
+    S.RESOLVED: frozenset({"reopen", "customer_reply", "comment", "close"}),
+    S.CLOSED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, status: str, action: str) -> None:
+        self.status, self.action = status, action
+        self.allowed = sorted(ALLOWED.get(status, frozenset()))
+        super().__init__(f"{action} is not allowed while the ticket is {status}; "
+                         f"allowed: {', '.join(self.allowed) or 'none'}")
+
+
+def check(status: str, action: str) -> None:
+    if action not in ALLOWED.get(status, frozenset()):
+        raise IllegalTransition(status, action)
+
+
+def allowed(status: str) -> list[str]:
+    return sorted(ALLOWED.get(status, frozenset()))
