@@ -106,3 +106,21 @@ async def test_closing_a_waiting_ticket_takes_it_out_of_line(http: httpx.AsyncCl
     await ticket_in(http, waiting, "queued")
     assert (await act(http, waiting, "close")).json()["status"] == "closed"
     assert (await http.get("/api/agents")).json()["waiting"] == {}
+
+
+async def test_agent_changes_take_effect_at_once(http: httpx.AsyncClient, clean: None) -> None:
+    await http.post("/api/agents", json={"agent_id": "kim", "name": "Kim", "capacity": 1})
+    await http.patch("/api/agents/kim", json={"online": False})
+    first = (await http.post("/api/tickets", json=body())).json()["ticket_id"]
+    assert (await ticket_in(http, first, "queued"))["assignment"]["reason"] == "no online agent serves general"
+
+    await http.patch("/api/agents/kim", json={"online": True})
+    await ticket_in(http, first, "assigned")
+    second = (await http.post("/api/tickets", json=body())).json()["ticket_id"]
+    await ticket_in(http, second, "queued")  # Kim is at capacity 1
+
+    await http.patch("/api/agents/kim", json={"capacity": 2})
+    assert (await ticket_in(http, second, "assigned"))["assignee"] == "kim"
+    # Going offline keeps the agent's open tickets with them (the stated policy).
+    await http.patch("/api/agents/kim", json={"online": False})
+    assert (await http.get(f"/api/tickets/{first}")).json()["assignee"] == "kim"
