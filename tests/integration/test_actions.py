@@ -112,7 +112,8 @@ async def test_agent_changes_take_effect_at_once(http: httpx.AsyncClient, clean:
     await http.post("/api/agents", json={"agent_id": "kim", "name": "Kim", "capacity": 1})
     await http.patch("/api/agents/kim", json={"online": False})
     first = (await http.post("/api/tickets", json=body())).json()["ticket_id"]
-    assert (await ticket_in(http, first, "queued"))["assignment"]["reason"] == "no online agent serves general"
+    reason = (await ticket_in(http, first, "queued"))["assignment"]["reason"]
+    assert reason == "no online agent serves general"
 
     await http.patch("/api/agents/kim", json={"online": True})
     await ticket_in(http, first, "assigned")
