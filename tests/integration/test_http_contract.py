@@ -243,3 +243,18 @@ async def test_every_optional_field_is_accepted(http: httpx.AsyncClient) -> None
     ticket = (await http.get(r.headers["location"])).json()
     assert (ticket["channel"], ticket["user_level"], ticket["metadata"]) == (
         "email", 2, {"order": 42, "plan": "gold"})
+
+
+async def test_search_finds_words_in_chinese_and_english(http: httpx.AsyncClient, clean: None) -> None:
+    refund = await http.post("/api/tickets", json=body(subject="退款申请", content="重复扣费，请尽快退款"))
+    login = await http.post("/api/tickets", json=body(subject="Login", content="我无法登录账号"))
+    ids = {"refund": refund.json()["ticket_id"], "login": login.json()["ticket_id"]}
+
+    async def found(q: str) -> list[str]:
+        return [t["ticket_id"] for t in (await http.get("/api/tickets", params={"q": q})).json()["items"]]
+
+    assert await eventually(lambda: found("退款")) == [ids["refund"]]
+    assert await eventually(lambda: found("登录")) == [ids["login"]]
+    assert await found("扣费 退款") == [ids["refund"]]
+    assert await found("LOGIN") == [ids["login"]]
+    assert await found("发货") == []

@@ -50,11 +50,10 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Subject and content segmented into words (ticketflow.search), then indexed.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     search: Mapped[str] = mapped_column(
-        TSVECTOR,
-        Computed("to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(content, ''))",
-                 persisted=True),
-    )
+        TSVECTOR, Computed("to_tsvector('simple', search_text)", persisted=True))
 
     __table_args__ = (
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketflow import search
 from ticketflow.db.models import Agent, Ticket, TicketEvent
 from ticketflow.domain import TicketSnapshot
 
@@ -19,7 +20,7 @@ from ticketflow.domain import TicketSnapshot
 _TICKETS = Ticket.__table__
 _EVENTS = TicketEvent.__table__
 _AGENTS = Agent.__table__
-_READ_COLUMNS = [c for c in _TICKETS.c if c.name != "search"]
+_READ_COLUMNS = [c for c in _TICKETS.c if c.name not in ("search", "search_text")]
 
 
 def _ts(value: str) -> datetime:
@@ -42,6 +43,7 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> dict[s
         "duplicate_of": snap.duplicate_of,
         "assignment": asdict(snap.assignment) if snap.assignment else None,
         "metadata": t.metadata, "version": snap.version,
+        "search_text": search.document(t.subject, t.content),
         "created_at": _ts(t.created_at), "updated_at": _ts(snap.updated_at),
     }
     stmt = insert(Ticket.__table__).values(row)
@@ -105,7 +107,7 @@ async def list_tickets(
     if tag is not None:
         stmt = stmt.where(Ticket.tags.contains([tag]))
     if q:
-        stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", q)))
+        stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", search.words(q))))
     if cursor:
         stmt = stmt.where(Ticket.id < cursor)
     rows = (await session.execute(stmt.order_by(Ticket.id.desc()).limit(limit + 1))).mappings().all()
