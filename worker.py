@@ -34,7 +34,7 @@ def build_worker(client, settings: Settings, activities: TicketActivities) -> Wo
         workflow_runner=RUNNER,
         activities=[activities.dedupe, activities.tag, activities.select_flow,
                     activities.persist, activities.assign, activities.notify,
-                    activities.release, activities.record_response],
+                    activities.release, activities.record_response, activities.publish],
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_local_activities=settings.max_concurrent_activities,

@@ -64,3 +64,9 @@ class ReleaseInput:
 class ResponseInput:
     agent_id: str
     seconds: float
+
+
+@dataclass
+class PublishInput:
+    ticket_id: str
+    events: list[dict[str, Any]]

@@ -18,13 +18,14 @@ from activities.contracts import (
     DedupeInput,
     DedupeResult,
     NotifyInput,
+    PublishInput,
     ReleaseInput,
     ResponseInput,
     SelectFlowInput,
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, dedupe, ids, tagger
+from ticketflow import cache, dedupe, ids, tagger, webhooks
 from ticketflow.assignment import policy, ring, store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
@@ -119,6 +120,13 @@ class TicketActivities:
                           bound=max(reservation.bound, 0),
                           ring_position=ring.key_position(data.customer_id),
                           spills=reservation.spills)
+
+    @activity.defn(name="publish")
+    async def publish(self, data: PublishInput) -> None:
+        """Send the ticket's new events to the webhook subscribers (retried until they answer)."""
+        async with httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT) as http:
+            await webhooks.deliver(http, self._redis, urls=self._settings.webhook_urls,
+                                   secret=self._settings.webhook_secret, events=data.events)
 
     @activity.defn(name="release")
     async def release(self, data: ReleaseInput) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -21,10 +23,23 @@ class Rejected(Exception):
         self.allowed = allowed
 
 
+NOT_READY_RETRIES = 10
+NOT_READY_BACKOFF_SECONDS = 0.1
+
+
 async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
     handle = client.get_workflow_handle(ids.workflow_id(ticket_id))
     try:
-        return await handle.execute_update("act", action, result_type=ActionResult)
+        for attempt in range(NOT_READY_RETRIES):
+            try:
+                return await handle.execute_update("act", action, result_type=ActionResult)
+            except RPCError as exc:
+                # The workflow task that carried the update was lost (e.g. racing an
+                # activity result): nothing was applied, so asking again is safe.
+                if exc.status != RPCStatusCode.FAILED_PRECONDITION or attempt == NOT_READY_RETRIES - 1:
+                    raise
+                await asyncio.sleep(NOT_READY_BACKOFF_SECONDS * (attempt + 1))
+        raise AssertionError("unreachable")
     except WorkflowUpdateFailedError as exc:
         message = str(exc.cause) if exc.cause else str(exc)
         state = await handle.query("state")

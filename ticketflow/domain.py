@@ -48,6 +48,7 @@ class NewTicket:
     fingerprint: str = ""
     created_at: str = ""  # ISO-8601, set by the API at acceptance
     auto_close_seconds: int = 72 * 3600  # a resolved ticket closes after this long
+    publish_events: bool = False  # webhook subscribers are configured
 
 
 @dataclass

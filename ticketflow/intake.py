@@ -101,7 +101,8 @@ async def submit(
 
     now = datetime.now(UTC).isoformat()
     ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp, created_at=now,
-                       auto_close_seconds=settings.auto_close_seconds, **fields)
+                       auto_close_seconds=settings.auto_close_seconds,
+                       publish_events=bool(settings.webhook_urls), **fields)
     try:
         await client.start_workflow(
             "TicketWorkflow", ticket,

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 60
     negative_cache_ttl_seconds: int = 5
 
+    # Webhook subscribers (a JSON list in the environment) and the secret that signs them.
+    webhook_urls: list[str] = Field(default_factory=list)
+    webhook_secret: str = "change-me"
+
     # Lifecycle.
     auto_close_seconds: int = Field(default=72 * 3600, ge=1)
 

@@ -25,3 +25,11 @@ NOTIFY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=20,
 )
+
+# Ticket events to webhook subscribers: retried without limit (receivers drop repeats by
+# event id), backing off to one attempt every five minutes while a subscriber is down.
+PUBLISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+)

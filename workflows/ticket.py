@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
         DedupeInput,
         DedupeResult,
         NotifyInput,
+        PublishInput,
         ReleaseInput,
         ResponseInput,
         SelectFlowInput,
@@ -37,7 +38,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from ticketflow.flows import Effect, FlowRun, Plan, flow_context
     from ticketflow.flows.runner import raise_priority
-    from workflows.policies import NOTIFY_RETRY, NOTIFY_TIMEOUT, STEP_RETRY, STEP_TIMEOUT
+    from workflows.policies import (
+        NOTIFY_RETRY,
+        NOTIFY_TIMEOUT,
+        PUBLISH_RETRY,
+        STEP_RETRY,
+        STEP_TIMEOUT,
+    )
 
 DEFAULT_RECHECK = timedelta(seconds=60)
 
@@ -54,6 +61,7 @@ class TicketWorkflow:
         self._changed = 0  # bumped by every action: wakes whatever waits on the ticket
         self._replied = False
         self._lock = asyncio.Lock()  # actions and assignment attempts take turns
+        self._deliveries: list[asyncio.Task[Any]] = []  # webhook deliveries in flight
 
     # -- steps -------------------------------------------------------------
 
@@ -75,9 +83,23 @@ class TicketWorkflow:
         snap.updated_at = workflow.now().isoformat()
         snap.events = self._unsaved
         await self._step("persist", snap, type(None))
+        if snap.ticket.publish_events and self._unsaved:
+            self._send(snap, self._unsaved)
         snap.events = []
         self._unsaved = []
         self._publish()
+
+    def _send(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
+        """Webhooks run beside the ticket: a slow or dead subscriber never holds it up."""
+        summary = {"status": snap.status, "version": snap.version, "queue": snap.queue,
+                   "assignee": snap.assignee, "priority": snap.priority}
+        tid = snap.ticket.ticket_id
+        self._deliveries = [d for d in self._deliveries if not d.done()]
+        self._deliveries.append(workflow.start_activity(
+            "publish", PublishInput(tid, [{"event_id": f"{tid}:{e.seq}", "ticket_id": tid,
+                                           "seq": e.seq, "kind": e.kind, "at": e.at, "data": e.data,
+                                           "ticket": summary} for e in events]),
+            start_to_close_timeout=NOTIFY_TIMEOUT * 3, retry_policy=PUBLISH_RETRY))
 
     def _publish(self) -> None:
         snap = self.snapshot
@@ -112,6 +134,7 @@ class TicketWorkflow:
             self.snapshot.duplicate_of = original
             self._record("duplicate", of=original)
             await self._save()
+            await asyncio.gather(*self._deliveries)
             return self.snapshot
 
         tagging: Tagging = await self._step("tag", TagInput(ticket.subject, ticket.content),
@@ -125,8 +148,10 @@ class TicketWorkflow:
         if self.snapshot.status == TicketStatus.PROCESSING:
             await self._assign(self.snapshot.queue or "general")
         await self._live()
-        # A close by an action ends the loop while its update is still answering.
+        # A close by an action ends the loop while its update is still answering; and the
+        # workflow stays until subscribers have every event (they would be lost otherwise).
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._deliveries)
         return self.snapshot
 
     async def _live(self) -> None:
