@@ -49,6 +49,7 @@ class NewTicket:
     created_at: str = ""  # ISO-8601, set by the API at acceptance
     auto_close_seconds: int = 72 * 3600  # a resolved ticket closes after this long
     publish_events: bool = False  # webhook subscribers are configured
+    carried: Carried | None = None  # set when a long ticket continues as a new run
 
 
 @dataclass
@@ -133,3 +134,14 @@ class ActionResult:
     queue: str | None
     priority: str
     allowed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Carried:
+    """What a long-lived ticket's workflow hands to its next run (continue-as-new)."""
+
+    snapshot: TicketSnapshot
+    seq: int
+    events: list[str] = field(default_factory=list)
+    replied: bool = False
+    resolved_at: str | None = None

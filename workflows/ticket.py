@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         Action,
         ActionResult,
         Assignment,
+        Carried,
         NewTicket,
         Priority,
         Tagging,
@@ -47,11 +49,14 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DEFAULT_RECHECK = timedelta(seconds=60)
+# Actions per run before continue-as-new: each action adds about ten history events.
+ACTIONS_PER_RUN = 200
 
 
 @workflow.defn(name="TicketWorkflow")
 class TicketWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, ticket: NewTicket) -> None:
         self._snap: TicketSnapshot | None = None
         self._capacity_signals = 0
         self._closed = False
@@ -62,6 +67,10 @@ class TicketWorkflow:
         self._replied = False
         self._lock = asyncio.Lock()  # actions and assignment attempts take turns
         self._deliveries: list[asyncio.Task[Any]] = []  # webhook deliveries in flight
+        self._actions_this_run = 0
+        self._resolved_at: str | None = None
+        if ticket.carried is not None:  # before any action arrives at the new run
+            self._resume(ticket.carried)
 
     # -- steps -------------------------------------------------------------
 
@@ -123,6 +132,9 @@ class TicketWorkflow:
 
     @workflow.run
     async def run(self, ticket: NewTicket) -> TicketSnapshot:
+        if ticket.carried is not None:  # a long ticket's next run: straight back to waiting
+            self._publish()
+            return await self._close_out()
         self._snap = TicketSnapshot(ticket=ticket, status=TicketStatus.PROCESSING, version=0,
                                     priority=ticket.priority or Priority.NORMAL)
         self._record("created", channel=ticket.channel)
@@ -147,6 +159,9 @@ class TicketWorkflow:
         await self._run_flow(tagging)
         if self.snapshot.status == TicketStatus.PROCESSING:
             await self._assign(self.snapshot.queue or "general")
+        return await self._close_out()
+
+    async def _close_out(self) -> TicketSnapshot:
         await self._live()
         # A close by an action ends the loop while its update is still answering; and the
         # workflow stays until subscribers have every event (they would be lost otherwise).
@@ -154,19 +169,41 @@ class TicketWorkflow:
         await asyncio.gather(*self._deliveries)
         return self.snapshot
 
+    def _resume(self, carried: Carried) -> None:
+        self._snap = carried.snapshot
+        self._seq, self._events = carried.seq, list(carried.events)
+        self._replied, self._resolved_at = carried.replied, carried.resolved_at
+
+    async def _continue_as_new(self) -> None:
+        """Hand the ticket to a fresh run before its history grows large."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await asyncio.gather(*self._deliveries)
+        snap = self.snapshot
+        workflow.continue_as_new(dataclasses.replace(snap.ticket, carried=Carried(
+            snapshot=snap, seq=self._seq, events=self._events[-100:], replied=self._replied,
+            resolved_at=self._resolved_at)))
+
+    def _history_is_long(self) -> bool:
+        return (self._actions_this_run >= ACTIONS_PER_RUN
+                or workflow.info().is_continue_as_new_suggested())
+
     async def _live(self) -> None:
         """After routing: wait for an agent when queued, auto-close when resolved, and
         otherwise wait for the next action."""
         snap = self.snapshot
         while not self._closed:
+            if self._history_is_long():
+                await self._continue_as_new()
             changed = self._changed
             if snap.status == TicketStatus.QUEUED:
                 await self._assign(snap.queue or "general")
             elif snap.status == TicketStatus.RESOLVED:
+                resolved_at = datetime.fromisoformat(self._resolved_at or workflow.now().isoformat())
+                left = timedelta(seconds=snap.ticket.auto_close_seconds) - (workflow.now() - resolved_at)
                 try:
                     await workflow.wait_condition(
                         lambda changed=changed: self._changed > changed,
-                        timeout=timedelta(seconds=snap.ticket.auto_close_seconds))
+                        timeout=max(left, timedelta(seconds=1)))
                 except TimeoutError:
                     async with self._lock:
                         if snap.status == TicketStatus.RESOLVED:
@@ -304,6 +341,7 @@ class TicketWorkflow:
         async with self._lock:
             await self._apply(action)
             self._changed += 1
+            self._actions_this_run += 1
             await self._save()
         return self._result()
 
@@ -347,6 +385,7 @@ class TicketWorkflow:
         elif kind == "resolve":
             await self._release()
             snap.status = TicketStatus.RESOLVED
+            self._resolved_at = workflow.now().isoformat()
             self._record("resolved", text=action.text, **who)
             self._events.append("resolved")
         elif kind == "reopen":
