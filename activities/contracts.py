@@ -34,6 +34,7 @@ class SelectFlowInput:
 @dataclass
 class SelectFlowResult:
     plan: dict[str, Any]
+    sla_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

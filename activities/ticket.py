@@ -64,7 +64,8 @@ class TicketActivities:
         context = dict(data.context)
         if isinstance(context.get("now"), str):  # datetimes travel as ISO-8601 text
             context["now"] = datetime.fromisoformat(context["now"])
-        return SelectFlowResult(plan=self._flows.select(context).to_dict())
+        return SelectFlowResult(plan=self._flows.select(context).to_dict(),
+                                sla_policies=self._flows.sla_policies)
 
     @activity.defn(name="notify")
     async def notify(self, data: NotifyInput) -> None:

@@ -109,6 +109,7 @@ class TicketSnapshot:
     sla: str | None = None
     duplicate_of: str | None = None
     assignment: Assignment | None = None
+    sla_state: dict[str, Any] | None = None  # SLA clocks as GET shows them
     updated_at: str = ""
     events: list[TicketEvent] = field(default_factory=list)
 
@@ -145,3 +146,4 @@ class Carried:
     events: list[str] = field(default_factory=list)
     replied: bool = False
     resolved_at: str | None = None
+    sla: dict[str, Any] | None = None

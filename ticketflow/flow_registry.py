@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketflow.flows import FlowError, Plan, load_flows, select_plan
+from ticketflow.sla import load_policies
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +23,12 @@ class FlowRegistry:
         self._lock = threading.Lock()
         self._stamp = self._current_stamp()
         self._plans: list[Plan] = load_flows(directory)  # refuse to start on invalid flows
+        self._sla = load_policies(directory / "sla.yaml")
         self.last_error: FlowError | None = None
 
     def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
         return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                     for p in sorted(self._directory.glob("*.yaml")))
+                     for p in sorted(self._directory.glob("*.yaml")))  # flows and sla.yaml
 
     def refresh(self) -> None:
         stamp = self._current_stamp()
@@ -35,6 +37,7 @@ class FlowRegistry:
         with self._lock:
             try:
                 self._plans = load_flows(self._directory)
+                self._sla = load_policies(self._directory / "sla.yaml")
                 self.last_error = None
             except FlowError as exc:
                 self.last_error = exc
@@ -45,6 +48,11 @@ class FlowRegistry:
     def plans(self) -> list[Plan]:
         self.refresh()
         return self._plans
+
+    @property
+    def sla_policies(self) -> dict[str, dict[str, Any]]:
+        self.refresh()
+        return self._sla
 
     def select(self, context: dict[str, Any]) -> Plan:
         return select_plan(self.plans, context)

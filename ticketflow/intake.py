@@ -141,7 +141,7 @@ def processing_view(ticket: NewTicket) -> dict[str, Any]:
         "priority": ticket.priority or Priority.NORMAL.value,
         "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
         "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
-        "duplicate_of": None,
+        "sla_state": None, "sla_breached": False, "duplicate_of": None,
         "assignment": None, "metadata": ticket.metadata, "version": 0,
         "created_at": ticket.created_at, "updated_at": ticket.created_at,
     }

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow import lifecycle
     from ticketflow import search_attributes as sa
     from ticketflow.domain import (
+        PRIORITY_RANK,
         Action,
         ActionResult,
         Assignment,
@@ -40,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from ticketflow.flows import Effect, FlowRun, Plan, flow_context
     from ticketflow.flows.runner import raise_priority
+    from ticketflow.sla import SlaClocks
+    from ticketflow.sla import restore as restore_sla
     from workflows.policies import (
         NOTIFY_RETRY,
         NOTIFY_TIMEOUT,
@@ -51,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
 DEFAULT_RECHECK = timedelta(seconds=60)
 # Actions per run before continue-as-new: each action adds about ten history events.
 ACTIONS_PER_RUN = 200
+SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
 
 
 @workflow.defn(name="TicketWorkflow")
@@ -69,6 +73,8 @@ class TicketWorkflow:
         self._deliveries: list[asyncio.Task[Any]] = []  # webhook deliveries in flight
         self._actions_this_run = 0
         self._resolved_at: str | None = None
+        self._sla: SlaClocks | None = None
+        self._sla_policies: dict[str, dict[str, Any]] = {}
         if ticket.carried is not None:  # before any action arrives at the new run
             self._resume(ticket.carried)
 
@@ -121,6 +127,7 @@ class TicketWorkflow:
             sa.FLOW_NAME.value_set(snap.flow_name or ""),
             sa.FLOW_VERSION.value_set(snap.flow_digest or ""),
             sa.ASSIGNMENT_MODE.value_set(snap.assignment.mode if snap.assignment else ""),
+            sa.SLA_BREACHED.value_set(bool(snap.sla_state and snap.sla_state["breached"])),
         ])
 
     @property
@@ -157,9 +164,54 @@ class TicketWorkflow:
                      sentiment=tagging.sentiment, model=tagging.model_version)
 
         await self._run_flow(tagging)
+        self._start_sla()
         if self.snapshot.status == TicketStatus.PROCESSING:
             await self._assign(self.snapshot.queue or "general")
         return await self._close_out()
+
+    # -- SLA ---------------------------------------------------------------
+
+    def _start_sla(self) -> None:
+        policy = self._sla_policies.get(self.snapshot.sla or "standard")
+        if policy is None or not workflow.patched(SLA_PATCH):
+            return
+        self._sla = SlaClocks.start(policy, created=workflow.info().start_time, now=workflow.now())
+        self.snapshot.sla_state = self._sla.view(workflow.now())
+
+    def _sla_timeout(self, cap: timedelta | None = None) -> timedelta | None:
+        """How long a wait may last before an SLA line is crossed (None: no limit)."""
+        due = self._sla.next_deadline(workflow.now()) if self._sla else None
+        if due is not None:
+            due = max(due, timedelta(seconds=1))
+        if cap is None or due is None:
+            return cap if due is None else due
+        return min(cap, due)
+
+    async def _check_sla(self) -> None:
+        """Warnings and breaches that are due: events, the search attribute, escalation."""
+        if self._sla is None or self._closed:
+            return
+        now = workflow.now()
+        due = self._sla.due(now)
+        if not due:
+            return
+        async with self._lock:
+            snap = self.snapshot
+            for clock, kind in due:
+                self._record("sla_breached" if kind == "breach" else "sla_warning", clock=clock,
+                             policy=snap.sla)
+                escalate_to = self._sla.policy.get("breach_priority")
+                if kind == "breach" and escalate_to and \
+                        PRIORITY_RANK[Priority(escalate_to)] > PRIORITY_RANK[Priority(snap.priority)]:
+                    snap.priority = escalate_to
+                    self._record("escalated", priority=escalate_to, reason=f"SLA {clock} breached")
+            snap.sla_state = self._sla.view(now)
+            await self._save()
+
+    def _sla_event(self, what: str) -> None:
+        if self._sla is not None:
+            getattr(self._sla, what)(workflow.now())
+            self.snapshot.sla_state = self._sla.view(workflow.now())
 
     async def _close_out(self) -> TicketSnapshot:
         await self._live()
@@ -173,6 +225,7 @@ class TicketWorkflow:
         self._snap = carried.snapshot
         self._seq, self._events = carried.seq, list(carried.events)
         self._replied, self._resolved_at = carried.replied, carried.resolved_at
+        self._sla = restore_sla(carried.sla) if carried.sla else None
 
     async def _continue_as_new(self) -> None:
         """Hand the ticket to a fresh run before its history grows large."""
@@ -181,7 +234,7 @@ class TicketWorkflow:
         snap = self.snapshot
         workflow.continue_as_new(dataclasses.replace(snap.ticket, carried=Carried(
             snapshot=snap, seq=self._seq, events=self._events[-100:], replied=self._replied,
-            resolved_at=self._resolved_at)))
+            resolved_at=self._resolved_at, sla=dataclasses.asdict(self._sla) if self._sla else None)))
 
     def _history_is_long(self) -> bool:
         return (self._actions_this_run >= ACTIONS_PER_RUN
@@ -195,6 +248,7 @@ class TicketWorkflow:
             if self._history_is_long():
                 await self._continue_as_new()
             changed = self._changed
+            await self._check_sla()
             if snap.status == TicketStatus.QUEUED:
                 await self._assign(snap.queue or "general")
             elif snap.status == TicketStatus.RESOLVED:
@@ -209,8 +263,10 @@ class TicketWorkflow:
                         if snap.status == TicketStatus.RESOLVED:
                             await self._finish("auto_close", "resolved and not reopened in time")
             else:
-                await workflow.wait_condition(
-                    lambda changed=changed: self._changed > changed or self._closed)
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda changed=changed: self._changed > changed or self._closed,
+                        timeout=self._sla_timeout())
 
     async def _run_flow(self, tagging: Tagging) -> None:
         """Select the flow (recorded in history, so the plan is pinned) and carry it out."""
@@ -226,6 +282,7 @@ class TicketWorkflow:
         chosen: SelectFlowResult = await self._step("select_flow", SelectFlowInput(context),
                                                     SelectFlowResult)
         plan = Plan.from_dict(chosen.plan)
+        self._sla_policies = chosen.sla_policies
         snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest
         self._record("routed", flow=plan.name, version=plan.version, digest=plan.digest)
         run = FlowRun(plan, context)
@@ -317,7 +374,8 @@ class TicketWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda seen=seen, changed=changed: self._capacity_signals > seen
-                    or self._changed > changed, timeout=DEFAULT_RECHECK)
+                    or self._changed > changed, timeout=self._sla_timeout(DEFAULT_RECHECK))
+            await self._check_sla()
 
     async def _release(self) -> None:
         """Give the agent's slot back (and leave the waiting line): others may fit now."""
@@ -327,6 +385,7 @@ class TicketWorkflow:
         snap.assignee = None
 
     async def _finish(self, by: str, reason: str, **data: Any) -> None:
+        self._sla_event("resolved")  # every clock stops
         await self._release()
         self.snapshot.status = TicketStatus.CLOSED
         self._record("closed", by=by, reason=reason, **data)
@@ -363,11 +422,13 @@ class TicketWorkflow:
                 self._replied = True
                 waited = (workflow.now() - workflow.info().start_time).total_seconds()
                 await self._step("record_response", ResponseInput(snap.assignee, waited), type(None))
+            self._sla_event("agent_replied")
             snap.status = TicketStatus.PENDING
             self._events.append("agent_reply")
         elif kind == "customer_reply":
             self._record("customer_reply", text=action.text, **who)
             self._events.append("customer_reply")
+            self._sla_event("reopened" if snap.status == TicketStatus.RESOLVED else "customer_replied")
             if snap.status == TicketStatus.PENDING:
                 snap.status = TicketStatus.ASSIGNED
             elif snap.status == TicketStatus.RESOLVED:
@@ -385,11 +446,13 @@ class TicketWorkflow:
         elif kind == "resolve":
             await self._release()
             snap.status = TicketStatus.RESOLVED
+            self._sla_event("resolved")
             self._resolved_at = workflow.now().isoformat()
             self._record("resolved", text=action.text, **who)
             self._events.append("resolved")
         elif kind == "reopen":
             self._record("reopened", **who)
+            self._sla_event("reopened")
             snap.status = TicketStatus.PROCESSING
             await self._attempt(snap.queue or "general")
         elif kind == "close":

@@ -46,6 +46,8 @@ class Ticket(Base):
     sla: Mapped[str | None] = mapped_column(String(64))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     assignment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    sla_state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, default=dict)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

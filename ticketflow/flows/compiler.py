@@ -140,7 +140,7 @@ def load_flows(directory: Path) -> list[Plan]:
     plans: list[Plan] = []
     problems: list[FlowProblem] = []
     for file in sorted(directory.glob("*.yaml")):
-        if file.name == "taxonomy.yaml":
+        if file.name in ("taxonomy.yaml", "sla.yaml"):
             continue
         try:
             plans.append(compile_flow(file.read_text(), str(file)))
