@@ -99,6 +99,8 @@ class TicketActivities:
                                     epsilon)
         if prefer := data.hints.get("prefer"):  # a transfer to a named agent: try them first
             ranked.sort(key=lambda c: c["agent_id"] != prefer)
+        if avoid := data.hints.get("avoid"):  # a reassignment: anyone but the agent who had it
+            ranked = [c for c in ranked if c["agent_id"] != avoid] or ranked
         reservation = await store.reserve(
             self._redis, ticket_id=data.ticket_id, queue=data.queue,
             score=store.queue_score(data.priority, data.created_ms),

@@ -24,7 +24,9 @@ class SlaPolicy:
     next_response_s: float
     resolution_s: float
     warn_at: float = 0.75
-    breach_priority: str | None = None
+    breach_priority: str | None = None  # raise the ticket to this priority
+    breach_reassign: bool = False  # hand the ticket to another agent
+    breach_notify: str | None = None  # POST the breach to this webhook
 
     def target(self, clock: str) -> float:
         return getattr(self, f"{clock}_s")
@@ -42,7 +44,9 @@ def load_policies(path: Path) -> dict[str, dict[str, Any]]:
             next_response_s=parse_duration(p["next_response"]).total_seconds(),
             resolution_s=parse_duration(p["resolution"]).total_seconds(),
             warn_at=float(p.get("warn_at", 0.75)),
-            breach_priority=(p.get("on_breach") or {}).get("priority")))
+            breach_priority=(p.get("on_breach") or {}).get("priority"),
+            breach_reassign=bool((p.get("on_breach") or {}).get("reassign", False)),
+            breach_notify=(p.get("on_breach") or {}).get("notify")))
     return out
 
 

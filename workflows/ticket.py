@@ -200,13 +200,29 @@ class TicketWorkflow:
             for clock, kind in due:
                 self._record("sla_breached" if kind == "breach" else "sla_warning", clock=clock,
                              policy=snap.sla)
-                escalate_to = self._sla.policy.get("breach_priority")
-                if kind == "breach" and escalate_to and \
-                        PRIORITY_RANK[Priority(escalate_to)] > PRIORITY_RANK[Priority(snap.priority)]:
-                    snap.priority = escalate_to
-                    self._record("escalated", priority=escalate_to, reason=f"SLA {clock} breached")
+                if kind == "breach":
+                    await self._on_breach(clock)
             snap.sla_state = self._sla.view(now)
             await self._save()
+
+    async def _on_breach(self, clock: str) -> None:
+        """The policy's escalation: raise the priority, reassign, notify."""
+        snap, policy = self.snapshot, self._sla.policy if self._sla else {}
+        escalate_to = policy.get("breach_priority")
+        if escalate_to and PRIORITY_RANK[Priority(escalate_to)] > PRIORITY_RANK[Priority(snap.priority)]:
+            snap.priority = escalate_to
+            self._record("escalated", priority=escalate_to, reason=f"SLA {clock} breached")
+        if policy.get("breach_reassign") and snap.status == TicketStatus.ASSIGNED and snap.assignee:
+            previous = snap.assignee
+            await self._release()
+            snap.status = TicketStatus.PROCESSING
+            self._record("transferred", queue=snap.queue, reason=f"SLA {clock} breached", by="sla")
+            await self._attempt(snap.queue or "general", {"avoid": previous})
+        if url := policy.get("breach_notify"):
+            workflow.start_activity(
+                "notify", NotifyInput(ticket_id=snap.ticket.ticket_id, url=url, event="sla_breached",
+                                      message=f"SLA {clock} breached ({snap.sla})"),
+                start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY)
 
     def _sla_event(self, what: str) -> None:
         if self._sla is not None:

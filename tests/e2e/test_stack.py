@@ -70,6 +70,12 @@ def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survives_a_re
 
     ticket = ticket_when(api, regular_id, "assigned")
     assert ticket["assignee"] == "gina"
+    reply = api.post(f"/api/tickets/{regular_id}/actions", json={"action": "reply", "text": "On it"})
+    assert (reply.status_code, reply.json()["status"]) == (200, "pending")
+    refused = api.post(f"/api/tickets/{regular_id}/actions", json={"action": "reopen"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "ILLEGAL_TRANSITION")
+    back = api.post(f"/api/tickets/{regular_id}/actions", json={"action": "customer_reply"})
+    assert back.json()["status"] == "assigned"
     assert "login" in ticket["tags"]
     assert ticket["flow"]["name"] == "default"
 

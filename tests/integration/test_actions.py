@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from temporalio.client import Client
 
 from tests.helpers import eventually
 from tests.integration.test_http_contract import body
+from ticketflow import ids
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -28,12 +30,16 @@ async def agent(http: httpx.AsyncClient, agent_id: str) -> dict:
     return next(a for a in agents if a["agent_id"] == agent_id)
 
 
-async def test_a_ticket_through_its_lifecycle(http: httpx.AsyncClient, clean: None) -> None:
+async def test_a_ticket_through_its_lifecycle(http: httpx.AsyncClient, temporal_client: Client,
+                                             clean: None) -> None:
     await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann", "queues": ["general", "vip"]})
     tid = (await http.post("/api/tickets", json=body())).json()["ticket_id"]
     await ticket_in(http, tid, "assigned")
 
+    handle = temporal_client.get_workflow_handle(ids.workflow_id(tid))
+    before = len((await handle.fetch_history()).events)
     early = await act(http, tid, "reopen")
+    assert len((await handle.fetch_history()).events) == before  # refused before history
     assert early.status_code == 409
     assert early.json()["code"] == "ILLEGAL_TRANSITION"
     assert "close" in early.json()["details"][0]["allowed"]

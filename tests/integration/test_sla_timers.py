@@ -99,3 +99,26 @@ async def test_sla_clocks_warn_breach_pause_and_auto_close(
     result = await handle.result()
     assert result.status == "closed"
     assert (await kinds(sessions, tid))[-1] == "closed"
+
+
+async def test_a_vip_first_response_breach_escalates_and_reassigns(
+        skipping: tuple[WorkflowEnvironment, Settings], sessions: async_sessionmaker,
+        clean: None) -> None:
+    env, settings = skipping
+    await seed_agents(sessions, count=2, capacity=5)
+    tid = ids.new_ticket_id()
+    ticket = NewTicket(ticket_id=tid, user_id="vip-user", subject="Card blocked", content="Help",
+                       user_level=5, fingerprint=dedupe.fingerprint("vip-user", "Card blocked", "Help"),
+                       created_at=datetime.now(UTC).isoformat())
+    handle = await env.client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(tid),
+                                             task_queue=settings.task_queue)
+    await env.sleep(timedelta(seconds=5))
+    first = await handle.query(TicketWorkflow.state)
+    assert (first["status"], first["sla"], first["queue"]) == ("assigned", "vip", "vip")
+
+    await env.sleep(timedelta(minutes=31))  # the VIP first-response target is 30 minutes
+    after = await handle.query(TicketWorkflow.state)
+    assert after["priority"] == "urgent"
+    assert after["status"] == "assigned"
+    assert after["assignee"] not in (None, first["assignee"])
+    assert (await kinds(sessions, tid))[-4:] == ["sla_breached", "escalated", "transferred", "assigned"]

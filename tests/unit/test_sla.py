@@ -60,3 +60,8 @@ def test_state_survives_plain_data() -> None:
     sla.due(at(0.8))
     assert restore(asdict(sla)) == sla
     assert sla.view(at(0.8))["clocks"]["first_response"]["warned"] is True
+
+
+def test_vip_breach_reassigns() -> None:
+    assert POLICIES["vip"]["breach_reassign"] is True
+    assert POLICIES["standard"]["breach_reassign"] is False
