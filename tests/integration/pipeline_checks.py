@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from tests.helpers import eventually
 from ticketflow.assignment import store
 from ticketflow.db import repository
 from ticketflow.intake import Accepted, submit
@@ -25,15 +26,28 @@ async def seed_agents(sessions: async_sessionmaker, *, count: int, capacity: int
                                           weight=1.0, online=True)
 
 
-async def submit_many(client, redis: Redis, settings: Settings, n: int, tag: str) -> list[str]:
-    async def one(i: int) -> str:
-        verdict = await submit(client=client, redis=redis, settings=settings, fields={
-            "user_id": f"{tag}-{i}", "subject": f"Ticket {i}", "content": "My parcel is late",
-            "channel": "web", "user_level": i % 6, "priority": None, "metadata": {}})
-        assert isinstance(verdict, Accepted)
-        return verdict.ticket_id
+async def submit_one(client, redis: Redis, settings: Settings, *, user_id: str, subject: str,
+                     content: str = "My parcel is late", user_level: int = 0) -> str:
+    verdict = await submit(client=client, redis=redis, settings=settings, fields={
+        "user_id": user_id, "subject": subject, "content": content, "channel": "web",
+        "user_level": user_level, "priority": None, "metadata": {}})
+    assert isinstance(verdict, Accepted)
+    return verdict.ticket_id
 
-    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+async def submit_many(client, redis: Redis, settings: Settings, n: int, tag: str) -> list[str]:
+    return list(await asyncio.gather(*(
+        submit_one(client, redis, settings, user_id=f"{tag}-{i}", subject=f"Ticket {i}",
+                   user_level=i % 6) for i in range(n))))
+
+
+async def wait_assigned(sessions: async_sessionmaker, ticket_id: str) -> dict:
+    async def assigned() -> dict | None:
+        async with sessions() as s:
+            row = await repository.get_ticket(s, ticket_id)
+        return row if row and row["status"] == "assigned" else None
+
+    return await eventually(assigned)
 
 
 async def placed_count(sessions: async_sessionmaker, ticket_ids: list[str]) -> int:

@@ -7,12 +7,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
-from tests.helpers import eventually
-from tests.integration.pipeline_checks import seed_agents
+from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
 from ticketflow import actions, ids
 from ticketflow.db import repository
 from ticketflow.domain import Action
-from ticketflow.intake import Accepted, submit
 from ticketflow.settings import Settings
 from workflows.ticket import ACTIONS_PER_RUN, TicketWorkflow
 
@@ -24,18 +22,9 @@ async def test_one_ticket_through_a_thousand_actions(
         services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         clean: None) -> None:
     await seed_agents(sessions, count=1, capacity=5)
-    verdict = await submit(client=temporal_client, redis=redis, settings=services, fields={
-        "user_id": "marathon", "subject": "A long conversation", "content": "hello",
-        "channel": "chat", "user_level": 0, "priority": None, "metadata": {}})
-    assert isinstance(verdict, Accepted)
-    tid = verdict.ticket_id
-
-    async def assigned() -> bool:
-        async with sessions() as s:
-            row = await repository.get_ticket(s, tid)
-        return bool(row and row["status"] == "assigned")
-
-    await eventually(assigned)
+    tid = await submit_one(temporal_client, redis, services, user_id="marathon",
+                           subject="A long conversation", content="hello")
+    await wait_assigned(sessions, tid)
     for n in range(1000):
         result = await actions.act(temporal_client, tid, Action(action=CYCLE[n % 4], text=f"#{n}"))
     assert result.status == "assigned"

@@ -46,6 +46,16 @@ async def skipping(services: Settings, redis: Redis,
         yield env, settings
 
 
+async def start(env: WorkflowEnvironment, settings: Settings, user_id: str, subject: str,
+                content: str, **fields: object):
+    tid = ids.new_ticket_id()
+    ticket = NewTicket(ticket_id=tid, user_id=user_id, subject=subject, content=content,
+                       fingerprint=dedupe.fingerprint(user_id, subject, content),
+                       created_at=datetime.now(UTC).isoformat(), **fields)
+    return tid, await env.client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(tid),
+                                                task_queue=settings.task_queue)
+
+
 async def kinds(sessions: async_sessionmaker, ticket_id: str) -> list[str]:
     async with sessions() as s:
         return [e["kind"] for e in await repository.list_events(s, ticket_id)]
@@ -56,12 +66,8 @@ async def test_sla_clocks_warn_breach_pause_and_auto_close(
         clean: None) -> None:
     env, settings = skipping
     await seed_agents(sessions, count=1, capacity=5)
-    tid = ids.new_ticket_id()
-    ticket = NewTicket(ticket_id=tid, user_id="sla-user", subject="Printer", content="It jams",
-                       fingerprint=dedupe.fingerprint("sla-user", "Printer", "It jams"),
-                       created_at=datetime.now(UTC).isoformat(), auto_close_seconds=72 * 3600)
-    handle = await env.client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(tid),
-                                             task_queue=settings.task_queue)
+    tid, handle = await start(env, settings, "sla-user", "Printer", "It jams",
+                              auto_close_seconds=72 * 3600)
 
     async def state() -> dict:
         return await handle.query(TicketWorkflow.state)
@@ -106,12 +112,7 @@ async def test_a_vip_first_response_breach_escalates_and_reassigns(
         clean: None) -> None:
     env, settings = skipping
     await seed_agents(sessions, count=2, capacity=5)
-    tid = ids.new_ticket_id()
-    ticket = NewTicket(ticket_id=tid, user_id="vip-user", subject="Card blocked", content="Help",
-                       user_level=5, fingerprint=dedupe.fingerprint("vip-user", "Card blocked", "Help"),
-                       created_at=datetime.now(UTC).isoformat())
-    handle = await env.client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(tid),
-                                             task_queue=settings.task_queue)
+    tid, handle = await start(env, settings, "vip-user", "Card blocked", "Help", user_level=5)
     await env.sleep(timedelta(seconds=5))
     first = await handle.query(TicketWorkflow.state)
     assert (first["status"], first["sla"], first["queue"]) == ("assigned", "vip", "vip")

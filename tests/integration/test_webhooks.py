@@ -15,12 +15,11 @@ from temporalio.client import Client
 
 from activities.ticket import TicketActivities
 from tests.helpers import eventually
-from tests.integration.pipeline_checks import seed_agents
+from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
 from ticketflow import actions, webhooks
 from ticketflow.db import repository
 from ticketflow.domain import Action
 from ticketflow.flow_registry import FlowRegistry
-from ticketflow.intake import submit
 from ticketflow.settings import Settings
 from worker import build_worker
 
@@ -68,17 +67,9 @@ async def test_every_event_is_delivered_once_after_dedup_despite_failures(
     activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
                                   flows=FlowRegistry(settings.flows_dir), temporal=temporal_client)
     async with build_worker(temporal_client, settings, activities):
-        verdict = await submit(client=temporal_client, redis=redis, settings=settings, fields={
-            "user_id": "hooked", "subject": "Webhook test", "content": "please help", "channel": "web",
-            "user_level": 0, "priority": None, "metadata": {}})
-        tid = verdict.ticket_id
-
-        async def assigned() -> bool:
-            async with sessions() as s:
-                row = await repository.get_ticket(s, tid)
-            return bool(row and row["status"] == "assigned")
-
-        await eventually(assigned)
+        tid = await submit_one(temporal_client, redis, settings, user_id="hooked",
+                               subject="Webhook test", content="please help")
+        await wait_assigned(sessions, tid)
         for step in ("reply", "customer_reply", "resolve", "close"):
             await actions.act(temporal_client, tid, Action(action=step, text=step))
 
