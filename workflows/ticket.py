@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow import lifecycle
     from ticketflow import search_attributes as sa
     from ticketflow.domain import (
-        PRIORITY_RANK,
         Action,
         ActionResult,
         Assignment,
@@ -50,15 +49,15 @@ with workflow.unsafe.imports_passed_through():
         STEP_RETRY,
         STEP_TIMEOUT,
     )
+    from workflows.sla_steps import SlaSteps
 
 DEFAULT_RECHECK = timedelta(seconds=60)
 # Actions per run before continue-as-new: each action adds about ten history events.
 ACTIONS_PER_RUN = 200
-SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
 
 
 @workflow.defn(name="TicketWorkflow")
-class TicketWorkflow:
+class TicketWorkflow(SlaSteps):
     @workflow.init
     def __init__(self, ticket: NewTicket) -> None:
         self._snap: TicketSnapshot | None = None
@@ -99,12 +98,12 @@ class TicketWorkflow:
         snap.events = self._unsaved
         await self._step("persist", snap, type(None))
         if snap.ticket.publish_events and self._unsaved:
-            self._send(snap, self._unsaved)
+            self._send_webhooks(snap, self._unsaved)
         snap.events = []
         self._unsaved = []
-        self._publish()
+        self._update_search_attributes()
 
-    def _send(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
+    def _send_webhooks(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
         """Webhooks run beside the ticket: a slow or dead subscriber never holds it up."""
         summary = {"status": snap.status, "version": snap.version, "queue": snap.queue,
                    "assignee": snap.assignee, "priority": snap.priority}
@@ -116,7 +115,7 @@ class TicketWorkflow:
                                            "ticket": summary} for e in events]),
             start_to_close_timeout=NOTIFY_TIMEOUT * 3, retry_policy=PUBLISH_RETRY))
 
-    def _publish(self) -> None:
+    def _update_search_attributes(self) -> None:
         snap = self.snapshot
         workflow.upsert_search_attributes([
             sa.TICKET_STATUS.value_set(snap.status),
@@ -140,7 +139,7 @@ class TicketWorkflow:
     @workflow.run
     async def run(self, ticket: NewTicket) -> TicketSnapshot:
         if ticket.carried is not None:  # a long ticket's next run: straight back to waiting
-            self._publish()
+            self._update_search_attributes()
             return await self._close_out()
         self._snap = TicketSnapshot(ticket=ticket, status=TicketStatus.PROCESSING, version=0,
                                     priority=ticket.priority or Priority.NORMAL)
@@ -168,66 +167,6 @@ class TicketWorkflow:
         if self.snapshot.status == TicketStatus.PROCESSING:
             await self._assign(self.snapshot.queue or "general")
         return await self._close_out()
-
-    # -- SLA ---------------------------------------------------------------
-
-    def _start_sla(self) -> None:
-        policy = self._sla_policies.get(self.snapshot.sla or "standard")
-        if policy is None or not workflow.patched(SLA_PATCH):
-            return
-        self._sla = SlaClocks.start(policy, created=workflow.info().start_time, now=workflow.now())
-        self.snapshot.sla_state = self._sla.view(workflow.now())
-
-    def _sla_timeout(self, cap: timedelta | None = None) -> timedelta | None:
-        """How long a wait may last before an SLA line is crossed (None: no limit)."""
-        due = self._sla.next_deadline(workflow.now()) if self._sla else None
-        if due is not None:
-            due = max(due, timedelta(seconds=1))
-        if cap is None or due is None:
-            return cap if due is None else due
-        return min(cap, due)
-
-    async def _check_sla(self) -> None:
-        """Warnings and breaches that are due: events, the search attribute, escalation."""
-        if self._sla is None or self._closed:
-            return
-        now = workflow.now()
-        due = self._sla.due(now)
-        if not due:
-            return
-        async with self._lock:
-            snap = self.snapshot
-            for clock, kind in due:
-                self._record("sla_breached" if kind == "breach" else "sla_warning", clock=clock,
-                             policy=snap.sla)
-                if kind == "breach":
-                    await self._on_breach(clock)
-            snap.sla_state = self._sla.view(now)
-            await self._save()
-
-    async def _on_breach(self, clock: str) -> None:
-        """The policy's escalation: raise the priority, reassign, notify."""
-        snap, policy = self.snapshot, self._sla.policy if self._sla else {}
-        escalate_to = policy.get("breach_priority")
-        if escalate_to and PRIORITY_RANK[Priority(escalate_to)] > PRIORITY_RANK[Priority(snap.priority)]:
-            snap.priority = escalate_to
-            self._record("escalated", priority=escalate_to, reason=f"SLA {clock} breached")
-        if policy.get("breach_reassign") and snap.status == TicketStatus.ASSIGNED and snap.assignee:
-            previous = snap.assignee
-            await self._release()
-            snap.status = TicketStatus.PROCESSING
-            self._record("transferred", queue=snap.queue, reason=f"SLA {clock} breached", by="sla")
-            await self._attempt(snap.queue or "general", {"avoid": previous})
-        if url := policy.get("breach_notify"):
-            workflow.start_activity(
-                "notify", NotifyInput(ticket_id=snap.ticket.ticket_id, url=url, event="sla_breached",
-                                      message=f"SLA {clock} breached ({snap.sla})"),
-                start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY)
-
-    def _sla_event(self, what: str) -> None:
-        if self._sla is not None:
-            getattr(self._sla, what)(workflow.now())
-            self.snapshot.sla_state = self._sla.view(workflow.now())
 
     async def _close_out(self) -> TicketSnapshot:
         await self._live()
