@@ -56,7 +56,7 @@ class TicketActivities:
 
     @activity.defn(name="tag")
     async def tag(self, data: TagInput) -> Tagging:
-        return tagger.tag(data.subject, data.content)
+        return tagger.tag(data.subject, data.content, self._flows.taxonomy)
 
     @activity.defn(name="select_flow")
     async def select_flow(self, data: SelectFlowInput) -> SelectFlowResult:

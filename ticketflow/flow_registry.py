@@ -1,7 +1,8 @@
-"""The flows a worker selects from, reloaded when the files change.
+"""The flows folder as a worker uses it — flows, SLA policies and the tag taxonomy —
+reloaded when a file changes.
 
-An invalid edit is refused (logged with its errors) and the last good set of
-flows stays active.
+An invalid edit is refused (logged with its errors) and the last good version of
+everything stays active.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from ticketflow.flows import FlowError, Plan, load_flows, select_plan
 from ticketflow.sla import load_policies
+from ticketflow.tagger import Taxonomy, compile_taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ class FlowRegistry:
         self._stamp = self._current_stamp()
         self._plans: list[Plan] = load_flows(directory)  # refuse to start on invalid flows
         self._sla = load_policies(directory / "sla.yaml")
+        self._taxonomy = self._load_taxonomy()
         self.last_error: FlowError | None = None
 
     def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
@@ -36,7 +39,8 @@ class FlowRegistry:
             return
         with self._lock:
             try:
-                self._plans = load_flows(self._directory)
+                plans, taxonomy = load_flows(self._directory), self._load_taxonomy()
+                self._plans, self._taxonomy = plans, taxonomy
                 self._sla = load_policies(self._directory / "sla.yaml")
                 self.last_error = None
             except FlowError as exc:
@@ -48,6 +52,15 @@ class FlowRegistry:
     def plans(self) -> list[Plan]:
         self.refresh()
         return self._plans
+
+    def _load_taxonomy(self) -> Taxonomy:
+        path = self._directory / "taxonomy.yaml"
+        return compile_taxonomy(path.read_text(), str(path)) if path.exists() else load_taxonomy()
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        self.refresh()
+        return self._taxonomy
 
     @property
     def sla_policies(self) -> dict[str, dict[str, Any]]:

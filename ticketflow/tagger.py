@@ -1,38 +1,93 @@
-"""Keyword tagging in English and Chinese: language, tags and a coarse intent.
+"""Tagging in English and Chinese: language, tags from an editable taxonomy, intent,
+sentiment and urgency cues.
 
-Deterministic and pure, so the tagging activity can be retried freely and the
-same text always gets the same tags.
+The taxonomy is `flows/taxonomy.yaml` (checked against `flows/taxonomy.schema.json`).
+English phrases match whole words; Chinese text and phrases are segmented with jieba and
+a phrase matches a run of whole words. Deterministic: the same text and taxonomy version
+always give the same result, so the tagging activity can be retried freely.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import jsonschema
+import yaml
 
 from ticketflow.domain import Tagging
+from ticketflow.flows.errors import FlowError, FlowProblem
+from ticketflow.search import words
 
-MODEL_VERSION = "keywords-2"
-
-# tag -> phrases (lower-case English, or Chinese).
-TAXONOMY: dict[str, tuple[str, ...]] = {
-    "refund": ("refund", "money back", "chargeback", "退款", "退钱"),
-    "billing": ("invoice", "billing", "charged", "payment", "账单", "扣费", "付款", "支付"),
-    "login": ("log in", "login", "password", "sign in", "locked out", "登录", "密码"),
-    "bug": ("error", "crash", "broken", "bug", "doesn't work", "报错", "崩溃", "故障"),
-    "shipping": ("delivery", "shipping", "parcel", "tracking", "物流", "快递", "发货"),
-    "account": ("account", "profile", "账号", "账户"),
-    "urgent": ("urgent", "asap", "immediately", "emergency", "紧急", "马上", "立刻"),
-    "angry": ("angry", "furious", "terrible", "unacceptable", "生气", "愤怒", "投诉"),
-}
-
-NEGATIVE = ("angry", "furious", "terrible", "awful", "unacceptable", "worst", "ridiculous",
-            "disappointed", "scam", "生气", "愤怒", "投诉", "失望", "太差", "垃圾", "骗")
-POSITIVE = ("thank", "thanks", "great", "love", "appreciate", "excellent", "谢谢", "感谢", "满意", "很好")
-
-# The first matching tag in this order names the intent.
-INTENT_ORDER = ("refund", "login", "billing", "bug", "shipping", "account")
-
+FLOWS = Path(__file__).resolve().parent.parent / "flows"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    english: re.Pattern[str] | None = None
+    chinese: tuple[str, ...] = ()  # the phrase's words
+
+    def found(self, lowered: str, chinese_words: tuple[str, ...]) -> bool:
+        if self.english is not None:
+            return self.english.search(lowered) is not None
+        n = len(self.chinese)
+        return any(chinese_words[i:i + n] == self.chinese for i in range(len(chinese_words) - n + 1))
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    version: str
+    tags: tuple[tuple[str, tuple[Phrase, ...]], ...]
+    intents: tuple[str, ...]
+    urgent: frozenset[str]
+    negative: tuple[Phrase, ...]
+    positive: tuple[Phrase, ...]
+
+
+def _phrases(entry: dict) -> tuple[Phrase, ...]:
+    english = tuple(Phrase(english=re.compile(rf"(?<!\w){re.escape(p.casefold())}(?!\w)"))
+                    for p in entry.get("en", []))
+    chinese = tuple(Phrase(chinese=tuple(_segment(p))) for p in entry.get("zh", []))
+    return english + chinese
+
+
+def _segment(text: str) -> list[str]:
+    words("")  # the dictionary, loaded once
+    return [w for w in jieba.lcut(text) if w.strip()]
+
+
+def compile_taxonomy(source: str, path: str = "taxonomy.yaml") -> Taxonomy:
+    doc = yaml.safe_load(source)
+    schema = json.loads((FLOWS / "taxonomy.schema.json").read_text())
+    problems = [FlowProblem(path, 0, 0, None, f"{'/'.join(map(str, e.absolute_path)) or 'taxonomy'}: "
+                            f"{e.message}")
+                for e in jsonschema.Draft202012Validator(schema).iter_errors(doc)]
+    if problems:
+        raise FlowError(problems)
+    unknown = [t for t in doc.get("urgent", []) if t not in doc["tags"]]
+    if unknown:
+        raise FlowError([FlowProblem(path, 0, 0, None, f"urgent: unknown tags {unknown}")])
+    sentiment = doc.get("sentiment", {})
+    return Taxonomy(
+        version="taxonomy-" + hashlib.sha256(source.encode()).hexdigest()[:12],
+        tags=tuple((name, _phrases(entry)) for name, entry in doc["tags"].items()),
+        intents=tuple(name for name, entry in doc["tags"].items() if entry.get("intent")),
+        urgent=frozenset(doc.get("urgent", [])),
+        negative=_phrases(sentiment.get("negative", {})),
+        positive=_phrases(sentiment.get("positive", {})),
+    )
+
+
+@lru_cache(maxsize=8)
+def load_taxonomy(path: Path = FLOWS / "taxonomy.yaml") -> Taxonomy:
+    return compile_taxonomy(path.read_text(), str(path))
 
 
 def detect_language(text: str) -> str:
@@ -42,13 +97,17 @@ def detect_language(text: str) -> str:
     return "zh" if cjk * 3 >= latin else "en"
 
 
-def tag(subject: str, content: str) -> Tagging:
+def tag(subject: str, content: str, taxonomy: Taxonomy | None = None) -> Tagging:
+    taxonomy = taxonomy or load_taxonomy()
     text = f"{subject}\n{content}"
     lowered = text.casefold()
-    tags = [name for name, phrases in TAXONOMY.items() if any(p in lowered for p in phrases)]
-    intent = next((t for t in INTENT_ORDER if t in tags), None)
-    score = sum(p in lowered for p in POSITIVE) - sum(n in lowered for n in NEGATIVE)
+    chinese_words = tuple(_segment(lowered)) if _CJK.search(text) else ()
+    tags = [name for name, phrases in taxonomy.tags
+            if any(p.found(lowered, chinese_words) for p in phrases)]
+    intent = next((t for t in taxonomy.intents if t in tags), None)
+    score = sum(p.found(lowered, chinese_words) for p in taxonomy.positive) - \
+        sum(p.found(lowered, chinese_words) for p in taxonomy.negative)
     sentiment = "negative" if score < 0 else "positive" if score > 0 else "neutral"
     return Tagging(language=detect_language(text), tags=tags, intent=intent,
                    intent_confidence=1.0 if intent else 0.0, sentiment=sentiment,
-                   urgent="urgent" in tags, model_version=MODEL_VERSION)
+                   urgent=bool(taxonomy.urgent & set(tags)), model_version=taxonomy.version)
