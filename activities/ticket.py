@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 
@@ -11,7 +10,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from activities.contracts import (
     AssignInput,
@@ -25,12 +23,13 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, dedupe, ids, tagger, webhooks
+from ticketflow import cache, capacity, dedupe, tagger, webhooks
 from ticketflow.assignment import policy, ring, store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot
 from ticketflow.flow_registry import FlowRegistry
+from ticketflow.flows import select_plan
 from ticketflow.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,8 +63,8 @@ class TicketActivities:
         context = dict(data.context)
         if isinstance(context.get("now"), str):  # datetimes travel as ISO-8601 text
             context["now"] = datetime.fromisoformat(context["now"])
-        return SelectFlowResult(plan=self._flows.select(context).to_dict(),
-                                sla_policies=self._flows.sla_policies)
+        plans, sla_policies = self._flows.current()
+        return SelectFlowResult(plan=select_plan(plans, context).to_dict(), sla_policies=sla_policies)
 
     @activity.defn(name="notify")
     async def notify(self, data: NotifyInput) -> None:
@@ -108,7 +107,8 @@ class TicketActivities:
             epsilon=epsilon)
         self._snapshot.saw(reservation.loads)
         if reservation.agent_id is not None:
-            await self._wake_next(data.queue)
+            if reservation.next_waiting and self._temporal is not None:
+                await capacity.wake(self._temporal, reservation.next_waiting)
             spills = reservation.spills
             reason = ("already held" if reservation.bound < 0 else "first on the ring" if spills == 0
                       else f"spilled past {spills} agent(s) at their bound or capacity")
@@ -136,17 +136,9 @@ class TicketActivities:
         """The ticket no longer needs its agent (or its place in line): let the next one in."""
         await store.release(self._redis, data.ticket_id)
         await store.leave_line(self._redis, data.queue, data.ticket_id)
-        await self._wake_next(data.queue)
+        if self._temporal is not None:
+            await capacity.wake_head(self._temporal, self._redis, data.queue)
 
     @activity.defn(name="record_response")
     async def record_response(self, data: ResponseInput) -> None:
         await store.record_response(self._redis, data.agent_id, data.seconds, self._pressure.ewma_alpha)
-
-    async def _wake_next(self, queue: str) -> None:
-        """A ticket left the line: the next one may fit now (it retries when signalled)."""
-        if self._temporal is None:
-            return
-        for ticket_id in await store.waiting(self._redis, queue, limit=1):
-            with contextlib.suppress(RPCError):
-                await self._temporal.get_workflow_handle(ids.workflow_id(ticket_id)).signal(
-                    "capacity_available")

@@ -12,13 +12,19 @@ from ticketflow import ids
 from ticketflow.assignment import store
 
 
+async def wake(client: Client, ticket_id: str) -> None:
+    """Ask a waiting ticket to try for an agent again (it stays in line if none fits)."""
+    with contextlib.suppress(RPCError):
+        await client.get_workflow_handle(ids.workflow_id(ticket_id)).signal("capacity_available")
+
+
+async def wake_head(client: Client, redis: Redis, queue: str) -> bool:
+    for ticket_id in await store.waiting(redis, queue, limit=1):
+        await wake(client, ticket_id)
+        return True
+    return False
+
+
 async def wake_queued(client: Client, redis: Redis) -> int:
     """Signal the head of every waiting line; each ticket placed wakes the one behind it."""
-    woken = 0
-    for queue in await store.waiting_counts(redis):
-        for ticket_id in await store.waiting(redis, queue, limit=1):
-            with contextlib.suppress(RPCError):
-                await client.get_workflow_handle(ids.workflow_id(ticket_id)).signal(
-                    "capacity_available")
-                woken += 1
-    return woken
+    return sum([await wake_head(client, redis, queue) for queue in await store.waiting_counts(redis)])

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ticketflow.flows import FlowError, Plan, load_flows, select_plan
+from ticketflow.flows import FlowError, Plan, load_flows
 from ticketflow.sla import load_policies
 from ticketflow.tagger import Taxonomy, compile_taxonomy, load_taxonomy
 
@@ -62,10 +62,7 @@ class FlowRegistry:
         self.refresh()
         return self._taxonomy
 
-    @property
-    def sla_policies(self) -> dict[str, dict[str, Any]]:
+    def current(self) -> tuple[list[Plan], dict[str, dict[str, Any]]]:
+        """Flows and SLA policies from one look at the folder."""
         self.refresh()
-        return self._sla
-
-    def select(self, context: dict[str, Any]) -> Plan:
-        return select_plan(self.plans, context)
+        return self._plans, self._sla

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from ticketflow.domain import TicketStatus as S
 
-AGENT_ACTIONS = {"reply", "comment", "transfer", "escalate", "resolve", "close"}
-CUSTOMER_ACTIONS = {"customer_reply"}
-BOTH = {"reopen"}
-ACTIONS = AGENT_ACTIONS | CUSTOMER_ACTIONS | BOTH
+# Who may take each action is in docs/lifecycle.md.
+ACTIONS = frozenset({"reply", "comment", "transfer", "escalate", "resolve", "close",
+                     "customer_reply", "reopen"})
 
 _OPEN = {"reply", "customer_reply", "comment", "transfer", "escalate", "resolve", "close"}
 ALLOWED: dict[str, frozenset[str]] = {

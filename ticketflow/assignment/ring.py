@@ -44,8 +44,12 @@ _FAR = np.uint64(2**64 - 1)
 _COLUMNS = np.arange(MAX_VNODES)
 
 
+def vnode_counts(weights: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(weights * VNODES_PER_WEIGHT), 1, MAX_VNODES).astype(np.int64)
+
+
 def vnode_count(weight: float) -> int:
-    return max(1, min(MAX_VNODES, round(weight * VNODES_PER_WEIGHT)))
+    return int(vnode_counts(np.array([weight]))[0])
 
 
 def walk(weights: dict[str, float], key: str) -> list[tuple[str, int]]:
@@ -53,8 +57,7 @@ def walk(weights: dict[str, float], key: str) -> list[tuple[str, int]]:
     if not weights:
         return []
     agent_ids = tuple(sorted(weights))
-    scaled = np.rint(np.fromiter((weights[a] for a in agent_ids), float, len(agent_ids)) * VNODES_PER_WEIGHT)
-    counts = np.clip(scaled, 1, MAX_VNODES).astype(np.int64)
+    counts = vnode_counts(np.fromiter((weights[a] for a in agent_ids), float, len(agent_ids)))
     width = int(counts.max())
     clockwise = _matrix(agent_ids)[:, :width] - np.uint64(key_position(key))  # wraps: clockwise
     clockwise[_COLUMNS[:width] >= counts[:, None]] = _FAR

@@ -27,13 +27,13 @@ QUEUED = "tf:queued:"
 
 _RESERVE = """
 local held = redis.call('GET', KEYS[2] .. ARGV[1])
-if held then return {held, 0, -1, 0} end
+if held then return {held, 0, -1, 0, false} end
 local queued = KEYS[3]
 local score = tonumber(ARGV[2])
 local head = redis.call('ZRANGE', queued, 0, 0, 'WITHSCORES')
 if head[1] and head[1] ~= ARGV[1] and tonumber(head[2]) < score then
   redis.call('ZADD', queued, 'NX', score, ARGV[1])
-  return {false, 0, -1, 1}
+  return {false, 0, -1, 1, false}
 end
 local agents, capacities = {}, {}
 for agent, capacity in string.gmatch(ARGV[4], '(%S+) (%d+)') do
@@ -43,7 +43,7 @@ end
 local n = #agents
 if n == 0 then
   redis.call('ZADD', queued, 'NX', score, ARGV[1])
-  return {false, 0, 0, 1}
+  return {false, 0, 0, 1, false}
 end
 local loads = redis.call('HMGET', KEYS[1], unpack(agents))
 local total, capacity_total = 0, 0
@@ -53,19 +53,20 @@ for i = 1, n do
   capacity_total = capacity_total + capacities[i]
 end
 local share = (1 + tonumber(ARGV[3])) * (total + 1) / capacity_total
-local out = {false, n, 0, 1}
+local out = {false, n, 0, 1, false}
 for i = 1, n do
   if loads[i] < math.min(capacities[i], math.ceil(share * capacities[i])) then
     redis.call('HINCRBY', KEYS[1], agents[i], 1)
     redis.call('SET', KEYS[2] .. ARGV[1], agents[i])
     redis.call('ZREM', queued, ARGV[1])
     loads[i] = loads[i] + 1
-    out = {agents[i], i - 1, math.ceil(share * capacities[i]), 0}
+    local behind = redis.call('ZRANGE', queued, 0, 0)
+    out = {agents[i], i - 1, math.ceil(share * capacities[i]), 0, behind[1] or false}
     break
   end
 end
 if out[4] == 1 then redis.call('ZADD', queued, 'NX', score, ARGV[1]) end
-for i = 1, n do out[4 + i] = loads[i] end
+for i = 1, n do out[5 + i] = loads[i] end
 return out
 """
 
@@ -95,6 +96,7 @@ class Reservation:
     bound: int  # -1: decided by an earlier reservation or by the waiting line
     queued: bool
     loads: dict[str, int] = field(default_factory=dict)  # live, as the script saw them
+    next_waiting: str | None = None  # head of the line after this ticket was placed
 
 
 def queue_score(priority: str, created_ms: int) -> float:
@@ -119,11 +121,13 @@ async def reserve(redis: Redis, *, ticket_id: str, queue: str, score: float,
     """Reserve the first agent of ``ring_order`` (id, capacity) under its bound and capacity."""
     # One packed argument instead of two per agent: argument packing dominates the call.
     order = " ".join(f"{agent_id} {capacity}" for agent_id, capacity in ring_order)
-    agent, spills, bound, queued, *loads = await redis.eval(
+    agent, spills, bound, queued, *rest = await redis.eval(
         _RESERVE, 3, LOAD, HOLDER, QUEUED + queue, ticket_id, repr(score), epsilon, order)
     agent_id = agent.decode() if isinstance(agent, bytes) else None
+    behind, loads = (rest[0], rest[1:]) if rest else (None, [])
     seen = {a: int(n) for (a, _), n in zip(ring_order, loads, strict=False)}
-    return Reservation(agent_id, int(spills), int(bound), bool(queued), seen)
+    return Reservation(agent_id, int(spills), int(bound), bool(queued), seen,
+                       behind.decode() if isinstance(behind, bytes) else None)
 
 
 class Snapshot:

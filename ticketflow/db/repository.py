@@ -45,11 +45,13 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> dict[s
         "sla_state": snap.sla_state,
         "sla_breached": bool(snap.sla_state and snap.sla_state.get("breached")),
         "metadata": t.metadata, "version": snap.version,
-        "search_text": search.document(t.subject, t.content),
         "created_at": _ts(t.created_at), "updated_at": _ts(snap.updated_at),
     }
+    changing = [k for k in row if k not in ("id", "created_at")]
+    if snap.version == 1:  # the row is created: subject and content never change after
+        row["search_text"] = search.document(t.subject, t.content)
     stmt = insert(Ticket.__table__).values(row)
-    changing = {k: stmt.excluded[k] for k in row if k not in ("id", "created_at")}
+    changing = {k: stmt.excluded[k] for k in changing}
     stmt = stmt.on_conflict_do_update(
         index_elements=["id"], set_=changing, where=Ticket.__table__.c.version < stmt.excluded.version
     ).returning(*_READ_COLUMNS)

@@ -57,10 +57,6 @@ class FlowRun:
         return self._prepared
 
     @property
-    def finished(self) -> bool:
-        return self._at is None
-
-    @property
     def ticket(self) -> dict[str, Any]:
         return self.context["ticket"]
 
