@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.ticket import TicketActivities
+from ticketflow import intents
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
@@ -45,6 +46,8 @@ async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     redis = make_redis(settings.redis_url)
     client = await connect(settings)
+    model = intents.current(settings.intent_model)  # a broken model stops the worker here
+    log.info("intent model: %s", model.version if model else "none")
     activities = TicketActivities(settings=settings, redis=redis,
                                   sessions=make_session_factory(engine),
                                   flows=FlowRegistry(settings.flows_dir), temporal=client)

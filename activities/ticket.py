@@ -23,7 +23,7 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, capacity, dedupe, tagger, webhooks
+from ticketflow import cache, capacity, dedupe, intents, tagger, webhooks
 from ticketflow.assignment import policy, ring, store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
@@ -55,7 +55,9 @@ class TicketActivities:
 
     @activity.defn(name="tag")
     async def tag(self, data: TagInput) -> Tagging:
-        return tagger.tag(data.subject, data.content, self._flows.taxonomy)
+        return tagger.tag(data.subject, data.content, self._flows.taxonomy,
+                          intents.current(self._settings.intent_model),
+                          self._settings.intent_min_confidence)
 
     @activity.defn(name="select_flow")
     async def select_flow(self, data: SelectFlowInput) -> SelectFlowResult:

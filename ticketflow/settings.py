@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     state_dir: Path = ROOT / ".ticketflow"
 
     flows_dir: Path = ROOT / "flows"
+
+    # Tagging: the intent classifier (`ticketflow tagger train`; empty for none) and the
+    # confidence below which its intent gives way to the taxonomy's.
+    intent_model: Path | None = ROOT / "models" / "intents.skops"
+    intent_min_confidence: float = Field(default=0.5, ge=0, le=1)
 
     # Intake.
     duplicate_window_seconds: int = Field(default=600, ge=1)
@@ -58,6 +63,11 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 100
     # Re-try assignment of a queued ticket this often even without a capacity signal.
     queued_recheck_seconds: int = 60
+
+    @field_validator("intent_model", mode="before")
+    @classmethod
+    def _no_model_when_empty(cls, value: object) -> object:
+        return None if value in ("", None) else value
 
     @property
     def sqlalchemy_url(self) -> str:

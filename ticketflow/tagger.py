@@ -3,8 +3,10 @@ sentiment and urgency cues.
 
 The taxonomy is `flows/taxonomy.yaml` (checked against `flows/taxonomy.schema.json`).
 English phrases match whole words; Chinese text and phrases are segmented with jieba and
-a phrase matches a run of whole words. Deterministic: the same text and taxonomy version
-always give the same result, so the tagging activity can be retried freely.
+a phrase matches a run of whole words. The intent comes from the learned classifier
+(`ticketflow.intents`) when it is confident enough, else from the taxonomy's intent tags;
+a tag can also be earned by a classified intent. Deterministic: the same text, taxonomy and
+model versions always give the same result, so the tagging activity can be retried freely.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import yaml
 
 from ticketflow.domain import Tagging
 from ticketflow.flows.errors import FlowError, FlowProblem
+from ticketflow.intents import IntentModel
 from ticketflow.search import words
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
@@ -45,6 +48,7 @@ class Phrase:
 class Taxonomy:
     version: str
     tags: tuple[tuple[str, tuple[Phrase, ...]], ...]
+    by_intent: dict[str, tuple[str, ...]]  # classified intent -> the tags it earns
     intents: tuple[str, ...]
     urgent: frozenset[str]
     negative: tuple[Phrase, ...]
@@ -78,6 +82,9 @@ def compile_taxonomy(source: str, path: str = "taxonomy.yaml") -> Taxonomy:
     return Taxonomy(
         version="taxonomy-" + hashlib.sha256(source.encode()).hexdigest()[:12],
         tags=tuple((name, _phrases(entry)) for name, entry in doc["tags"].items()),
+        by_intent={intent: tuple(name for name, entry in doc["tags"].items()
+                                 if intent in entry.get("intents", []))
+                   for entry in doc["tags"].values() for intent in entry.get("intents", [])},
         intents=tuple(name for name, entry in doc["tags"].items() if entry.get("intent")),
         urgent=frozenset(doc.get("urgent", [])),
         negative=_phrases(sentiment.get("negative", {})),
@@ -97,17 +104,25 @@ def detect_language(text: str) -> str:
     return "zh" if cjk * 3 >= latin else "en"
 
 
-def tag(subject: str, content: str, taxonomy: Taxonomy | None = None) -> Tagging:
+def tag(subject: str, content: str, taxonomy: Taxonomy | None = None,
+        model: IntentModel | None = None, min_confidence: float = 0.5) -> Tagging:
     taxonomy = taxonomy or load_taxonomy()
     text = f"{subject}\n{content}"
     lowered = text.casefold()
     chinese_words = tuple(_segment(lowered)) if _CJK.search(text) else ()
+    intent, confidence = model.predict(lowered) if model else (None, 0.0)
+    if confidence < min_confidence:
+        intent = None
+    earned = taxonomy.by_intent.get(intent, ()) if intent else ()
     tags = [name for name, phrases in taxonomy.tags
-            if any(p.found(lowered, chinese_words) for p in phrases)]
-    intent = next((t for t in taxonomy.intents if t in tags), None)
+            if name in earned or any(p.found(lowered, chinese_words) for p in phrases)]
+    if intent is None:
+        intent = next((t for t in taxonomy.intents if t in tags), None)
+        confidence = 1.0 if intent else 0.0
     score = sum(p.found(lowered, chinese_words) for p in taxonomy.positive) - \
         sum(p.found(lowered, chinese_words) for p in taxonomy.negative)
     sentiment = "negative" if score < 0 else "positive" if score > 0 else "neutral"
+    version = f"{taxonomy.version}+{model.version}" if model else taxonomy.version
     return Tagging(language=detect_language(text), tags=tags, intent=intent,
-                   intent_confidence=1.0 if intent else 0.0, sentiment=sentiment,
-                   urgent=bool(taxonomy.urgent & set(tags)), model_version=taxonomy.version)
+                   intent_confidence=confidence, sentiment=sentiment,
+                   urgent=bool(taxonomy.urgent & set(tags)), model_version=version)

@@ -160,7 +160,8 @@ class TicketWorkflow(SlaSteps):
         self.snapshot.tags = list(tagging.tags)
         self.snapshot.language = tagging.language
         self._record("tagged", tags=tagging.tags, language=tagging.language, intent=tagging.intent,
-                     sentiment=tagging.sentiment, model=tagging.model_version)
+                     intent_confidence=tagging.intent_confidence, sentiment=tagging.sentiment,
+                     urgent=tagging.urgent, model=tagging.model_version)
 
         await self._run_flow(tagging)
         self._start_sla()

@@ -80,5 +80,7 @@ def test_app_services_are_built_from_the_dockerfile() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     for service in ("api", "worker", "migrate"):
         assert SERVICES[service]["build"] == "."
-    for path in ("api", "workflows", "activities", "flows", "ticketflow", "worker.py"):
+    for path in ("api", "workflows", "activities", "flows", "models", "ticketflow", "worker.py"):
         assert f"COPY {path}" in dockerfile
+    model = Settings().intent_model
+    assert model is not None and f"INTENT_MODEL=/app/models/{model.name}" in dockerfile

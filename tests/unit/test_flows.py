@@ -55,19 +55,19 @@ def test_vip_ticket_sends_level_four_and_up_to_the_vip_channel(
 
 
 def test_refund_with_negative_sentiment_escalates_and_waits_for_the_customer() -> None:
-    ctx = context(intent="refund", sentiment="negative")
+    ctx = context(tags=["refund"], sentiment="negative")
     plan = select_plan(load_flows(FLOWS), ctx)
     assert plan.name == "refund_escalation"
     done = effects(plan, ctx, wait_outcomes=("timeout",))
     assert [k for k, _ in done] == ["set", "escalate", "assign", "wait", "close"]
     assert done[1][1]["priority"] == "urgent"
     assert done[3][1] == {"event": "customer_reply", "seconds": 72 * 3600}
-    replied = effects(plan, context(intent="refund", sentiment="negative"), wait_outcomes=("event",))
+    replied = effects(plan, context(tags=["refund"], sentiment="negative"), wait_outcomes=("event",))
     assert [k for k, _ in replied] == ["set", "escalate", "assign", "wait"]
 
 
 def test_refund_without_anger_takes_the_default_flow() -> None:
-    assert select_plan(load_flows(FLOWS), context(intent="refund")).name == "default"
+    assert select_plan(load_flows(FLOWS), context(tags=["refund"])).name == "default"
 
 
 def test_default_flow_raises_priority_for_urgent_wording() -> None:

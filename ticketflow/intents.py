@@ -1,0 +1,260 @@
+"""The learned intent classifier: trained on labelled tickets (`text,category`), saved as
+one versioned artefact, loaded by workers, and asked for a ticket's intent with a
+calibrated confidence.
+
+Features are TF-IDF weighted word uni/bigrams (Chinese segmented with jieba) and
+character n-grams within words (robust to typos and to unsegmented text); the classifier
+is a linear SVM whose scores are calibrated into probabilities. Everything runs on one CPU
+core in well under a millisecond per ticket, needs no GPU, and downloads nothing.
+
+Artefacts are written with skops, whose loader rebuilds only known, trusted types instead
+of unpickling arbitrary code.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import re
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jieba
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+from skops import io as skops_io
+
+from ticketflow.search import words as _load_jieba
+
+log = logging.getLogger(__name__)
+FORMAT = 1
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"\w\w+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_TOKEN = re.compile(r"\w")
+# Types beyond skops's defaults that an intent model holds, and nothing else is loaded.
+TRUSTED = {f"{__name__}.tokens", "sklearn.calibration._CalibratedClassifier",
+           "sklearn.calibration._TemperatureScaling"}
+# Model settings; a change here is a new model version.
+CONFIG: dict[str, Any] = {"word_ngrams": [1, 2], "char_ngrams": [2, 5], "C": 0.5,
+                          "calibration": "temperature", "calibration_folds": 3}
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a (lower-cased) text; Chinese runs are segmented with jieba."""
+    if not _CJK.search(text):
+        return _WORD.findall(text)
+    _load_jieba("")
+    return [w for w in jieba.lcut(text) if _TOKEN.search(w)]
+
+
+def _pipeline() -> Pipeline:
+    features = FeatureUnion([
+        ("words", TfidfVectorizer(tokenizer=tokens, token_pattern=None, sublinear_tf=True,
+                                  ngram_range=tuple(CONFIG["word_ngrams"]))),
+        ("chars", TfidfVectorizer(analyzer="char_wb", sublinear_tf=True,
+                                  ngram_range=tuple(CONFIG["char_ngrams"]))),
+    ])
+    svm = LinearSVC(C=CONFIG["C"], random_state=0)
+    # ensemble=False: one SVM on all the data, its scores turned into probabilities by a
+    # temperature fitted on cross-validated scores, so the artefact holds one set of weights.
+    calibrated = CalibratedClassifierCV(svm, method="temperature", cv=CONFIG["calibration_folds"],
+                                        ensemble=False)
+    return Pipeline([("features", features), ("classifier", calibrated)])
+
+
+def read_examples(path: Path) -> tuple[list[str], list[str]]:
+    """`text,category` rows of a CSV file with a header."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"text", "category"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        rows = [(r["text"].strip(), r["category"].strip()) for r in reader
+                if r["text"] and r["category"]]
+    if len({c for _, c in rows}) < 2:
+        raise ValueError(f"{path}: need examples of at least two categories")
+    return [t for t, _ in rows], [c for _, c in rows]
+
+
+class _Scorer:
+    """The fitted pipeline's arithmetic for one text at a time.
+
+    sklearn's per-call input checks cost several milliseconds per single text (most of it
+    in the calibrator); the same sums over the fitted vocabularies, IDF weights, SVM
+    weights and temperature take tens of microseconds. Tests hold it equal to
+    `pipeline.predict_proba`.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.parts = []
+        offset = 0
+        for _, vectorizer in pipeline.named_steps["features"].transformer_list:
+            self.parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
+                               vectorizer.idf_, offset))
+            offset += len(vectorizer.idf_)
+        calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
+        self.weights = np.ascontiguousarray(calibrated.estimator.coef_.T)
+        self.intercept = calibrated.estimator.intercept_
+        self.beta = float(calibrated.calibrators[0].beta_)
+        self.classes = [str(c) for c in pipeline.classes_]
+
+    def probabilities(self, text: str) -> np.ndarray:
+        columns: list[int] = []
+        values: list[np.ndarray] = []
+        for analyze, vocabulary, idf, offset in self.parts:
+            counts = Counter(i for i in map(vocabulary.get, analyze(text)) if i is not None)
+            if not counts:
+                continue
+            cols = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            weighted = tf * idf[cols]
+            values.append(weighted / np.sqrt(weighted @ weighted))
+            columns.extend((cols + offset).tolist())
+        scores = self.intercept.copy()
+        if columns:
+            scores += np.concatenate(values) @ self.weights[columns]
+        scores = self.beta * scores
+        scores = np.exp(scores - scores.max())
+        return scores / scores.sum()
+
+
+@dataclass
+class IntentModel:
+    """A trained classifier and what it was trained on."""
+
+    pipeline: Pipeline
+    version: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._scorer = _Scorer(self.pipeline)
+
+    @property
+    def labels(self) -> list[str]:
+        return self._scorer.classes
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The most likely intent and its probability."""
+        probabilities = self._scorer.probabilities(text.casefold())
+        best = int(np.argmax(probabilities))
+        return self._scorer.classes[best], round(float(probabilities[best]), 4)
+
+    def predict_many(self, texts: list[str]) -> list[str]:
+        return [str(c) for c in self.pipeline.predict([t.casefold() for t in texts])]
+
+
+def _version(texts: list[str], labels: list[str]) -> str:
+    digest = hashlib.sha256(json.dumps([CONFIG, FORMAT, texts, labels]).encode())
+    return "intent-" + digest.hexdigest()[:12]
+
+
+def train(texts: list[str], labels: list[str], source: str = "") -> IntentModel:
+    """Fit on every example; the same data always gives the same model and version."""
+    started = time.perf_counter()
+    pipeline = _pipeline().fit([t.casefold() for t in texts], labels)
+    meta = {"format": FORMAT, "source": source, "examples": len(texts),
+            "classes": len(set(labels)), "config": CONFIG, "sklearn": sklearn.__version__,
+            "train_seconds": round(time.perf_counter() - started, 1)}
+    return IntentModel(pipeline=pipeline, version=_version(texts, labels), meta=meta)
+
+
+def save(model: IntentModel, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    skops_io.dump({"pipeline": model.pipeline, "version": model.version,
+                   "meta": json.dumps(model.meta)}, tmp, compression=8)
+    tmp.replace(path)  # workers watching the file never see half of it
+
+
+def load(path: Path) -> IntentModel:
+    try:
+        untrusted = set(skops_io.get_untrusted_types(file=path)) - TRUSTED
+        if untrusted:
+            raise ValueError(f"holds {', '.join(sorted(untrusted))}")
+        doc = skops_io.load(path, trusted=sorted(TRUSTED))
+        return IntentModel(pipeline=doc["pipeline"], version=doc["version"],
+                           meta=json.loads(doc["meta"]))
+    except (ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not an intent model ({exc})") from exc
+
+
+_loaded: dict[Path, tuple[tuple[int, int], IntentModel]] = {}
+
+
+def current(path: Path | None) -> IntentModel | None:
+    """The model at `path`, re-read when the file changes (a new `tagger train`).
+
+    A file that cannot be loaded is refused and the last good model stays in use; with
+    none loaded yet the error is raised, so a worker does not start with a broken model.
+    """
+    if path is None or not path.is_file():
+        return None
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    held = _loaded.get(path)
+    if held and held[0] == stamp:
+        return held[1]
+    try:
+        model = load(path)
+    except Exception:
+        if held is None:
+            raise
+        log.exception("intent model %s refused, keeping %s", path, held[1].version)
+        model = held[1]
+    _loaded[path] = (stamp, model)
+    return model
+
+
+@dataclass
+class Report:
+    """Accuracy, macro-F1 and the classes most often confused."""
+
+    examples: int
+    accuracy: float
+    macro_f1: float
+    worst: list[dict[str, Any]]
+
+    def text(self) -> str:
+        lines = [f"examples   {self.examples}", f"accuracy   {self.accuracy:.4f}",
+                 f"macro-F1   {self.macro_f1:.4f}", "worst classes (recall, most often taken for):"]
+        for row in self.worst:
+            confused = ", ".join(f"{name} ×{n}" for name, n in row["confused_with"])
+            lines.append(f"  {row['class']:<40} {row['recall']:.3f}  {confused}")
+        return "\n".join(lines)
+
+
+def report(truth: list[str], predicted: list[str], worst: int = 5) -> Report:
+    labels = sorted(set(truth) | set(predicted))
+    matrix = confusion_matrix(truth, predicted, labels=labels)
+    totals = matrix.sum(axis=1)
+    recall = np.divide(np.diag(matrix), totals, out=np.ones(len(labels)), where=totals > 0)
+    rows = []
+    for i in sorted(np.flatnonzero(totals), key=lambda i: (recall[i], labels[i]))[:worst]:
+        off = Counter({labels[j]: int(matrix[i, j]) for j in np.flatnonzero(matrix[i]) if j != i})
+        rows.append({"class": labels[i], "recall": round(float(recall[i]), 4),
+                     "confused_with": off.most_common(3)})
+    return Report(examples=len(truth), accuracy=round(float(accuracy_score(truth, predicted)), 4),
+                  macro_f1=round(float(f1_score(truth, predicted, average="macro")), 4), worst=rows)
+
+
+def cross_validate(texts: list[str], labels: list[str], folds: int = 5) -> Report:
+    """Train on k-1 folds, predict the held-out one, for every fold; one report over all."""
+    predicted: list[str] = [""] * len(texts)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for train_idx, test_idx in splitter.split(texts, labels):
+        model = train([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        for i, label in zip(test_idx, model.predict_many([texts[i] for i in test_idx]), strict=True):
+            predicted[i] = label
+    return report(labels, predicted)
