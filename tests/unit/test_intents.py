@@ -106,11 +106,15 @@ def test_refuses_artefacts_holding_unknown_types(tmp_path: Path) -> None:
 def test_report_names_the_worst_classes_and_their_confusions() -> None:
     truth = ["a"] * 4 + ["b"] * 4 + ["c"] * 2
     predicted = ["a", "a", "a", "a", "b", "b", "a", "c", "c", "c"]
-    report = intents.report(truth, predicted, worst=2)
+    confidence = [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.4, 0.6, 0.9, 0.9]
+    report = intents.report(truth, list(zip(predicted, confidence, strict=True)), worst=2)
     assert report.accuracy == 0.8
     assert report.worst[0] == {"class": "b", "recall": 0.5, "confused_with": [("a", 1), ("c", 1)]}
     assert report.worst[1]["class"] == "a"
     assert "accuracy   0.8000" in report.text()
+    # Leaving the 0.4 guess (wrong) and the 0.6 one (wrong) to the taxonomy:
+    assert report.by_confidence[1] == {"min_confidence": 0.5, "coverage": 0.9, "accuracy": 0.8889}
+    assert report.by_confidence[2] == {"min_confidence": 0.7, "coverage": 0.8, "accuracy": 1.0}
 
 
 def test_cross_validation_holds_out_every_example() -> None:
