@@ -2,10 +2,12 @@
 one versioned artefact, loaded by workers, and asked for a ticket's intent with a
 calibrated confidence.
 
-Features are TF-IDF weighted word uni/bigrams (Chinese segmented with jieba) and
-character n-grams within words (robust to typos and to unsegmented text); the classifier
-is a linear SVM whose scores are calibrated into probabilities. Everything runs on one CPU
-core in well under a millisecond per ticket, needs no GPU, and downloads nothing.
+Features are TF-IDF weighted word uni/bigrams (Chinese segmented with jieba), character
+n-grams within words (robust to typos and to unsegmented text) and a pretrained static
+sentence embedding (WordLlama, whose weights ship inside its wheel) that knows words the
+training data never showed; the classifier is a linear SVM whose scores are calibrated into
+probabilities. Everything runs on one CPU core in well under a millisecond per ticket,
+needs no GPU, and downloads nothing.
 
 Artefacts are written with skops, whose loader rebuilds only known, trusted types instead
 of unpickling arbitrary code.
@@ -22,12 +24,16 @@ import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jieba
 import numpy as np
 import sklearn
+import wordllama
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -44,11 +50,14 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w\w+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"\w")
 # Types beyond skops's defaults that an intent model holds, and nothing else is loaded.
-TRUSTED = {f"{__name__}.tokens", "sklearn.calibration._CalibratedClassifier",
-           "sklearn.calibration._TemperatureScaling"}
+TRUSTED = {f"{__name__}.tokens", f"{__name__}.SentenceEmbedding", f"{__name__}.TextAndEmbeddingSVM",
+           "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._TemperatureScaling"}
 # Model settings; a change here is a new model version.
 CONFIG: dict[str, Any] = {"word_ngrams": [1, 2], "char_ngrams": [2, 5], "C": 0.5,
+                          "embedding": f"wordllama-{wordllama.__version__}-l2_supercat-256",
+                          "embedding_C": 10.0, "embedding_weight": 0.3,
                           "calibration": "temperature", "calibration_folds": 3}
+EMBEDDING_WIDTH = 256
 
 
 def tokens(text: str) -> list[str]:
@@ -59,15 +68,133 @@ def tokens(text: str) -> list[str]:
     return [w for w in jieba.lcut(text) if _TOKEN.search(w)]
 
 
+@lru_cache(maxsize=1)
+def _wordllama() -> Any:
+    # The weights and tokenizer are in the installed package; pointing the cache there
+    # finds both and never reaches for the network.
+    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+
+class SentenceEmbedding(TransformerMixin, BaseEstimator):
+    """The unit-length WordLlama embedding of each text, centred on the training texts' mean.
+    A text the embedding cannot read (Chinese only) gets zeros."""
+
+    def fit(self, texts: list[str], labels: Any = None) -> SentenceEmbedding:
+        vectors = embed(list(texts))
+        readable = vectors[vectors.any(axis=1)]
+        self.mean_ = readable.mean(axis=0) if len(readable) else np.zeros(vectors.shape[1])
+        return self
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.one(v) for v in embed(list(texts))])
+
+    def one(self, vector: np.ndarray) -> np.ndarray:
+        return vector - self.mean_ if vector.any() else vector
+
+
+def _columns(svm: LinearSVC, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An SVM's weights (features × classes) and intercepts in the columns of `classes`; a
+    two-class SVM's single score spelt out as two opposite columns."""
+    coef, intercept = svm.coef_, svm.intercept_
+    if coef.shape[0] == 1:
+        coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    weights, intercepts = np.zeros((coef.shape[1], len(classes))), np.zeros(len(classes))
+    columns = np.searchsorted(classes, svm.classes_)
+    weights[:, columns], intercepts[columns] = coef.T, intercept
+    return weights, intercepts
+
+
+def _spread(svm: LinearSVC, X: Any, classes: np.ndarray) -> np.ndarray:
+    """`svm`'s scores for X in the columns of `classes`, as `_columns` lays them out."""
+    scores = svm.decision_function(X)
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores, scores])
+    out = np.zeros((X.shape[0], len(classes)))
+    out[:, np.searchsorted(classes, svm.classes_)] = scores
+    return out
+
+
+class TextAndEmbeddingSVM(ClassifierMixin, BaseEstimator):
+    """Two linear SVMs whose scores add up: one on the n-gram columns and, weighted, one on
+    the last `embedding_width` columns (the sentence embedding) of texts that have one.
+
+    Trained apart, the n-gram SVM is as good for text the embedding cannot read (Chinese)
+    as with no embedding at all. One SVM over both let the embedding carry the English
+    examples and left weaker n-gram weights for the Chinese ones.
+    """
+
+    def __init__(self, embedding_width: int = 256, C: float = 0.5, embedding_C: float = 10.0,
+                 embedding_weight: float = 0.3) -> None:
+        self.embedding_width = embedding_width
+        self.C = C
+        self.embedding_C = embedding_C
+        self.embedding_weight = embedding_weight
+
+    def _split(self, X: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+        X = sparse.csr_matrix(X)
+        cut = X.shape[1] - self.embedding_width
+        embedding = X[:, cut:].toarray()
+        return X[:, :cut], embedding, embedding.any(axis=1)
+
+    def fit(self, X: Any, y: Any) -> TextAndEmbeddingSVM:
+        text, embedding, readable = self._split(X)
+        y = np.asarray(y)
+        self.text_ = LinearSVC(C=self.C, random_state=0).fit(text, y)
+        self.classes_ = self.text_.classes_
+        self.embedding_ = None
+        if len(np.unique(y[readable])) > 1:
+            self.embedding_ = LinearSVC(C=self.embedding_C, random_state=0).fit(
+                embedding[readable], y[readable])
+        return self
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Weights and intercepts of the n-gram part, then of the (weighted) embedding part."""
+        text = _columns(self.text_, self.classes_)
+        if self.embedding_ is None:
+            return (*text, np.zeros((self.embedding_width, len(self.classes_))),
+                    np.zeros(len(self.classes_)))
+        weights, intercepts = _columns(self.embedding_, self.classes_)
+        return (*text, weights * self.embedding_weight, intercepts * self.embedding_weight)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        text, embedding, readable = self._split(X)
+        scores = _spread(self.text_, text, self.classes_)
+        if self.embedding_ is not None and readable.any():
+            scores[readable] += self.embedding_weight * _spread(self.embedding_, embedding[readable],
+                                                                self.classes_)
+        return scores if len(self.classes_) > 2 else scores[:, 1]
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self.decision_function(X)
+        best = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)
+        return self.classes_[best]
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-length embeddings of the non-Chinese words; zeros when there are none.
+
+    WordLlama's tokenizer spells Chinese as raw bytes, which would make every Chinese text
+    look alike; Chinese is left to the n-gram features.
+    """
+    readable = [_CJK.sub(" ", t) for t in texts]
+    readable = [t if _TOKEN.search(t) else "" for t in readable]
+    vectors = _wordllama().embed(readable, norm=False).astype(np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
 def _pipeline() -> Pipeline:
     features = FeatureUnion([
         ("words", TfidfVectorizer(tokenizer=tokens, token_pattern=None, sublinear_tf=True,
                                   ngram_range=tuple(CONFIG["word_ngrams"]))),
         ("chars", TfidfVectorizer(analyzer="char_wb", sublinear_tf=True,
                                   ngram_range=tuple(CONFIG["char_ngrams"]))),
+        ("embedding", SentenceEmbedding()),
     ])
-    svm = LinearSVC(C=CONFIG["C"], random_state=0)
-    # ensemble=False: one SVM on all the data, its scores turned into probabilities by a
+    svm = TextAndEmbeddingSVM(embedding_width=EMBEDDING_WIDTH, C=CONFIG["C"],
+                              embedding_C=CONFIG["embedding_C"],
+                              embedding_weight=CONFIG["embedding_weight"])
+    # ensemble=False: one model on all the data, its scores turned into probabilities by a
     # temperature fitted on cross-validated scores, so the artefact holds one set of weights.
     calibrated = CalibratedClassifierCV(svm, method="temperature", cv=CONFIG["calibration_folds"],
                                         ensemble=False)
@@ -99,14 +226,17 @@ class _Scorer:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.parts = []
+        self.embedding: SentenceEmbedding | None = None
         offset = 0
-        for _, vectorizer in pipeline.named_steps["features"].transformer_list:
-            self.parts.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
-                               vectorizer.idf_, offset))
-            offset += len(vectorizer.idf_)
+        for _, block in pipeline.named_steps["features"].transformer_list:
+            if isinstance(block, SentenceEmbedding):
+                self.embedding = block
+                continue
+            self.parts.append((block.build_analyzer(), block.vocabulary_, block.idf_, offset))
+            offset += len(block.idf_)
         calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
-        self.weights = np.ascontiguousarray(calibrated.estimator.coef_.T)
-        self.intercept = calibrated.estimator.intercept_
+        self.weights, self.intercept, self.embedding_weights, self.embedding_intercept = (
+            np.ascontiguousarray(a) for a in calibrated.estimator.weights())
         self.beta = float(calibrated.calibrators[0].beta_)
         self.classes = [str(c) for c in pipeline.classes_]
 
@@ -125,6 +255,9 @@ class _Scorer:
         scores = self.intercept.copy()
         if columns:
             scores += np.concatenate(values) @ self.weights[columns]
+        vector = embed([text])[0] if self.embedding else None
+        if vector is not None and vector.any():
+            scores += self.embedding.one(vector) @ self.embedding_weights + self.embedding_intercept
         scores = self.beta * scores
         scores = np.exp(scores - scores.max())
         return scores / scores.sum()
