@@ -118,9 +118,9 @@ class TextAndEmbeddingSVM(ClassifierMixin, BaseEstimator):
     """Two linear SVMs whose scores add up: one on the n-gram columns and, weighted, one on
     the last `embedding_width` columns (the sentence embedding) of texts that have one.
 
-    Trained apart, the n-gram SVM is as good for text the embedding cannot read (Chinese)
-    as with no embedding at all. One SVM over both let the embedding carry the English
-    examples and left weaker n-gram weights for the Chinese ones.
+    Trained apart, text the embedding cannot read (Chinese) is scored exactly as with no
+    embedding at all; in one SVM over both, the embedding would shift the n-gram weights
+    that Chinese text depends on.
     """
 
     def __init__(self, embedding_width: int = 256, C: float = 0.5, embedding_C: float = 10.0,
@@ -173,8 +173,8 @@ class TextAndEmbeddingSVM(ClassifierMixin, BaseEstimator):
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length embeddings of the non-Chinese words; zeros when there are none.
 
-    WordLlama's tokenizer spells Chinese as raw bytes, which would make every Chinese text
-    look alike; Chinese is left to the n-gram features.
+    LLaMA 2's vocabulary holds few Chinese characters and spells the rest as bytes, which
+    would make Chinese texts look alike; Chinese is left to the n-gram features.
     """
     readable = [_CJK.sub(" ", t) for t in texts]
     readable = [t if _TOKEN.search(t) else "" for t in readable]
