@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -55,8 +56,11 @@ class TicketActivities:
 
     @activity.defn(name="tag")
     async def tag(self, data: TagInput) -> Tagging:
-        return tagger.tag(data.subject, data.content, self._flows.taxonomy,
-                          intents.current(self._settings.intent_model),
+        path = self._settings.intent_model
+        # A retrained model takes a second or two to load: not on the event loop.
+        model = intents.current(path) if intents.is_loaded(path) else \
+            await asyncio.to_thread(intents.current, path)
+        return tagger.tag(data.subject, data.content, self._flows.taxonomy, model,
                           self._settings.intent_min_confidence)
 
     @activity.defn(name="select_flow")

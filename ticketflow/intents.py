@@ -330,6 +330,19 @@ def load(path: Path) -> IntentModel:
 _loaded: dict[Path, tuple[tuple[int, int], IntentModel]] = {}
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def is_loaded(path: Path | None) -> bool:
+    """Whether `current(path)` answers from memory (no file to read, or read already)."""
+    if path is None or not path.is_file():
+        return True
+    held = _loaded.get(path)
+    return held is not None and held[0] == _stamp(path)
+
+
 def current(path: Path | None) -> IntentModel | None:
     """The model at `path`, re-read when the file changes (a new `tagger train`).
 
@@ -338,8 +351,7 @@ def current(path: Path | None) -> IntentModel | None:
     """
     if path is None or not path.is_file():
         return None
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
+    stamp = _stamp(path)
     held = _loaded.get(path)
     if held and held[0] == stamp:
         return held[1]

@@ -83,7 +83,9 @@ def test_same_data_same_model_and_version(model: intents.IntentModel) -> None:
 def test_artefact_round_trip_and_hot_reload(model: intents.IntentModel, tmp_path: Path) -> None:
     path = tmp_path / "intents.skops"
     intents.save(model, path)
+    assert not intents.is_loaded(path)
     loaded = intents.current(path)
+    assert intents.is_loaded(path)
     assert loaded is not None and loaded.version == model.version
     assert loaded.labels == ["bug", "login", "refund", "shipping"]
     assert loaded.meta["examples"] == 40
@@ -93,6 +95,7 @@ def test_artefact_round_trip_and_hot_reload(model: intents.IntentModel, tmp_path
     newer = intents.train(texts[:30], labels[:30])  # no bug examples
     intents.save(newer, path)
     os.utime(path, ns=(1, 1))  # a different stamp even within the clock's resolution
+    assert not intents.is_loaded(path)
     assert intents.current(path).version == newer.version
 
     path.write_bytes(b"not a model")  # a broken file is refused, the last good one stays
@@ -101,6 +104,7 @@ def test_artefact_round_trip_and_hot_reload(model: intents.IntentModel, tmp_path
         intents.load(path)
     assert intents.current(tmp_path / "missing.skops") is None
     assert intents.current(None) is None
+    assert intents.is_loaded(None) and intents.is_loaded(tmp_path / "missing.skops")
 
 
 class Foreign:
