@@ -70,6 +70,17 @@ def test_refund_without_anger_takes_the_default_flow() -> None:
     assert select_plan(load_flows(FLOWS), context(tags=["refund"])).name == "default"
 
 
+def test_flows_branch_on_a_classified_intent_and_its_confidence() -> None:
+    stolen = compile_flow("name: stolen\norder: 1\n"
+                          "when: nlp.intent == 'lost_or_stolen_card' && nlp.intent_confidence >= 0.9\n"
+                          "steps:\n  - id: fraud\n    assign: {queue: fraud}\n")
+    plans = [stolen, *load_flows(FLOWS)]
+    sure = context(intent="lost_or_stolen_card", intent_confidence=0.97)
+    unsure = context(intent="lost_or_stolen_card", intent_confidence=0.6)
+    assert select_plan(plans, sure).name == "stolen"
+    assert select_plan(plans, unsure).name == "default"
+
+
 def test_default_flow_raises_priority_for_urgent_wording() -> None:
     ctx = context(urgent=True)
     run = FlowRun(select_plan(load_flows(FLOWS), ctx), ctx)
