@@ -5,9 +5,9 @@ calibrated confidence.
 Features are TF-IDF weighted word uni/bigrams (Chinese segmented with jieba), character
 n-grams within words (robust to typos and to unsegmented text) and a pretrained static
 sentence embedding (WordLlama, whose weights ship inside its wheel) that knows words the
-training data never showed; the classifier is a linear SVM whose scores are calibrated into
-probabilities. Everything runs on one CPU core in well under a millisecond per ticket,
-needs no GPU, and downloads nothing.
+training data never showed. One linear SVM reads the n-grams, another the embedding; their
+scores add up and a fitted temperature turns them into probabilities. Everything runs on
+one CPU core in well under a millisecond per ticket, needs no GPU, and downloads nothing.
 
 Artefacts are written with skops, whose loader rebuilds only known, trusted types instead
 of unpickling arbitrary code.
