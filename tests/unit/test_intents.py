@@ -189,3 +189,18 @@ def test_shipped_banking77_model(shipped: intents.IntentModel, text: str, intent
     assert tagging.intent == intent
     assert tagging.intent_confidence == pytest.approx(confidence, abs=0.01)
     assert tag_name in tagging.tags
+
+
+def test_the_embedding_loads_from_the_installed_package_without_network(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*_: object, **__: object) -> None:
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    intents._wordllama.cache_clear()
+    vectors = intents.embed(["my card has not arrived", "包裹没到"])
+    assert vectors.shape == (2, intents.EMBEDDING_WIDTH)
+    assert np.isclose(np.linalg.norm(vectors[0]), 1.0) and not vectors[1].any()
