@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jieba
 import jsonschema
@@ -24,8 +25,10 @@ import yaml
 
 from ticketflow.domain import Tagging
 from ticketflow.flows.errors import FlowError, FlowProblem
-from ticketflow.intents import IntentModel
 from ticketflow.search import words
+
+if TYPE_CHECKING:  # the classifier's libraries load only where a model is used (the worker)
+    from ticketflow.intents import IntentModel
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
