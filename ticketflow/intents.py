@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jieba
 import numpy as np
 import sklearn
 import wordllama
@@ -42,13 +41,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from skops import io as skops_io
 
-from ticketflow.search import words as _load_jieba
+from ticketflow.search import CJK, WORDLIKE, segment
 
 log = logging.getLogger(__name__)
 FORMAT = 1
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"\w\w+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_TOKEN = re.compile(r"\w")
+_WORD = re.compile(rf"\w\w+|{CJK.pattern}")
 # Types beyond skops's defaults that an intent model holds, and nothing else is loaded.
 TRUSTED = {f"{__name__}.tokens", f"{__name__}.SentenceEmbedding", f"{__name__}.TextAndEmbeddingSVM",
            "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._TemperatureScaling"}
@@ -62,10 +59,9 @@ EMBEDDING_WIDTH = 256
 
 def tokens(text: str) -> list[str]:
     """Words of a (lower-cased) text; Chinese runs are segmented with jieba."""
-    if not _CJK.search(text):
+    if not CJK.search(text):
         return _WORD.findall(text)
-    _load_jieba("")
-    return [w for w in jieba.lcut(text) if _TOKEN.search(w)]
+    return [w for w in segment(text) if WORDLIKE.search(w)]
 
 
 @lru_cache(maxsize=1)
@@ -92,25 +88,14 @@ class SentenceEmbedding(TransformerMixin, BaseEstimator):
         return vector - self.mean_ if vector.any() else vector
 
 
-def _columns(svm: LinearSVC, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """An SVM's weights (features × classes) and intercepts in the columns of `classes`; a
-    two-class SVM's single score spelt out as two opposite columns."""
-    coef, intercept = svm.coef_, svm.intercept_
-    if coef.shape[0] == 1:
-        coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
-    weights, intercepts = np.zeros((coef.shape[1], len(classes))), np.zeros(len(classes))
-    columns = np.searchsorted(classes, svm.classes_)
-    weights[:, columns], intercepts[columns] = coef.T, intercept
-    return weights, intercepts
-
-
-def _spread(svm: LinearSVC, X: Any, classes: np.ndarray) -> np.ndarray:
-    """`svm`'s scores for X in the columns of `classes`, as `_columns` lays them out."""
-    scores = svm.decision_function(X)
-    if scores.ndim == 1:
-        scores = np.column_stack([-scores, scores])
-    out = np.zeros((X.shape[0], len(classes)))
-    out[:, np.searchsorted(classes, svm.classes_)] = scores
+def _place(values: np.ndarray, svm: LinearSVC, classes: np.ndarray) -> np.ndarray:
+    """Per-class values of `svm` (rows × its classes) laid out in the columns of `classes`;
+    a two-class SVM's single column spelt out as two opposite ones."""
+    values = values.reshape(len(values), -1)
+    if values.shape[1] == 1:
+        values = np.hstack([-values, values])
+    out = np.zeros((len(values), len(classes)))
+    out[:, np.searchsorted(classes, svm.classes_)] = values
     return out
 
 
@@ -147,27 +132,31 @@ class TextAndEmbeddingSVM(ClassifierMixin, BaseEstimator):
                 embedding[readable], y[readable])
         return self
 
+    def _parameters(self, svm: LinearSVC) -> tuple[np.ndarray, np.ndarray]:
+        return (_place(svm.coef_.T, svm, self.classes_),
+                _place(svm.intercept_[np.newaxis], svm, self.classes_)[0])
+
     def weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Weights and intercepts of the n-gram part, then of the (weighted) embedding part."""
-        text = _columns(self.text_, self.classes_)
+        """Weights (features × classes) and intercepts of the n-gram part, then of the
+        embedding part, already weighted."""
         if self.embedding_ is None:
-            return (*text, np.zeros((self.embedding_width, len(self.classes_))),
-                    np.zeros(len(self.classes_)))
-        weights, intercepts = _columns(self.embedding_, self.classes_)
-        return (*text, weights * self.embedding_weight, intercepts * self.embedding_weight)
+            return (*self._parameters(self.text_),
+                    np.zeros((self.embedding_width, len(self.classes_))), np.zeros(len(self.classes_)))
+        weights, intercepts = self._parameters(self.embedding_)
+        return (*self._parameters(self.text_), weights * self.embedding_weight,
+                intercepts * self.embedding_weight)
 
     def decision_function(self, X: Any) -> np.ndarray:
         text, embedding, readable = self._split(X)
-        scores = _spread(self.text_, text, self.classes_)
+        scores = _place(self.text_.decision_function(text), self.text_, self.classes_)
         if self.embedding_ is not None and readable.any():
-            scores[readable] += self.embedding_weight * _spread(self.embedding_, embedding[readable],
-                                                                self.classes_)
+            scores[readable] += self.embedding_weight * _place(
+                self.embedding_.decision_function(embedding[readable]), self.embedding_, self.classes_)
         return scores if len(self.classes_) > 2 else scores[:, 1]
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:  # scikit-learn's cross-validation asks for it
         scores = self.decision_function(X)
-        best = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)
-        return self.classes_[best]
+        return self.classes_[scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)]
 
 
 def embed(texts: list[str]) -> np.ndarray:
@@ -176,8 +165,8 @@ def embed(texts: list[str]) -> np.ndarray:
     LLaMA 2's vocabulary holds few Chinese characters and spells the rest as bytes, which
     would make Chinese texts look alike; Chinese is left to the n-gram features.
     """
-    readable = [_CJK.sub(" ", t) for t in texts]
-    readable = [t if _TOKEN.search(t) else "" for t in readable]
+    readable = [CJK.sub(" ", t) for t in texts]
+    readable = [t if WORDLIKE.search(t) else "" for t in readable]
     vectors = _wordllama().embed(readable, norm=False).astype(np.float64)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)

@@ -1,4 +1,4 @@
-"""Words for full-text search, Chinese included.
+"""Chinese words: jieba segmentation shared by full-text search and tagging.
 
 PostgreSQL's parsers split on spaces, which Chinese text does not have, so both the
 indexed text and the query are segmented with jieba first (search mode: long words
@@ -14,7 +14,8 @@ from functools import lru_cache
 import jieba
 
 jieba.setLogLevel(logging.WARNING)
-_WORD = re.compile(r"\w", re.UNICODE)
+WORDLIKE = re.compile(r"\w", re.UNICODE)  # a token with a letter, digit or ideograph
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @lru_cache(maxsize=1)
@@ -22,9 +23,15 @@ def _ready() -> None:
     jieba.initialize()  # loads the dictionary once (about a second)
 
 
+def segment(text: str) -> list[str]:
+    """jieba's tokens of `text`, whitespace and punctuation included."""
+    _ready()
+    return jieba.lcut(text)
+
+
 def words(text: str) -> str:
     _ready()
-    return " ".join(t for t in jieba.cut_for_search(text.casefold()) if _WORD.search(t))
+    return " ".join(t for t in jieba.cut_for_search(text.casefold()) if WORDLIKE.search(t))
 
 
 def document(subject: str, content: str) -> str:

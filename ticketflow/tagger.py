@@ -19,19 +19,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jieba
 import jsonschema
 import yaml
 
 from ticketflow.domain import Tagging
 from ticketflow.flows.errors import FlowError, FlowProblem
-from ticketflow.search import words
+from ticketflow.search import CJK, segment
 
 if TYPE_CHECKING:  # the classifier's libraries load only where a model is used (the worker)
     from ticketflow.intents import IntentModel
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -66,8 +64,7 @@ def _phrases(entry: dict) -> tuple[Phrase, ...]:
 
 
 def _segment(text: str) -> list[str]:
-    words("")  # the dictionary, loaded once
-    return [w for w in jieba.lcut(text) if w.strip()]
+    return [w for w in segment(text) if w.strip()]
 
 
 def compile_taxonomy(source: str, path: str = "taxonomy.yaml") -> Taxonomy:
@@ -101,7 +98,7 @@ def load_taxonomy(path: Path = FLOWS / "taxonomy.yaml") -> Taxonomy:
 
 
 def detect_language(text: str) -> str:
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    cjk, latin = len(CJK.findall(text)), len(_LATIN.findall(text))
     if cjk == 0 and latin == 0:
         return "other"
     return "zh" if cjk * 3 >= latin else "en"
@@ -112,7 +109,7 @@ def tag(subject: str, content: str, taxonomy: Taxonomy | None = None,
     taxonomy = taxonomy or load_taxonomy()
     text = f"{subject}\n{content}"
     lowered = text.casefold()
-    chinese_words = tuple(_segment(lowered)) if _CJK.search(text) else ()
+    chinese_words = tuple(_segment(lowered)) if CJK.search(text) else ()
     intent, confidence = model.predict(lowered) if model else (None, 0.0)
     if confidence < min_confidence:
         intent = None
