@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stats import median, percentile  # noqa: E402
+from bench.stats import median, micros, p50_p99  # noqa: E402
 from ticketflow.flows import FlowRun, flow_context, load_flows, select_plan  # noqa: E402
 from ticketflow.flows.expressions import prepare, program  # noqa: E402
 from ticketflow.settings import ROOT  # noqa: E402
@@ -40,15 +40,6 @@ def decide(plans, ticket: dict, nlp: dict) -> str:
     return run.plan.name
 
 
-def timed(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1e6)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=2000)
@@ -61,15 +52,15 @@ def main() -> None:
     bare = program("ticket.user_level > 3")
     bare_ctx = {"ticket": {"user_level": 5}}
     report: dict = {"compile_all_flows_ms": round(compile_ms, 2), "flows": {}}
-    baseline = [median(timed(lambda: bare.execute(bare_ctx), args.tickets)) for _ in range(args.repeat)]
+    baseline = [median(micros(lambda _: bare.execute(bare_ctx), range(args.tickets)))
+                for _ in range(args.repeat)]
     report["baseline_one_cel_eval_us"] = round(median(baseline), 2)
     for name, (ticket, nlp) in CASES.items():
         assert decide(plans, ticket, nlp) == name
-        runs = [timed(lambda t=ticket, n=nlp: decide(plans, t, n), args.tickets)
+        runs = [micros(lambda _, t=ticket, n=nlp: decide(plans, t, n), range(args.tickets))
                 for _ in range(args.repeat)]
-        p50 = median([median(r) for r in runs])
-        report["flows"][name] = {"p50_us": round(p50, 1),
-                                 "p99_us": round(median([percentile(r, 99) for r in runs]), 1),
+        p50, p99 = p50_p99(runs)
+        report["flows"][name] = {"p50_us": round(p50, 1), "p99_us": round(p99, 1),
                                  "ratio_to_one_cel_eval": round(p50 / median(baseline), 1)}
     print(json.dumps(report, indent=2))
 

@@ -13,13 +13,12 @@ import csv
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core, as the target states
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stats import median, percentile  # noqa: E402
+from bench.stats import median, micros, p50_p99  # noqa: E402
 from ticketflow import intents  # noqa: E402
 from ticketflow.settings import Settings  # noqa: E402
 from ticketflow.tagger import load_taxonomy, tag  # noqa: E402
@@ -28,19 +27,10 @@ CHINESE = ["我无法登录账号，请尽快处理", "退款申请：订单重�
            "App 闪退 after update, 紧急", "谢谢，问题解决了"]
 
 
-def timed(texts: list[str], fn) -> list[float]:
-    out = []
-    for text in texts:
-        t0 = time.perf_counter()
-        fn(text)
-        out.append((time.perf_counter() - t0) * 1e6)
-    return out
-
-
 def summary(texts: list[str], fn, repeat: int) -> dict:
-    runs = [timed(texts, fn) for _ in range(repeat)]
-    return {"tickets": len(texts), "p50_us": round(median([median(r) for r in runs]), 1),
-            "p99_us": round(median([percentile(r, 99) for r in runs]), 1),
+    runs = [micros(fn, texts) for _ in range(repeat)]
+    p50, p99 = p50_p99(runs)
+    return {"tickets": len(texts), "p50_us": round(p50, 1), "p99_us": round(p99, 1),
             "per_s": round(1e6 * len(texts) / median([sum(r) for r in runs]))}
 
 
