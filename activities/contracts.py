@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from ticketflow.domain import NewTicket, Priority, Tagging
+from ticketflow.flows.model import Plan
+from ticketflow.sla.clocks import SlaPolicy
 
 
 @dataclass
@@ -28,13 +33,15 @@ class TagInput:
 
 @dataclass
 class SelectFlowInput:
-    context: dict[str, Any]
+    ticket: NewTicket
+    tagging: Tagging
+    now: datetime  # the workflow's clock, for conditions on `now`
 
 
 @dataclass
 class SelectFlowResult:
-    plan: dict[str, Any]
-    sla_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plan: Plan  # recorded in the ticket's history: the ticket keeps this plan
+    sla_policies: dict[str, SlaPolicy] = field(default_factory=dict)
 
 
 @dataclass
@@ -42,7 +49,7 @@ class AssignInput:
     ticket_id: str
     queue: str
     customer_id: str
-    priority: str = "normal"
+    priority: Priority = Priority.NORMAL
     hints: dict[str, Any] = field(default_factory=dict)
     created_ms: int = 0  # arrival, for the waiting line's order
 

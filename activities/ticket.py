@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 import httpx
 from redis.asyncio import Redis
@@ -30,7 +29,7 @@ from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot
 from ticketflow.flow_registry import FlowRegistry
-from ticketflow.flows import select_plan
+from ticketflow.flows import nlp_context, select_plan, ticket_context
 from ticketflow.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,11 +65,9 @@ class TicketActivities:
     @activity.defn(name="select_flow")
     async def select_flow(self, data: SelectFlowInput) -> SelectFlowResult:
         """Pick the flow for a ticket; its plan is then recorded in the ticket's history."""
-        context = dict(data.context)
-        if isinstance(context.get("now"), str):  # datetimes travel as ISO-8601 text
-            context["now"] = datetime.fromisoformat(context["now"])
         plans, sla_policies = self._flows.current()
-        return SelectFlowResult(plan=select_plan(plans, context).to_dict(), sla_policies=sla_policies)
+        context = ticket_context(data.ticket, nlp_context(data.tagging), data.now)
+        return SelectFlowResult(plan=select_plan(plans, context), sla_policies=sla_policies)
 
     @activity.defn(name="notify")
     async def notify(self, data: NotifyInput) -> None:

@@ -9,6 +9,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
 from ticketflow.domain import Action, ActionResult
+from ticketflow.ticket_workflow import TicketWorkflowApi
 
 
 class TicketNotFound(LookupError):
@@ -28,11 +29,11 @@ NOT_READY_BACKOFF_SECONDS = 0.1
 
 
 async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
-    handle = client.get_workflow_handle(ids.workflow_id(ticket_id))
+    handle = client.get_workflow_handle_for(TicketWorkflowApi.run, ids.workflow_id(ticket_id))
     try:
         for attempt in range(NOT_READY_RETRIES):
             try:
-                return await handle.execute_update("act", action, result_type=ActionResult)
+                return await handle.execute_update(TicketWorkflowApi.act, action)
             except RPCError as exc:
                 # The workflow task that carried the update was lost (e.g. racing an
                 # activity result): nothing was applied, so asking again is safe.
@@ -42,8 +43,8 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
         raise AssertionError("unreachable")
     except WorkflowUpdateFailedError as exc:
         message = str(exc.cause) if exc.cause else str(exc)
-        state = await handle.query("state")
-        raise Rejected(message, lifecycle.allowed(state.get("status", ""))) from exc
+        state = await handle.query(TicketWorkflowApi.state)
+        raise Rejected(message, lifecycle.allowed(state.status)) from exc
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -10,12 +10,14 @@ from temporalio.service import RPCError
 
 from ticketflow import ids
 from ticketflow.assignment import store
+from ticketflow.ticket_workflow import TicketWorkflowApi
 
 
 async def wake(client: Client, ticket_id: str) -> None:
     """Ask a waiting ticket to try for an agent again (it stays in line if none fits)."""
     with contextlib.suppress(RPCError):
-        await client.get_workflow_handle(ids.workflow_id(ticket_id)).signal("capacity_available")
+        await client.get_workflow_handle(ids.workflow_id(ticket_id)).signal(
+            TicketWorkflowApi.capacity_available)
 
 
 async def wake_head(client: Client, redis: Redis, queue: str) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ticketflow.sla.clocks import SlaClocks, SlaPolicy
+
 
 class TicketStatus(StrEnum):
     PROCESSING = "processing"
@@ -31,6 +33,8 @@ class Priority(StrEnum):
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 CHANNELS = ("web", "email", "chat", "phone", "api")
+DEFAULT_QUEUE = "general"  # where a ticket goes unless its flow says otherwise
+DEFAULT_SLA = "standard"  # the SLA policy of a ticket whose flow names none
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class NewTicket:
     created_at: str = ""  # ISO-8601, set by the API at acceptance
     auto_close_seconds: int = 72 * 3600  # a resolved ticket closes after this long
     publish_events: bool = False  # webhook subscribers are configured
-    carried: Carried | None = None  # set when a long ticket continues as a new run
+    carried: TicketState | None = None  # set when a long ticket continues as a new run
 
 
 @dataclass
@@ -61,12 +65,6 @@ class Tagging:
     sentiment: str = "neutral"  # negative, neutral, positive
     urgent: bool = False
     model_version: str = ""
-
-    def as_context(self) -> dict[str, Any]:
-        """The NLP results as flow conditions see them (``nlp.*``)."""
-        return {"language": self.language, "intent": self.intent or "",
-                "intent_confidence": self.intent_confidence, "tags": list(self.tags),
-                "sentiment": self.sentiment, "urgent": self.urgent}
 
 
 @dataclass
@@ -96,10 +94,10 @@ class TicketSnapshot:
     """The workflow's view of its ticket: written to the read model on every change."""
 
     ticket: NewTicket
-    status: str
+    status: TicketStatus
     version: int
     queue: str | None = None
-    priority: str = Priority.NORMAL.value
+    priority: Priority = Priority.NORMAL
     tags: list[str] = field(default_factory=list)
     language: str | None = None
     assignee: str | None = None
@@ -129,21 +127,30 @@ class Action:
 @dataclass
 class ActionResult:
     ticket_id: str
-    status: str
+    status: TicketStatus
     version: int
     assignee: str | None
     queue: str | None
-    priority: str
+    priority: Priority
     allowed: list[str] = field(default_factory=list)
 
 
 @dataclass
-class Carried:
-    """What a long-lived ticket's workflow hands to its next run (continue-as-new)."""
+class TicketState:
+    """Everything a ticket's workflow knows: its snapshot and the bookkeeping around it.
+
+    One dataclass, so that continue-as-new carries the whole of it to the next run.
+    """
 
     snapshot: TicketSnapshot
-    seq: int
-    events: list[str] = field(default_factory=list)
-    replied: bool = False
-    resolved_at: str | None = None
-    sla: dict[str, Any] | None = None
+    seq: int = 0  # the last event's sequence number
+    events: list[str] = field(default_factory=list)  # what flow `wait` steps can wait for
+    replied: bool = False  # an agent has answered (the first response is recorded once)
+    resolved_at: str | None = None  # ISO-8601: when the auto-close countdown began
+    sla: SlaClocks | None = None
+    sla_policies: dict[str, SlaPolicy] = field(default_factory=dict)
+    unsaved: list[TicketEvent] = field(default_factory=list)  # recorded, not yet persisted
+    closed: bool = False
+    changed: int = 0  # bumped by every action: wakes whatever waits on the ticket
+    capacity_signals: int = 0
+    actions_this_run: int = 0

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
 
 from ticketflow.flows import FlowError, Plan, load_flows
-from ticketflow.sla import load_policies
+from ticketflow.sla.clocks import SlaPolicy
+from ticketflow.sla.policies import load_policies
 from ticketflow.tagger import Taxonomy, compile_taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class FlowRegistry:
         self.refresh()
         return self._taxonomy
 
-    def current(self) -> tuple[list[Plan], dict[str, dict[str, Any]]]:
+    def current(self) -> tuple[list[Plan], dict[str, SlaPolicy]]:
         """Flows and SLA policies from one look at the folder."""
         self.refresh()
         return self._plans, self._sla

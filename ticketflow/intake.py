@@ -30,6 +30,7 @@ from ticketflow import cache, dedupe, ids
 from ticketflow import search_attributes as sa
 from ticketflow.domain import NewTicket, Priority, TicketStatus
 from ticketflow.settings import Settings
+from ticketflow.ticket_workflow import TicketWorkflowApi
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ async def submit(
                        publish_events=bool(settings.webhook_urls), **fields)
     try:
         await client.start_workflow(
-            "TicketWorkflow", ticket,
+            TicketWorkflowApi.run, ticket,
             id=ids.workflow_id(ticket_id),
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

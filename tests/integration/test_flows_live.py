@@ -6,6 +6,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -117,7 +118,7 @@ async def _start(client: Client, settings: Settings):
 
 
 async def _state_has(handle, **expected: object) -> dict | None:
-    state = await handle.query(TicketWorkflow.state)
+    state = asdict(await handle.query(TicketWorkflow.state))
     return state if all(state.get(k) == v for k, v in expected.items()) else None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -35,7 +37,7 @@ async def test_one_ticket_through_a_thousand_actions(
     history = await handle.fetch_history()
     assert len(history.events) < ACTIONS_PER_RUN * 20  # this run holds only the latest actions
 
-    state = await handle.query(TicketWorkflow.state)
+    state = asdict(await handle.query(TicketWorkflow.state))
     async with sessions() as s:
         row = await repository.get_ticket(s, tid)
         events = await repository.list_events(s, tid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,7 +71,7 @@ async def test_sla_clocks_warn_breach_pause_and_auto_close(
                               auto_close_seconds=72 * 3600)
 
     async def state() -> dict:
-        return await handle.query(TicketWorkflow.state)
+        return asdict(await handle.query(TicketWorkflow.state))
 
     await env.sleep(timedelta(seconds=5))
     assert (await state())["status"] == "assigned"
@@ -114,11 +115,11 @@ async def test_a_vip_first_response_breach_escalates_and_reassigns(
     await seed_agents(sessions, count=2, capacity=5)
     tid, handle = await start(env, settings, "vip-user", "Card blocked", "Help", user_level=5)
     await env.sleep(timedelta(seconds=5))
-    first = await handle.query(TicketWorkflow.state)
+    first = asdict(await handle.query(TicketWorkflow.state))
     assert (first["status"], first["sla"], first["queue"]) == ("assigned", "vip", "vip")
 
     await env.sleep(timedelta(minutes=31))  # the VIP first-response target is 30 minutes
-    after = await handle.query(TicketWorkflow.state)
+    after = asdict(await handle.query(TicketWorkflow.state))
     assert after["priority"] == "urgent"
     assert after["status"] == "assigned"
     assert after["assignee"] not in (None, first["assignee"])

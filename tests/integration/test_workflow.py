@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +42,7 @@ async def start(client: Client, settings: Settings, ticket: NewTicket):
 
 
 async def state(handle) -> dict:
-    return await handle.query(TicketWorkflow.state)
+    return asdict(await handle.query(TicketWorkflow.state))
 
 
 async def test_search_attributes_follow_the_ticket(services: Settings, temporal_client: Client,
@@ -63,7 +64,7 @@ async def test_search_attributes_follow_the_ticket(services: Settings, temporal_
     assert values["FlowName"] == "vip_ticket"
     assert values["FlowVersion"] == (await state(handle))["flow_digest"]
     assert values["AssignmentMode"] == "normal"
-    decision = await handle.query(TicketWorkflow.assignment)
+    decision = asdict(await handle.query(TicketWorkflow.assignment))
     assert decision["agent_id"] == "agent-0"
     assert decision["reason"] == "first on the ring"
     assert decision["candidates"][0]["agent_id"] == "agent-0"

@@ -26,7 +26,7 @@ def effects(plan: Plan, ctx: dict, wait_outcomes: tuple[str, ...] = ()) -> list[
     run, out, outcomes = FlowRun(plan, ctx), [], iter(wait_outcomes)
     outcome = None
     while (effect := run.advance(outcome)) is not None:
-        out.append((effect.kind, effect.args))
+        out.append((effect.kind, effect.describe()))
         outcome = next(outcomes, "timeout") if effect.kind == "wait" else None
     return out
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ticketflow.settings import ROOT
-from ticketflow.sla import SlaClocks, load_policies, restore
+from ticketflow.sla.clocks import SlaClocks
+from ticketflow.sla.policies import load_policies
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 POLICIES = load_policies(ROOT / "flows" / "sla.yaml")
@@ -17,8 +18,8 @@ def at(hours: float) -> datetime:
 
 def test_shipped_policies() -> None:
     assert set(POLICIES) == {"standard", "priority", "vip"}
-    assert POLICIES["vip"]["first_response_s"] == 1800
-    assert POLICIES["standard"]["breach_priority"] == "high"
+    assert POLICIES["vip"].first_response_s == 1800
+    assert POLICIES["standard"].breach_priority == "high"
 
 
 def test_first_response_warns_then_breaches_on_time() -> None:
@@ -53,15 +54,17 @@ def test_resolve_stops_everything_and_reopen_resumes_resolution() -> None:
     assert not sla.clocks["first_response"].running_since
 
 
-def test_state_survives_plain_data() -> None:
-    from dataclasses import asdict
+def test_state_survives_workflow_history() -> None:
+    """The clocks travel through continue-as-new as Temporal's converter carries them."""
+    from temporalio.converter import DataConverter
 
+    converter = DataConverter.default.payload_converter
     sla = SlaClocks.start(POLICIES["priority"], created=T0, now=at(0.5))
     sla.due(at(0.8))
-    assert restore(asdict(sla)) == sla
+    assert converter.from_payloads(converter.to_payloads([sla]), [SlaClocks]) == [sla]
     assert sla.view(at(0.8))["clocks"]["first_response"]["warned"] is True
 
 
 def test_vip_breach_reassigns() -> None:
-    assert POLICIES["vip"]["breach_reassign"] is True
-    assert POLICIES["standard"]["breach_reassign"] is False
+    assert POLICIES["vip"].breach_reassign is True
+    assert POLICIES["standard"].breach_reassign is False

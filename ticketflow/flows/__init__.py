@@ -9,10 +9,21 @@
 """
 
 from ticketflow.flows.compiler import compile_flow, load_flows, select_plan
-from ticketflow.flows.context import flow_context
+from ticketflow.flows.context import flow_context, nlp_context, ticket_context
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.flows.model import Plan, Step
-from ticketflow.flows.runner import Effect, FlowRun
+from ticketflow.flows.runner import (
+    Assign,
+    AutoReply,
+    Close,
+    Effect,
+    Escalate,
+    FlowRun,
+    Notify,
+    SetFields,
+    Wait,
+)
 
-__all__ = ["Effect", "FlowError", "FlowProblem", "FlowRun", "Plan", "Step", "compile_flow",
-           "flow_context", "load_flows", "select_plan"]
+__all__ = ["Assign", "AutoReply", "Close", "Effect", "Escalate", "FlowError", "FlowProblem",
+           "FlowRun", "Notify", "Plan", "SetFields", "Step", "Wait", "compile_flow", "flow_context",
+           "load_flows", "nlp_context", "select_plan", "ticket_context"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ticketflow.domain import DEFAULT_QUEUE, DEFAULT_SLA, NewTicket, Priority, Tagging, TicketStatus
+
 # A representative context, used to check expressions and templates at compile time.
 SAMPLE: dict[str, Any] = {
     "ticket": {"id": "01J0000000000000000000000", "user_id": "u", "subject": "s", "content": "c",
@@ -25,3 +27,24 @@ def flow_context(*, ticket: dict[str, Any], nlp: dict[str, Any], now: datetime) 
     t["tags"] = list(t.get("tags") or [])
     return {"ticket": t, "nlp": {**SAMPLE["nlp"], **nlp},
             "customer": {"id": t["user_id"], "level": t["user_level"]}, "now": now}
+
+
+def nlp_context(tagging: Tagging) -> dict[str, Any]:
+    """The NLP results as flow conditions see them (``nlp.*``)."""
+    return {"language": tagging.language, "intent": tagging.intent or "",
+            "intent_confidence": tagging.intent_confidence, "tags": list(tagging.tags),
+            "sentiment": tagging.sentiment, "urgent": tagging.urgent}
+
+
+def ticket_context(ticket: NewTicket, nlp: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A new ticket as its flow sees it: the one builder for the workflow, the flow choice
+    and the simulator. Before any step runs, a ticket carries its NLP tags, the general
+    queue and the standard SLA."""
+    return flow_context(
+        ticket={"id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
+                "content": ticket.content, "channel": ticket.channel,
+                "user_level": ticket.user_level, "priority": ticket.priority or Priority.NORMAL.value,
+                "metadata": ticket.metadata, "created_at": ticket.created_at,
+                "tags": list(nlp.get("tags", [])), "queue": DEFAULT_QUEUE, "sla": DEFAULT_SLA,
+                "status": TicketStatus.PROCESSING.value},
+        nlp=nlp, now=now)

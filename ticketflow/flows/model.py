@@ -1,6 +1,7 @@
 """The compiled plan: immutable, plain data, so it can be recorded in a workflow's history."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Temporal's converter reads these field types
+# inside the workflow sandbox, where postponed annotations cannot be resolved.
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -42,7 +43,7 @@ class Plan:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
+    def from_dict(cls, data: dict[str, Any]) -> "Plan":
         steps = tuple(
             Step(**{**s, "switch": tuple(Branch(**b) for b in s.get("switch", ()))})
             for s in data["steps"])

@@ -8,31 +8,86 @@ with the outcome of a wait. Conditions read the run's context, which `set` and
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
 from ticketflow.domain import PRIORITY_RANK, Priority
+from ticketflow.durations import parse_duration
 from ticketflow.flows.expressions import holds, prepare, render
 from ticketflow.flows.model import END, Plan
 
 MAX_STEPS_WITHOUT_EFFECT = 10_000
-UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-def parse_duration(text: str) -> timedelta:
-    return sum((timedelta(**{UNITS[u]: int(n)}) for n, u in re.findall(r"(\d+)(ms|s|m|h|d)", text)),
-               timedelta())
-
-
-@dataclass
-class Effect:
-    """Something the flow asks for. ``kind`` is a step action; ``args`` are rendered."""
-
-    kind: str
+# What a flow asks of its ticket, one variant per step action, with its arguments rendered.
+@dataclass(frozen=True)
+class _Effect:
+    kind: ClassVar[str]
     step: str
-    args: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """The effect's arguments, as the simulator reports them."""
+        return {k: v for k, v in asdict(self).items() if k != "step"}
+
+
+@dataclass(frozen=True)
+class SetFields(_Effect):
+    kind: ClassVar[str] = "set"
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True)
+class Escalate(_Effect):
+    kind: ClassVar[str] = "escalate"
+    priority: str = Priority.NORMAL.value
+    queue: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Assign(_Effect):
+    kind: ClassVar[str] = "assign"
+    queue: str = ""
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Wait(_Effect):
+    """A timer (``event`` None), or an event awaited for at most ``seconds``."""
+
+    kind: ClassVar[str] = "wait"
+    seconds: float = 0.0
+    event: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"seconds": self.seconds} if self.event is None else \
+            {"event": self.event, "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class AutoReply(_Effect):
+    kind: ClassVar[str] = "auto_reply"
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Notify(_Effect):
+    kind: ClassVar[str] = "notify"
+    url: str = ""
+    event: str = "flow_notify"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Close(_Effect):
+    kind: ClassVar[str] = "close"
+    reason: str = ""
+
+
+Effect = SetFields | Escalate | Assign | Wait | AutoReply | Notify | Close
 
 
 class FlowRun:
@@ -96,10 +151,10 @@ class FlowRun:
                 self._goto(branch.target if branch else None, i + 1)
                 continue
             effect = self._effect(step.action, step.id, step.args)
-            if step.action == "wait":
+            if isinstance(effect, Wait):
                 self._waiting = i
                 return effect
-            if step.action == "close":
+            if isinstance(effect, Close):
                 self._at = None
             else:
                 self._goto(step.jump_to, i + 1)
@@ -118,27 +173,25 @@ class FlowRun:
                 if key in args:
                     ticket[key] = args[key]
             ticket["tags"] = ticket["tags"] + [t for t in args.get("tags", []) if t not in ticket["tags"]]
-            return Effect("set", step, dict(args))
+            return SetFields(step, dict(args))
         if action == "escalate":
             ticket["priority"] = args.get("priority") or raise_priority(ticket["priority"])
             ticket["queue"] = args.get("queue", ticket["queue"])
-            return Effect("escalate", step, {"priority": ticket["priority"], "queue": ticket["queue"],
-                                             "reason": args.get("reason", "")})
+            return Escalate(step, ticket["priority"], ticket["queue"], args.get("reason", ""))
         if action == "assign":
             ticket["queue"] = args.get("queue", ticket["queue"])
-            return Effect("assign", step, {"queue": ticket["queue"], "hints": args.get("hints", {})})
+            return Assign(step, ticket["queue"], args.get("hints", {}))
         if action == "wait":
             if "duration" in args:
-                return Effect("wait", step, {"seconds": parse_duration(args["duration"]).total_seconds()})
-            return Effect("wait", step, {"event": args["event"],
-                                         "seconds": parse_duration(args["timeout"]).total_seconds()})
+                return Wait(step, parse_duration(args["duration"]).total_seconds())
+            return Wait(step, parse_duration(args["timeout"]).total_seconds(), args["event"])
         if action == "auto_reply":
-            return Effect("auto_reply", step, {"text": render(args["template"], self.context)})
+            return AutoReply(step, render(args["template"], self.context))
         if action == "notify":
-            return Effect("notify", step, {"url": args["url"], "event": args.get("event", "flow_notify"),
-                                           "message": render(args.get("message", ""), self.context)})
+            return Notify(step, args["url"], args.get("event", "flow_notify"),
+                          render(args.get("message", ""), self.context))
         if action == "close":
-            return Effect("close", step, {"reason": args.get("reason", "")})
+            return Close(step, args.get("reason", ""))
         raise ValueError(f"unknown action {action}")
 
 

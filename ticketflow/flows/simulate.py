@@ -10,12 +10,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ticketflow.domain import NewTicket
+from ticketflow.durations import parse_duration
 from ticketflow.flows.compiler import select_plan
-from ticketflow.flows.context import flow_context
+from ticketflow.flows.context import SAMPLE, nlp_context, ticket_context
 from ticketflow.flows.expressions import prepare
 from ticketflow.flows.model import Plan
-from ticketflow.flows.runner import FlowRun, parse_duration
+from ticketflow.flows.runner import Assign, Close, FlowRun, Wait
 from ticketflow.tagger import tag
+
+# The ticket fields a simulated ticket may state; the rest take the sample's values.
+_TICKET_FIELDS = ("user_id", "subject", "content", "channel", "user_level", "priority", "metadata",
+                  "created_at")
 
 
 @dataclass
@@ -35,13 +41,12 @@ def simulate(plans: list[Plan], ticket: dict[str, Any], *, flow: str | None = No
              start: datetime | None = None) -> Simulation:
     start = start or datetime(2026, 1, 1, tzinfo=UTC)
     if nlp is None:
-        tagging = tag(ticket.get("subject", ""), ticket.get("content", ""))
-        nlp = {"language": tagging.language, "intent": tagging.intent or "",
-               "intent_confidence": tagging.intent_confidence, "tags": tagging.tags,
-               "sentiment": tagging.sentiment, "urgent": tagging.urgent}
-    base = {"tags": list(nlp.get("tags", [])), "priority": ticket.get("priority") or "normal",
-            **{k: v for k, v in ticket.items() if k not in ("tags", "priority")}}
-    context = flow_context(ticket=base, nlp=nlp, now=start)
+        nlp = nlp_context(tag(ticket.get("subject", ""), ticket.get("content", "")))
+    sample = SAMPLE["ticket"]
+    stated_fields = {k: ticket[k] for k in _TICKET_FIELDS if k in ticket}
+    new = NewTicket(**{"ticket_id": ticket.get("id", sample["id"]), "user_id": sample["user_id"],
+                       "subject": sample["subject"], "content": sample["content"], **stated_fields})
+    context = ticket_context(new, nlp, start)
     prepared = prepare(context)
     plan = _find(plans, flow) if flow else select_plan(plans, context, prepared)
     stated = sorted(((parse_duration(e.get("after", "0s")), e["event"]) for e in events or []),
@@ -53,22 +58,22 @@ def simulate(plans: list[Plan], ticket: dict[str, Any], *, flow: str | None = No
     outcome = None
     while (effect := run.advance(outcome, now=start + clock)) is not None:
         outcome = None
-        entry = {"step": effect.step, "action": effect.kind, **effect.args, "at": _fmt(clock)}
-        if effect.kind == "wait":
-            limit = clock + timedelta(seconds=effect.args["seconds"])
-            if "event" in effect.args:
-                hit = next((at for at, name in stated if name == effect.args["event"] and at >= clock), None)
+        entry = {"step": effect.step, "action": effect.kind, **effect.describe(), "at": _fmt(clock)}
+        match effect:
+            case Wait(event=None, seconds=seconds):
+                clock = clock + timedelta(seconds=seconds)
+            case Wait(event=event, seconds=seconds):
+                limit = clock + timedelta(seconds=seconds)
+                hit = next((at for at, name in stated if name == event and at >= clock), None)
                 if hit is not None and hit <= limit:
                     clock, outcome = hit, "event"
                 else:
                     clock, outcome = limit, "timeout"
                 entry["outcome"] = outcome
-            else:
-                clock = limit
-        elif effect.kind == "assign":
-            assigned_queue, status = effect.args["queue"], "assigned"
-        elif effect.kind == "close":
-            status = "closed"
+            case Assign(queue=queue):
+                assigned_queue, status = queue, "assigned"
+            case Close():
+                status = "closed"
         actions.append(entry)
     if status == "processing":
         assigned_queue, status = run.ticket["queue"], "assigned"
