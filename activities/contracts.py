@@ -9,6 +9,7 @@ from typing import Any
 from ticketflow.domain import NewTicket, Priority, Tagging
 from ticketflow.flows.model import Plan
 from ticketflow.sla.clocks import SlaPolicy
+from ticketflow.webhooks import WebhookEvent
 
 
 @dataclass
@@ -77,4 +78,4 @@ class ResponseInput:
 @dataclass
 class PublishInput:
     ticket_id: str
-    events: list[dict[str, Any]]
+    events: list[WebhookEvent]

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 from redis.asyncio import Redis
+
+from ticketflow.domain import Priority, TicketEvent, TicketSnapshot, TicketStatus
 
 DELIVERED = "tf:delivered:"
 DELIVERED_TTL = 7 * 24 * 3600
@@ -30,24 +33,54 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, body), signature)
 
 
+@dataclass(frozen=True)
+class TicketSummary:
+    """The ticket as it stood after the event, so receivers need not read it back."""
+
+    status: TicketStatus
+    version: int
+    queue: str | None
+    assignee: str | None
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str  # <ticket>:<seq>: receivers drop repeats by it
+    ticket_id: str
+    seq: int
+    kind: str
+    at: str
+    data: dict[str, Any]
+    ticket: TicketSummary
+
+
+def events_of(snap: TicketSnapshot, events: list[TicketEvent]) -> list[WebhookEvent]:
+    summary = TicketSummary(status=snap.status, version=snap.version, queue=snap.queue,
+                            assignee=snap.assignee, priority=snap.priority)
+    tid = snap.ticket.ticket_id
+    return [WebhookEvent(event_id=f"{tid}:{e.seq}", ticket_id=tid, seq=e.seq, kind=e.kind, at=e.at,
+                         data=e.data, ticket=summary) for e in events]
+
+
 class DeliveryFailed(Exception):
     """Some subscriber did not acknowledge; the activity is retried with backoff."""
 
 
 async def deliver(http: httpx.AsyncClient, redis: Redis, *, urls: list[str], secret: str,
-                  events: list[dict[str, Any]]) -> int:
+                  events: list[WebhookEvent]) -> int:
     """POST each event to each subscriber that has not acknowledged it; returns how many sent."""
     sent, failures = 0, []
     for url in urls:
         for event in events:
-            key = f"{DELIVERED}{hashlib.sha1(url.encode()).hexdigest()[:12]}:{event['event_id']}"
+            key = f"{DELIVERED}{hashlib.sha1(url.encode()).hexdigest()[:12]}:{event.event_id}"
             if await redis.exists(key):
                 continue
-            body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+            body = json.dumps(asdict(event), separators=(",", ":"), ensure_ascii=False).encode()
             try:
                 response = await http.post(url, content=body, headers={
                     "Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
-                    "X-Ticketflow-Event-Id": event["event_id"]})
+                    "X-Ticketflow-Event-Id": event.event_id})
                 response.raise_for_status()
             except httpx.HTTPError as exc:
                 failures.append(f"{url}: {exc!r}")

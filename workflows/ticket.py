@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow.sla import rules as sla_rules
     from ticketflow.sla.clocks import Crossing, SlaClocks
     from ticketflow.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
+    from ticketflow.webhooks import events_of
     from workflows.policies import (
         NOTIFY_RETRY,
         NOTIFY_TIMEOUT,
@@ -110,15 +111,9 @@ class TicketWorkflow(TicketWorkflowApi):
 
     def _send_webhooks(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
         """Webhooks run beside the ticket: a slow or dead subscriber never holds it up."""
-        summary = {"status": snap.status, "version": snap.version, "queue": snap.queue,
-                   "assignee": snap.assignee, "priority": snap.priority}
-        tid = snap.ticket.ticket_id
         self._deliveries = [d for d in self._deliveries if not d.done()]
         self._deliveries.append(workflow.start_activity_method(
-            TicketActivities.publish,
-            PublishInput(tid, [{"event_id": f"{tid}:{e.seq}", "ticket_id": tid, "seq": e.seq,
-                                "kind": e.kind, "at": e.at, "data": e.data, "ticket": summary}
-                               for e in events]),
+            TicketActivities.publish, PublishInput(snap.ticket.ticket_id, events_of(snap, events)),
             start_to_close_timeout=NOTIFY_TIMEOUT * 3, retry_policy=PUBLISH_RETRY))
 
     def _notify(self, data: NotifyInput) -> None:
