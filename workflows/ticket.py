@@ -70,6 +70,7 @@ DEFAULT_RECHECK = timedelta(seconds=60)
 ACTIONS_PER_RUN = 200
 SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
 WAIT_ASSIGNED = "assigned"  # the wait event each assignment records
+FLOW_TAIL_PATCH = "save-flow-tail"  # earlier tickets left such events unsaved until the next action
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -169,6 +170,8 @@ class TicketWorkflow(TicketWorkflowApi):
         self._start_sla()
         if snap.status == TicketStatus.PROCESSING:
             await self._assign(snap.queue or DEFAULT_QUEUE)
+        elif self._s.unsaved and workflow.patched(FLOW_TAIL_PATCH):
+            await self._save()  # what the flow's last steps recorded after it assigned the ticket
         return await self._close_out()
 
     async def _close_out(self) -> TicketSnapshot:

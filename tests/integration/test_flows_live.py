@@ -18,8 +18,11 @@ from temporalio.client import Client
 
 from activities.ticket import TicketActivities
 from tests.helpers import eventually
+from tests.integration.pipeline_checks import seed_agents
 from tests.integration.test_workflow import new_ticket
 from ticketflow import ids
+from ticketflow.db import repository
+from ticketflow.domain import Action
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.settings import Settings
 from worker import build_worker
@@ -35,6 +38,20 @@ steps:
     set: {{queue: {queue}}}
   - id: tell
     notify: {{url: "{url}", event: routed, message: "{{{{ticket.subject}}}} went to {queue}"}}
+"""
+
+# Waits for the ticket to be assigned again: an agent's transfer during the wait is that event.
+REASSIGNED_FLOW = """
+name: default
+default: true
+steps:
+  - id: first_agent
+    assign: {queue: general}
+  - id: hold
+    wait: {event: assigned, timeout: 1h}
+    on_timeout: end
+  - id: tell
+    auto_reply: "Your request moved to {{ticket.queue}}"
 """
 
 
@@ -105,6 +122,30 @@ async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
     assert sorted(r["message"] for r in Receiver.received[-3:]) == sorted(
         f"{subjects[s['ticket']['ticket_id']]} went to {s['queue']}" for s in states)
     assert all(r["event"] == "routed" for r in Receiver.received[-3:])
+
+
+async def test_a_wait_for_assigned_ends_when_the_ticket_is_assigned_again(
+        flow_worker, temporal_client: Client, sessions: async_sessionmaker, clean: None) -> None:
+    settings, flows, make_worker = flow_worker
+    (flows / "default.yaml").write_text(REASSIGNED_FLOW)
+    await seed_agents(sessions, count=2, capacity=5)
+    async with make_worker():
+        handle = await _start(temporal_client, settings)
+        await eventually(lambda: _state_has(handle, status="assigned"))
+        await handle.execute_update(TicketWorkflow.act, Action(action="transfer", queue="vip"))
+        tid = handle.id.removeprefix("ticket-")
+
+        async def kinds() -> list[str]:
+            async with sessions() as s:
+                return [e["kind"] for e in await repository.list_events(s, tid)]
+
+        assert (await eventually(lambda: _replied(kinds)))[-2:] == ["assigned", "auto_reply"]
+    assert "wait_timed_out" not in await kinds()
+
+
+async def _replied(kinds) -> list[str] | None:
+    found = await kinds()
+    return found if "auto_reply" in found else None
 
 
 async def _received(n: int) -> bool:
