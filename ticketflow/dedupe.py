@@ -42,12 +42,21 @@ _SPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    """Case-fold, NFKC-normalise and collapse whitespace."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
+    """Text as a person reads it: NFKC-normalised, without invisible format characters
+    (Unicode category Cf: zero-width space and joiner, soft hyphen, BOM, direction marks),
+    whitespace collapsed, case-folded."""
+    visible = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    return _SPACE.sub(" ", visible).strip().casefold()
+
+
+def identity(user_id: str) -> str:
+    """A customer id compared exactly, after NFC only: folding case or width could join two
+    customers into one."""
+    return unicodedata.normalize("NFC", user_id)
 
 
 def fingerprint(user_id: str, subject: str, content: str) -> str:
-    material = "\x1f".join((user_id, normalise(subject), normalise(content)))
+    material = "\x1f".join((identity(user_id), normalise(subject), normalise(content)))
     return hashlib.sha256(material.encode()).hexdigest()
 
 

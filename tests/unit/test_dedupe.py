@@ -1,3 +1,5 @@
+import pytest
+
 from ticketflow.dedupe import fingerprint, normalise
 
 
@@ -16,3 +18,16 @@ def test_user_subject_and_content_each_matter() -> None:
     assert base != fingerprint("u2", "a", "b")
     assert base != fingerprint("u1", "a b", "")
     assert base != fingerprint("u1", "a", "c")
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u00ad", "\ufeff", "\u200f", "\u2060"])
+def test_invisible_format_characters_do_not_make_a_new_fingerprint(invisible: str) -> None:
+    base = fingerprint("u1", "Refund please", "I was charged twice")
+    assert fingerprint("u1", f"Re{invisible}fund please", "I was charged twice") == base
+    assert fingerprint("u1", "Refund please", f"I was {invisible}charged twice{invisible}") == base
+
+
+def test_the_customer_id_is_compared_exactly_after_nfc() -> None:
+    assert fingerprint("Ann", "a", "b") != fingerprint("ann", "a", "b")
+    assert fingerprint("ＡＢ", "a", "b") != fingerprint("AB", "a", "b")
+    assert fingerprint("e\u0301", "a", "b") == fingerprint("\u00e9", "a", "b")  # é either way
