@@ -1,0 +1,222 @@
+"""The steps a ticket's workflow takes on its ticket: record, save, assign, release, finish,
+and the SLA clocks. Deterministic (it runs inside the workflow: workflow clock, local
+activities, timers), and the owner of the ticket's state, which the workflow hands it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import AssignInput, NotifyInput, PublishInput, ReleaseInput
+    from activities.ticket import TicketActivities
+    from ticketflow import search_attributes as sa
+    from ticketflow.domain import (
+        DEFAULT_QUEUE,
+        DEFAULT_SLA,
+        TicketEvent,
+        TicketSnapshot,
+        TicketState,
+        TicketStatus,
+    )
+    from ticketflow.sla import rules as sla_rules
+    from ticketflow.sla.clocks import Crossing, SlaClocks
+    from ticketflow.webhooks import events_of
+    from workflows.policies import (
+        NOTIFY_RETRY,
+        NOTIFY_TIMEOUT,
+        PUBLISH_RETRY,
+        STEP_RETRY,
+        STEP_TIMEOUT,
+    )
+
+DEFAULT_RECHECK = timedelta(seconds=60)
+SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
+WAIT_ASSIGNED = "assigned"  # the wait event each assignment records
+
+
+class TicketSteps:
+    def __init__(self, state: TicketState) -> None:
+        self.state = state
+        self.lock = asyncio.Lock()  # actions and assignment attempts take turns
+        self._deliveries: list[asyncio.Task[None]] = []  # webhook deliveries in flight
+
+    @property
+    def snapshot(self) -> TicketSnapshot:
+        return self.state.snapshot
+
+    async def deliveries_done(self) -> None:
+        """Wait until subscribers have every event sent so far."""
+        await asyncio.gather(*self._deliveries)
+
+    def record(self, kind: str, **data: Any) -> None:
+        self.state.seq += 1
+        self.state.unsaved.append(TicketEvent(seq=self.state.seq, kind=kind,
+                                           at=workflow.now().isoformat(), data=data))
+
+    async def save(self) -> None:
+        """Persist the current state with a new version, and its unsaved events."""
+        snap, unsaved = self.snapshot, self.state.unsaved
+        snap.version += 1
+        snap.updated_at = workflow.now().isoformat()
+        snap.events = unsaved
+        await workflow.execute_local_activity_method(
+            TicketActivities.persist, snap, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        if snap.ticket.publish_events and unsaved:
+            self._send_webhooks(snap, unsaved)
+        snap.events = []
+        self.state.unsaved = []
+        self.update_search_attributes()
+
+    def _send_webhooks(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
+        """Webhooks run beside the ticket: a slow or dead subscriber never holds it up."""
+        self._deliveries = [d for d in self._deliveries if not d.done()]
+        self._deliveries.append(workflow.start_activity_method(
+            TicketActivities.publish, PublishInput(snap.ticket.ticket_id, events_of(snap, events)),
+            start_to_close_timeout=NOTIFY_TIMEOUT * 3, retry_policy=PUBLISH_RETRY))
+
+    def notify(self, data: NotifyInput) -> None:
+        """A flow's or a breach's webhook: fire-and-forget, retried on its own."""
+        workflow.start_activity_method(TicketActivities.notify, data,
+                                       start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY)
+
+    def update_search_attributes(self) -> None:
+        snap = self.snapshot
+        workflow.upsert_search_attributes([
+            sa.TICKET_STATUS.value_set(snap.status),
+            sa.TICKET_PRIORITY.value_set(snap.priority),
+            sa.TICKET_QUEUE.value_set(snap.queue or ""),
+            sa.ASSIGNED_AGENT.value_set(snap.assignee or ""),
+            sa.TICKET_TAGS.value_set(snap.tags),
+            sa.FLOW_NAME.value_set(snap.flow_name or ""),
+            sa.FLOW_VERSION.value_set(snap.flow_digest or ""),
+            sa.ASSIGNMENT_MODE.value_set(snap.assignment.mode if snap.assignment else ""),
+            sa.SLA_BREACHED.value_set(bool(snap.sla_state and snap.sla_state["breached"])),
+        ])
+
+    # -- assignment --------------------------------------------------------
+
+    async def attempt(self, queue: str, hints: dict[str, Any] | None = None) -> bool:
+        """One assignment attempt: assigned, or queued in the waiting line."""
+        snap = self.snapshot
+        snap.queue = queue
+        result = await workflow.execute_local_activity_method(
+            TicketActivities.assign,
+            AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
+                        customer_id=snap.ticket.user_id, priority=snap.priority,
+                        hints=hints or {}, created_ms=self._created_ms()),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        snap.assignment = result
+        if result.agent_id is not None:
+            snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
+            self.record("assigned", agent=result.agent_id, reason=result.reason)
+            self.state.events.append(WAIT_ASSIGNED)
+            await self.save()
+            return True
+        if snap.status != TicketStatus.QUEUED:
+            snap.status = TicketStatus.QUEUED
+            self.record("queued", queue=result.queue, reason=result.reason)
+            await self.save()
+        return False
+
+    async def assign(self, queue: str, hints: dict[str, Any] | None = None) -> None:
+        """Assign an agent, or wait queued until capacity frees (a signal) and retry.
+
+        Returns early when an action moves the ticket on (transfer, close) meanwhile.
+        """
+        snap, s = self.snapshot, self.state
+        while True:
+            seen, changed = s.capacity_signals, s.changed
+            async with self.lock:
+                if snap.status not in (TicketStatus.PROCESSING, TicketStatus.QUEUED) or \
+                        await self.attempt(snap.queue if snap.status == TicketStatus.QUEUED
+                                            and snap.queue else queue, hints):
+                    return
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda seen=seen, changed=changed: s.capacity_signals > seen
+                    or s.changed > changed, timeout=self.sla_wait_limit(DEFAULT_RECHECK))
+            await self.check_sla()
+
+    async def release(self) -> None:
+        """Give the agent's slot back (and leave the waiting line): others may fit now."""
+        snap = self.snapshot
+        await workflow.execute_local_activity_method(
+            TicketActivities.release, ReleaseInput(snap.ticket.ticket_id, snap.queue or DEFAULT_QUEUE),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        snap.assignee = None
+
+    async def finish(self, by: str, reason: str, **data: Any) -> None:
+        self.clocks(SlaClocks.resolved)  # every clock stops
+        await self.release()
+        self.snapshot.status = TicketStatus.CLOSED
+        self.record("closed", by=by, reason=reason, **data)
+        await self.save()
+        self.state.closed = True
+
+    def _created_ms(self) -> int:
+        """The ticket's arrival, for its place in the waiting line (kept across runs)."""
+        created = self.snapshot.ticket.created_at
+        at = datetime.fromisoformat(created) if created else workflow.info().start_time
+        return int(at.timestamp() * 1000)
+
+    # -- SLA clocks --------------------------------------------------------
+
+    def start_sla(self) -> None:
+        policy = self.state.sla_policies.get(self.snapshot.sla or DEFAULT_SLA)
+        if policy is None or not workflow.patched(SLA_PATCH):
+            return
+        self.state.sla = SlaClocks.start(policy, created=workflow.info().start_time, now=workflow.now())
+        self.snapshot.sla_state = self.state.sla.view(workflow.now())
+
+    def sla_wait_limit(self, cap: timedelta | None = None) -> timedelta | None:
+        return sla_rules.wait_limit(self.state.sla, workflow.now(), cap)
+
+    def clocks(self, event: Callable[[SlaClocks, datetime], None]) -> None:
+        """Tell the SLA clocks what happened to the ticket."""
+        if self.state.sla is not None:
+            event(self.state.sla, workflow.now())
+            self.snapshot.sla_state = self.state.sla.view(workflow.now())
+
+    async def check_sla(self) -> None:
+        """Warnings and breaches that are due: events, the search attribute, escalation."""
+        clocks = self.state.sla
+        if clocks is None or self.state.closed:
+            return
+        now = workflow.now()
+        due = clocks.due(now)
+        if not due:
+            return
+        async with self.lock:
+            snap = self.snapshot
+            for clock, crossing in due:
+                self.record("sla_breached" if crossing == Crossing.BREACH else "sla_warning",
+                             clock=clock, policy=snap.sla)
+                if crossing == Crossing.BREACH:
+                    for decision in sla_rules.on_breach(
+                            clocks.policy, clock, sla=snap.sla, priority=snap.priority,
+                            status=snap.status, assignee=snap.assignee):
+                        await self._carry_out_breach(decision)
+            snap.sla_state = clocks.view(now)
+            await self.save()
+
+    async def _carry_out_breach(self, decision: sla_rules.BreachDecision) -> None:
+        snap = self.snapshot
+        match decision:
+            case sla_rules.RaisePriority(priority=priority, reason=reason):
+                snap.priority = priority
+                self.record("escalated", priority=priority, reason=reason)
+            case sla_rules.Reassign(avoid=previous, reason=reason):
+                await self.release()
+                snap.status = TicketStatus.PROCESSING
+                self.record("transferred", queue=snap.queue, reason=reason, by="sla")
+                await self.attempt(snap.queue or DEFAULT_QUEUE, {"avoid": previous})
+            case sla_rules.NotifyBreach(url=url, message=message):
+                self.notify(NotifyInput(ticket_id=snap.ticket.ticket_id, url=url,
+                                         event="sla_breached", message=message))
