@@ -29,24 +29,37 @@ from temporalio.common import (
 from ticketflow import cache, dedupe, ids
 from ticketflow import search_attributes as sa
 from ticketflow.domain import NewTicket, Priority, TicketStatus
+from ticketflow.errors import ErrorCode, TicketflowError
 from ticketflow.settings import Settings
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENCY_PREFIX = "tf:idem:"
 START_TIMEOUT = timedelta(seconds=5)
+NOT_ACCEPTED_RETRY_AFTER_SECONDS = 5
 
 
-class IntakeError(Exception):
+class IntakeError(TicketflowError):
     """Base of the intake's failures; each maps to one HTTP answer."""
 
 
 class IdempotencyKeyReused(IntakeError):
-    pass
+    code, http_status = ErrorCode.IDEMPOTENCY_KEY_REUSED, 422
+
+    def __init__(self, key: str) -> None:
+        super().__init__("this Idempotency-Key was used with a different body")
+        self.key = key
 
 
 class NotAccepted(IntakeError):
     """The ticket could not be durably accepted (Temporal or Redis unavailable)."""
+
+    code, http_status = ErrorCode.UNAVAILABLE, 503
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"ticket not accepted: {reason}",
+                         headers={"Retry-After": str(NOT_ACCEPTED_RETRY_AFTER_SECONDS)})
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,6 @@ async def submit(
     except RedisError:
         log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket_id})
     return Accepted(ticket_id)
-
 
 def processing_view(ticket: NewTicket) -> dict[str, Any]:
     """What GET shows for a ticket whose workflow has not written its row yet."""

@@ -7,6 +7,7 @@ before anything reaches history, and the API turns its error into a 409.
 from __future__ import annotations
 
 from ticketflow.domain import TicketStatus as S
+from ticketflow.errors import TransitionRefused
 
 # Who may take each action is in docs/lifecycle.md.
 ACTIONS = frozenset({"reply", "comment", "transfer", "escalate", "resolve", "close",
@@ -24,12 +25,12 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(TransitionRefused, ValueError):
     def __init__(self, status: str, action: str) -> None:
         self.status, self.action = status, action
-        self.allowed = sorted(ALLOWED.get(status, frozenset()))
+        allowed_now = allowed(status)
         super().__init__(f"{action} is not allowed while the ticket is {status}; "
-                         f"allowed: {', '.join(self.allowed) or 'none'}")
+                         f"allowed: {', '.join(allowed_now) or 'none'}", allowed_now)
 
 
 def check(status: str, action: str) -> None:

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import Session, State
-from api.errors import ApiError
 from api.schemas import AgentCreate, AgentRead, AgentUpdate
 from ticketflow.assignment import store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
+from ticketflow.errors import AgentExists, NotFound
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -34,7 +34,7 @@ async def _with_load(state: State, agents: list[dict]) -> list[AgentRead]:
 async def create_agent(body: AgentCreate, state: State, session: Session) -> AgentRead:
     agent = await repository.create_agent(session, **body.model_dump())
     if agent is None:
-        raise ApiError(409, "AGENT_EXISTS", f"agent {body.agent_id} exists")
+        raise AgentExists(f"agent {body.agent_id} exists")
     await wake_queued(state.temporal, state.redis)
     return (await _with_load(state, [agent]))[0]
 
@@ -52,6 +52,6 @@ async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
                        session: Session) -> AgentRead:
     agent = await repository.update_agent(session, agent_id, body.model_dump(exclude_unset=True))
     if agent is None:
-        raise ApiError(404, "NOT_FOUND", f"agent {agent_id} not found")
+        raise NotFound(f"agent {agent_id} not found")
     await wake_queued(state.temporal, state.redis)
     return (await _with_load(state, [agent]))[0]
