@@ -31,8 +31,8 @@ async def get_flow(name: str, state: State) -> dict:
 @router.post("/simulate")
 async def simulate_flow(body: FlowSimulate, state: State) -> dict:
     try:
-        result = simulate(state.flows.plans, body.ticket.model_dump(exclude_none=True),
-                          flow=body.flow, events=[e.model_dump() for e in body.events],
+        result = simulate(state.flows.plans, body.ticket.model_dump(mode="json", exclude_none=True),
+                          flow=body.flow, events=[e.model_dump(mode="json") for e in body.events],
                           nlp=body.nlp)
     except LookupError as exc:  # no flow of that name
         raise NotFound(str(exc)) from exc
