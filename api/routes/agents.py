@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Path
 
@@ -12,6 +12,7 @@ from ticketflow.assignment import store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
+from ticketflow.db.repository import AgentChanges, AgentRecord
 from ticketflow.errors import AgentExists, NotFound
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/agents", tags=["agents"])
 AgentPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
-async def _with_load(state: State, agents: list[dict]) -> list[AgentRead]:
+async def _with_load(state: State, agents: list[AgentRecord]) -> list[AgentRead]:
     load, response = await store.live(state.redis, [a["agent_id"] for a in agents])
     model = PressureModel(target_response_s=state.settings.target_response_seconds)
     return [
@@ -50,7 +51,8 @@ async def list_agents(state: State, session: Session, queue: str | None = None) 
 @router.patch("/{agent_id}", response_model=AgentRead)
 async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
                        session: Session) -> AgentRead:
-    agent = await repository.update_agent(session, agent_id, body.model_dump(exclude_unset=True))
+    changes = cast(AgentChanges, body.model_dump(exclude_unset=True))  # the same fields
+    agent = await repository.update_agent(session, agent_id, changes)
     if agent is None:
         raise NotFound(f"agent {agent_id} not found")
     await wake_queued(state.temporal, state.redis)

@@ -46,7 +46,7 @@ async def get_ticket(ticket_id: TicketId, state: State) -> dict:
                                sessions=state.sessions, temporal=state.temporal)
     if ticket is None:
         raise _not_found(ticket_id)
-    return ticket
+    return dict(ticket)
 
 
 @router.get("")

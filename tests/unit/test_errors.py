@@ -7,8 +7,9 @@ import pytest
 from fastapi import FastAPI
 
 from api import errors
-from api.schemas import AgentCreate
+from api.schemas import AgentCreate, AgentRead, AgentUpdate
 from ticketflow import actions, intake, lifecycle
+from ticketflow.db.repository import AgentChanges, AgentRecord
 from ticketflow.errors import AgentExists, NotFound, TicketflowError
 from ticketflow.flows import FlowError, FlowProblem
 
@@ -94,3 +95,8 @@ async def test_framework_failures_keep_the_contract() -> None:
         404, {"error": "Not Found", "code": "NOT_FOUND", "details": []})
     assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "METHOD_NOT_ALLOWED")
 
+
+def test_agent_records_fit_the_agent_schemas() -> None:
+    assert set(AgentChanges.__annotations__) == set(AgentUpdate.model_fields)
+    assert set(AgentRecord.__annotations__) <= set(AgentRead.model_fields)
+    assert set(AgentRecord.__annotations__) == set(AgentCreate.model_fields)
