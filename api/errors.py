@@ -1,7 +1,14 @@
-"""The contract's error body, ``{"error", "code", "details"}``, for every failure."""
+"""The contract's error body, ``{"error", "code", "details"}``, for every failure.
+
+One mapping: a :class:`~ticketflow.errors.TicketflowError` carries its code, status,
+details and headers, and :func:`render` turns it into the answer. Routes raise; they do
+not build error responses. The framework's own failures (invalid bodies, unknown
+routes) are given the same shape here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,24 +16,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticketflow.intake import IdempotencyKeyReused, NotAccepted
+from ticketflow.errors import Detail, ErrorCode, InvalidParams, TicketflowError
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str,
-                 details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details = details or []
-        self.headers = headers
+class ApiError(TicketflowError):
+    """An answer with an explicit status and code, for a failure with no error class of its own."""
+
+    def __init__(self, status: int, code: str, message: str, details: Sequence[Detail] = (),
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message, details=details, headers=headers)
+        self.http_status, self.code = status, code
 
 
-def error_response(status: int, code: str, message: str,
-                   details: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "code": code, "details": details or []},
-                        status_code=status, headers=headers)
+def error_response(status: int, code: str, message: str, details: Sequence[Detail] = (),
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code, "details": list(details)},
+                        status_code=status, headers=headers or None)
+
+
+def render(error: TicketflowError) -> JSONResponse:
+    """The answer for ``error``: its status, the contract's body, its headers."""
+    return error_response(error.http_status, error.code, error.message, error.details,
+                          error.headers)
 
 
 _SOURCES = ("body", "path", "query", "header")
@@ -37,8 +48,8 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    details = []
+def validation_details(exc: RequestValidationError) -> list[Detail]:
+    details: list[Detail] = []
     for err in exc.errors():
         if err["type"] == "json_invalid":
             details.append({"field": "body", "message": "malformed JSON"})
@@ -52,26 +63,19 @@ def validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
+_HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(TicketflowError)
+    async def _ticketflow(_: Request, exc: TicketflowError) -> JSONResponse:
+        return render(exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(400, "INVALID_PARAMS", "invalid parameters", validation_details(exc))
-
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
-
-    @app.exception_handler(IdempotencyKeyReused)
-    async def _reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
-        return error_response(422, "IDEMPOTENCY_KEY_REUSED",
-                              "this Idempotency-Key was used with a different body")
-
-    @app.exception_handler(NotAccepted)
-    async def _unavailable(_: Request, exc: NotAccepted) -> JSONResponse:
-        return error_response(503, "UNAVAILABLE", f"ticket not accepted: {exc}",
-                              headers={"Retry-After": "5"})
+        return render(InvalidParams(validation_details(exc)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
         return error_response(exc.status_code, code, str(exc.detail))

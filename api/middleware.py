@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import render
+from ticketflow.errors import Overloaded, PayloadTooLarge
+
+SHED_RETRY_AFTER_SECONDS = 1
 
 
 class BodyLimit:
@@ -37,8 +40,7 @@ class BodyLimit:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "PAYLOAD_TOO_LARGE",
-                                  f"request body exceeds {self.max_bytes} bytes")
+        response = render(PayloadTooLarge(f"request body exceeds {self.max_bytes} bytes"))
         await response(scope, receive, send)
 
 
@@ -56,8 +58,8 @@ class LoadShedder:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if self.inflight >= self.limit:
-            response = error_response(429, "OVERLOADED", "too many requests in flight",
-                                      headers={"Retry-After": "1"})
+            response = render(Overloaded("too many requests in flight",
+                                         retry_after=SHED_RETRY_AFTER_SECONDS))
             return await response(scope, receive, send)
         self.inflight += 1
         try:

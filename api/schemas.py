@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-from ticketflow.domain import CHANNELS
+from ticketflow.domain import ActionKind, Channel, Priority, WaitEvent
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Channel = Literal[CHANNELS]  # type: ignore[valid-type]
-# Literals, not the Priority enum: strict models take enums only as enum instances.
-PriorityName = Literal["low", "normal", "high", "urgent"]
+# The vocabularies are the domain's enums. FastAPI validates the parsed JSON body as Python
+# data, where a strict model takes an enum only as an instance: these fields are lax so they
+# take the enum's values (and nothing else), as JSON sends them.
+ChannelName = Annotated[Channel, Strict(False)]
+PriorityName = Annotated[Priority, Strict(False)]
+ActionName = Annotated[ActionKind, Strict(False)]
+WaitEventName = Annotated[WaitEvent, Strict(False)]
 
 
 class Strict(BaseModel):
@@ -22,7 +26,7 @@ class TicketCreate(Strict):
     user_id: Annotated[Text, StringConstraints(max_length=128)]
     subject: Annotated[Text, StringConstraints(max_length=200)]
     content: Annotated[Text, StringConstraints(max_length=20_000)]
-    channel: Channel = "web"
+    channel: ChannelName = Channel.WEB
     user_level: int = Field(default=0, ge=0, le=10)
     priority: PriorityName | None = None
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=50)
@@ -78,14 +82,14 @@ class SimulatedTicket(Strict):
     user_id: Annotated[Text, StringConstraints(max_length=128)] = "simulated"
     subject: Annotated[str, StringConstraints(max_length=200)] = ""
     content: Annotated[str, StringConstraints(max_length=20_000)] = ""
-    channel: Channel = "web"
+    channel: ChannelName = Channel.WEB
     user_level: int = Field(default=0, ge=0, le=10)
     priority: PriorityName | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 class StatedEvent(Strict):
-    event: Literal["customer_reply", "agent_reply", "assigned", "resolved"]
+    event: WaitEventName
     after: Duration = "0s"
 
 
@@ -97,8 +101,7 @@ class FlowSimulate(Strict):
 
 
 class ActionCreate(Strict):
-    action: Literal["reply", "comment", "transfer", "escalate", "resolve", "reopen", "close",
-                    "customer_reply"]
+    action: ActionName
     actor: Annotated[str, StringConstraints(max_length=128)] = ""
     text: Annotated[str, StringConstraints(max_length=20_000)] = ""
     agent_id: AgentId | None = None

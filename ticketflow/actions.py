@@ -9,19 +9,18 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
 from ticketflow.domain import Action, ActionResult
+from ticketflow.errors import NotFound, TransitionRefused
 from ticketflow.ticket_workflow import TicketWorkflowApi
 
 
-class TicketNotFound(LookupError):
-    pass
+class TicketNotFound(NotFound):
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(f"ticket {ticket_id} not found")
+        self.ticket_id = ticket_id
 
 
-class Rejected(Exception):
-    """The workflow refused the action (its validator said no)."""
-
-    def __init__(self, message: str, allowed: list[str]) -> None:
-        super().__init__(message)
-        self.allowed = allowed
+class Rejected(TransitionRefused):
+    """The workflow refused the action (its validator said no); ``allowed`` is what it allows."""
 
 
 NOT_READY_RETRIES = 10

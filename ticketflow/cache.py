@@ -1,4 +1,4 @@
-"""Read-through Redis cache for tickets.
+"""Read-through Redis cache for ticket documents (``ticketflow.documents``), stored as JSON.
 
 Writers store each new version through :func:`store`, which never replaces a
 newer cached version; readers fill only an empty slot. Together that means a
@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import cast
 
 from redis.asyncio import Redis
+
+from ticketflow.documents import TicketDocument
+from ticketflow.domain import TicketStatus
 
 PREFIX = "tf:ticket:"
 MISSING = {"__missing__": True}
@@ -35,7 +38,7 @@ return 1
 """
 
 
-async def store(redis: Redis, ticket: dict[str, Any], ttl: int) -> bool:
+async def store(redis: Redis, ticket: TicketDocument, ttl: int) -> bool:
     """Cache ``ticket`` unless a newer version is cached already."""
     return bool(await redis.eval(_STORE_IF_NEWER, 1, key(ticket["ticket_id"]),
                                  json.dumps(ticket), ticket["version"], ttl))
@@ -46,25 +49,25 @@ class TicketCache:
         self._redis = redis
         self._ttl = ttl
         self._negative_ttl = negative_ttl
-        self._inflight: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+        self._inflight: dict[str, asyncio.Future[TicketDocument | None]] = {}
 
     async def get(
-        self, ticket_id: str, load: Callable[[], Awaitable[dict[str, Any] | None]]
-    ) -> dict[str, Any] | None:
+        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]]
+    ) -> TicketDocument | None:
         cached = await self._redis.get(key(ticket_id))
         if cached is not None:
             value = json.loads(cached)
-            return None if value == MISSING else value
+            return None if value == MISSING else cast(TicketDocument, value)
         if (pending := self._inflight.get(ticket_id)) is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[TicketDocument | None] = asyncio.get_running_loop().create_future()
         self._inflight[ticket_id] = future
         try:
             value = await load()
             if value is None:
                 await self._redis.set(key(ticket_id), json.dumps(MISSING), ex=self._negative_ttl,
                                       nx=True)
-            elif value.get("status") != "processing":
+            elif value["status"] != TicketStatus.PROCESSING:
                 await self._redis.set(key(ticket_id), json.dumps(value), ex=self._ttl, nx=True)
             future.set_result(value)
             return value

@@ -32,7 +32,59 @@ class Priority(StrEnum):
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
-CHANNELS = ("web", "email", "chat", "phone", "api")
+
+class Channel(StrEnum):
+    WEB = "web"
+    EMAIL = "email"
+    CHAT = "chat"
+    PHONE = "phone"
+    API = "api"
+
+
+class ActionKind(StrEnum):
+    """What an agent or a customer can do to a ticket (docs/lifecycle.md)."""
+
+    REPLY = "reply"
+    COMMENT = "comment"
+    TRANSFER = "transfer"
+    ESCALATE = "escalate"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+    CLOSE = "close"
+    CUSTOMER_REPLY = "customer_reply"
+
+
+class EventKind(StrEnum):
+    """The kinds of a ticket's events (``GET /api/tickets/{id}/events``, webhooks)."""
+
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    TAGGED = "tagged"
+    ROUTED = "routed"
+    ESCALATED = "escalated"
+    AUTO_REPLY = "auto_reply"
+    NOTIFIED = "notified"
+    CLOSED = "closed"
+    ASSIGNED = "assigned"
+    QUEUED = "queued"
+    COMMENT = "comment"
+    REPLY = "reply"
+    CUSTOMER_REPLY = "customer_reply"
+    REOPENED = "reopened"
+    TRANSFERRED = "transferred"
+    RESOLVED = "resolved"
+    WAIT_TIMED_OUT = "wait_timed_out"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+
+
+class WaitEvent(StrEnum):
+    """What a flow's ``wait`` step can wait for (docs/flows.md, flows/schema.json)."""
+
+    CUSTOMER_REPLY = "customer_reply"
+    AGENT_REPLY = "agent_reply"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
 DEFAULT_QUEUE = "general"  # where a ticket goes unless its flow says otherwise
 DEFAULT_SLA = "standard"  # the SLA policy of a ticket whose flow names none
 

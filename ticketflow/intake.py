@@ -26,9 +26,10 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
 )
 
-from ticketflow import cache, dedupe, ids
+from ticketflow import cache, dedupe, documents, ids
 from ticketflow import search_attributes as sa
 from ticketflow.domain import NewTicket, Priority, TicketStatus
+from ticketflow.errors import ErrorCode, TicketflowError
 from ticketflow.settings import Settings
 from ticketflow.ticket_workflow import TicketWorkflowApi
 
@@ -36,18 +37,30 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENCY_PREFIX = "tf:idem:"
 START_TIMEOUT = timedelta(seconds=5)
+NOT_ACCEPTED_RETRY_AFTER_SECONDS = 5
 
 
-class IntakeError(Exception):
+class IntakeError(TicketflowError):
     """Base of the intake's failures; each maps to one HTTP answer."""
 
 
 class IdempotencyKeyReused(IntakeError):
-    pass
+    code, http_status = ErrorCode.IDEMPOTENCY_KEY_REUSED, 422
+
+    def __init__(self, key: str) -> None:
+        super().__init__("this Idempotency-Key was used with a different body")
+        self.key = key
 
 
 class NotAccepted(IntakeError):
     """The ticket could not be durably accepted (Temporal or Redis unavailable)."""
+
+    code, http_status = ErrorCode.UNAVAILABLE, 503
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"ticket not accepted: {reason}",
+                         headers={"Retry-After": str(NOT_ACCEPTED_RETRY_AFTER_SECONDS)})
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -128,21 +141,8 @@ async def submit(
         # Accepted: hold the fingerprint for the whole window, and make the ticket
         # readable at once while its workflow runs.
         await dedupe.claim(redis, fp, ticket_id, settings.duplicate_window_seconds)
-        await cache.store(redis, processing_view(ticket), settings.cache_ttl_seconds)
+        await cache.store(redis, documents.processing(ticket), settings.cache_ttl_seconds)
     except RedisError:
         log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket_id})
     return Accepted(ticket_id)
 
-
-def processing_view(ticket: NewTicket) -> dict[str, Any]:
-    """What GET shows for a ticket whose workflow has not written its row yet."""
-    return {
-        "ticket_id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
-        "content": ticket.content, "channel": ticket.channel, "user_level": ticket.user_level,
-        "priority": ticket.priority or Priority.NORMAL.value,
-        "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
-        "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
-        "sla_state": None, "sla_breached": False, "duplicate_of": None,
-        "assignment": None, "metadata": ticket.metadata, "version": 0,
-        "created_at": ticket.created_at, "updated_at": ticket.created_at,
-    }

@@ -6,36 +6,39 @@ before anything reaches history, and the API turns its error into a 409.
 
 from __future__ import annotations
 
+from ticketflow.domain import ActionKind as A
 from ticketflow.domain import TicketStatus as S
+from ticketflow.errors import TransitionRefused
 
 # Who may take each action is in docs/lifecycle.md.
-ACTIONS = frozenset({"reply", "comment", "transfer", "escalate", "resolve", "close",
-                     "customer_reply", "reopen"})
+ACTIONS = frozenset(A)
 
-_OPEN = {"reply", "customer_reply", "comment", "transfer", "escalate", "resolve", "close"}
-ALLOWED: dict[str, frozenset[str]] = {
+_OPEN = {A.REPLY, A.CUSTOMER_REPLY, A.COMMENT, A.TRANSFER, A.ESCALATE, A.RESOLVE, A.CLOSE}
+ALLOWED: dict[str, frozenset[A]] = {  # by TicketStatus
     S.PROCESSING: frozenset(),
     S.DUPLICATE: frozenset(),
-    S.QUEUED: frozenset(_OPEN - {"reply", "resolve"}),
+    S.QUEUED: frozenset(_OPEN - {A.REPLY, A.RESOLVE}),
     S.ASSIGNED: frozenset(_OPEN),
     S.PENDING: frozenset(_OPEN),
-    S.RESOLVED: frozenset({"reopen", "customer_reply", "comment", "close"}),
+    S.RESOLVED: frozenset({A.REOPEN, A.CUSTOMER_REPLY, A.COMMENT, A.CLOSE}),
     S.CLOSED: frozenset(),
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(TransitionRefused, ValueError):
     def __init__(self, status: str, action: str) -> None:
         self.status, self.action = status, action
-        self.allowed = sorted(ALLOWED.get(status, frozenset()))
+        allowed_now = allowed(status)
         super().__init__(f"{action} is not allowed while the ticket is {status}; "
-                         f"allowed: {', '.join(self.allowed) or 'none'}")
+                         f"allowed: {', '.join(allowed_now) or 'none'}", allowed_now)
 
 
 def check(status: str, action: str) -> None:
+    """Raise :class:`IllegalTransition` unless ``status`` allows ``action`` (plain text or enum)."""
     if action not in ALLOWED.get(status, frozenset()):
         raise IllegalTransition(status, action)
 
 
 def allowed(status: str) -> list[str]:
-    return sorted(ALLOWED.get(status, frozenset()))
+    """The actions ``status`` allows, sorted, as plain text (they travel in JSON)."""
+    return sorted(a.value for a in ALLOWED.get(status, frozenset()))

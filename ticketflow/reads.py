@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from ticketflow import ids
+from ticketflow import documents, ids
 from ticketflow.cache import TicketCache
 from ticketflow.db import repository
+from ticketflow.documents import TicketDocument
 from ticketflow.domain import NewTicket
-from ticketflow.intake import processing_view
 
 
 async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: async_sessionmaker,
-                      temporal: Client) -> dict[str, Any] | None:
-    async def load() -> dict[str, Any] | None:
+                      temporal: Client) -> TicketDocument | None:
+    async def load() -> TicketDocument | None:
         async with sessions() as session:
             row = await repository.get_ticket(session, ticket_id)
         return row if row is not None else await _accepted_not_yet_written(temporal, ticket_id)
@@ -25,7 +23,7 @@ async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: async_ses
     return await cache.get(ticket_id, load)
 
 
-async def _accepted_not_yet_written(temporal: Client, ticket_id: str) -> dict[str, Any] | None:
+async def _accepted_not_yet_written(temporal: Client, ticket_id: str) -> TicketDocument | None:
     """The workflow exists but has not written its row: the ticket is ``processing``."""
     handle = temporal.get_workflow_handle(ids.workflow_id(ticket_id))
     try:
@@ -37,4 +35,4 @@ async def _accepted_not_yet_written(temporal: Client, ticket_id: str) -> dict[st
     attrs = history.workflow_execution_started_event_attributes
     (payload,) = attrs.input.payloads
     ticket = temporal.data_converter.payload_converter.from_payload(payload, NewTicket)
-    return processing_view(ticket)
+    return documents.processing(ticket)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Path
 
 from api.deps import Session, State
-from api.errors import ApiError
 from api.schemas import AgentCreate, AgentRead, AgentUpdate
 from ticketflow.assignment import store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
+from ticketflow.db.repository import AgentChanges, AgentRecord
+from ticketflow.errors import AgentExists, NotFound
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 AgentPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
-async def _with_load(state: State, agents: list[dict]) -> list[AgentRead]:
+async def _with_load(state: State, agents: list[AgentRecord]) -> list[AgentRead]:
     load, response = await store.live(state.redis, [a["agent_id"] for a in agents])
     model = PressureModel(target_response_s=state.settings.target_response_seconds)
     return [
@@ -34,7 +35,7 @@ async def _with_load(state: State, agents: list[dict]) -> list[AgentRead]:
 async def create_agent(body: AgentCreate, state: State, session: Session) -> AgentRead:
     agent = await repository.create_agent(session, **body.model_dump())
     if agent is None:
-        raise ApiError(409, "AGENT_EXISTS", f"agent {body.agent_id} exists")
+        raise AgentExists(f"agent {body.agent_id} exists")
     await wake_queued(state.temporal, state.redis)
     return (await _with_load(state, [agent]))[0]
 
@@ -50,8 +51,9 @@ async def list_agents(state: State, session: Session, queue: str | None = None) 
 @router.patch("/{agent_id}", response_model=AgentRead)
 async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
                        session: Session) -> AgentRead:
-    agent = await repository.update_agent(session, agent_id, body.model_dump(exclude_unset=True))
+    changes = cast(AgentChanges, body.model_dump(exclude_unset=True))  # the same fields
+    agent = await repository.update_agent(session, agent_id, changes)
     if agent is None:
-        raise ApiError(404, "NOT_FOUND", f"agent {agent_id} not found")
+        raise NotFound(f"agent {agent_id} not found")
     await wake_queued(state.temporal, state.redis)
     return (await _with_load(state, [agent]))[0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import State
-from api.errors import ApiError
 from api.schemas import FlowSimulate
+from ticketflow.errors import NotFound
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import simulate
 
@@ -25,15 +25,15 @@ async def get_flow(name: str, state: State) -> dict:
     for plan in state.flows.plans:
         if plan.name == name:
             return {**plan.to_dict(), "mermaid": mermaid(plan)}
-    raise ApiError(404, "NOT_FOUND", f"flow {name} not found")
+    raise NotFound(f"flow {name} not found")
 
 
 @router.post("/simulate")
 async def simulate_flow(body: FlowSimulate, state: State) -> dict:
     try:
-        result = simulate(state.flows.plans, body.ticket.model_dump(exclude_none=True),
-                          flow=body.flow, events=[e.model_dump() for e in body.events],
+        result = simulate(state.flows.plans, body.ticket.model_dump(mode="json", exclude_none=True),
+                          flow=body.flow, events=[e.model_dump(mode="json") for e in body.events],
                           nlp=body.nlp)
-    except LookupError as exc:
-        raise ApiError(404, "NOT_FOUND", str(exc)) from exc
+    except LookupError as exc:  # no flow of that name
+        raise NotFound(str(exc)) from exc
     return result.to_dict()

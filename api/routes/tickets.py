@@ -9,11 +9,11 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import Session, State
-from api.errors import ApiError
 from api.schemas import ActionCreate, RepeatSubmit, TicketAccepted, TicketCreate
 from ticketflow import actions, intake
 from ticketflow.db import repository
 from ticketflow.domain import Action
+from ticketflow.errors import NotFound
 from ticketflow.reads import read_ticket
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -21,8 +21,8 @@ router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 TicketId = Annotated[str, Path(pattern=r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")]
 
 
-def _not_found(ticket_id: str) -> ApiError:
-    return ApiError(404, "NOT_FOUND", f"ticket {ticket_id} not found")
+def _not_found(ticket_id: str) -> NotFound:
+    return NotFound(f"ticket {ticket_id} not found")
 
 
 @router.post("", status_code=202, response_model=TicketAccepted,
@@ -46,7 +46,7 @@ async def get_ticket(ticket_id: TicketId, state: State) -> dict:
                                sessions=state.sessions, temporal=state.temporal)
     if ticket is None:
         raise _not_found(ticket_id)
-    return ticket
+    return dict(ticket)
 
 
 @router.get("")
@@ -75,12 +75,7 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> 
 
 @router.post("/{ticket_id}/actions")
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State) -> dict:
-    try:
-        result = await actions.act(state.temporal, ticket_id.upper(),
-                                   Action(**body.model_dump(mode="json")))
-    except actions.TicketNotFound as exc:
-        raise _not_found(ticket_id) from exc
-    except actions.Rejected as exc:
-        raise ApiError(409, "ILLEGAL_TRANSITION", str(exc), [
-            {"field": "action", "message": str(exc), "allowed": exc.allowed}]) from exc
+    # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
+    result = await actions.act(state.temporal, ticket_id.upper(),
+                               Action(**body.model_dump(mode="json")))
     return asdict(result)

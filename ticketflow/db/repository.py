@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketflow import search
+from ticketflow import documents, search
 from ticketflow.db.models import Agent, Ticket, TicketEvent
+from ticketflow.documents import TicketDocument
 from ticketflow.domain import TicketSnapshot
 
 # Core tables, not ORM entities: statements skip the ORM's unit-of-work machinery,
@@ -23,14 +23,44 @@ _AGENTS = Agent.__table__
 _READ_COLUMNS = [c for c in _TICKETS.c if c.name not in ("search", "search_text")]
 
 
+class EventRecord(TypedDict):
+    """One of a ticket's events, as ``GET /api/tickets/{id}/events`` lists it."""
+
+    seq: int
+    kind: str  # a domain.EventKind
+    at: str  # ISO-8601
+    data: dict[str, Any]
+
+
+class AgentRecord(TypedDict):
+    """An agent as registered (its live load is in Redis, not here)."""
+
+    agent_id: str
+    name: str
+    queues: list[str]
+    capacity: int
+    weight: float
+    online: bool
+
+
+class AgentChanges(TypedDict, total=False):
+    """What ``PATCH /api/agents/{id}`` may change."""
+
+    name: str
+    queues: list[str]
+    capacity: int
+    weight: float
+    online: bool
+
+
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> dict[str, Any] | None:
+async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> TicketDocument | None:
     """Write the ticket row if ``snap`` is newer than what is stored, and its events.
 
-    Returns the row as written, or ``None`` when a same-or-newer version was there.
+    Returns the ticket's document as written, or ``None`` when a same-or-newer version was there.
     Events are keyed (ticket, seq), so a replayed write adds none twice.
     """
     t = snap.ticket
@@ -64,30 +94,13 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> dict[s
             .on_conflict_do_nothing(index_elements=["ticket_id", "seq"])
         )
     await session.commit()
-    return ticket_to_dict(written) if written else None
+    return documents.from_row(written) if written else None
 
 
-def ticket_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The API's ticket document, from a row of the tickets table (by column name)."""
-    return {
-        "ticket_id": row["id"], "user_id": row["user_id"], "subject": row["subject"],
-        "content": row["content"], "channel": row["channel"], "user_level": row["user_level"],
-        "priority": row["priority"], "status": row["status"], "queue": row["queue"],
-        "assignee": row["assignee"], "tags": list(row["tags"] or []),
-        "language": row["language"],
-        "flow": {"name": row["flow_name"], "version": row["flow_version"],
-                 "digest": row["flow_digest"]},
-        "sla": row["sla"], "sla_state": row["sla_state"], "sla_breached": row["sla_breached"],
-        "duplicate_of": row["duplicate_of"], "assignment": row["assignment"],
-        "metadata": row["metadata"] or {}, "version": row["version"],
-        "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
-    }
-
-
-async def get_ticket(session: AsyncSession, ticket_id: str) -> dict[str, Any] | None:
+async def get_ticket(session: AsyncSession, ticket_id: str) -> TicketDocument | None:
     row = (await session.execute(
         select(*_READ_COLUMNS).where(_TICKETS.c.id == ticket_id))).mappings().one_or_none()
-    return ticket_to_dict(row) if row else None
+    return documents.from_row(row) if row else None
 
 
 async def list_tickets(
@@ -101,7 +114,7 @@ async def list_tickets(
     q: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[TicketDocument], str | None]:
     """Newest first; ``cursor`` is the last id of the previous page (ids sort by time)."""
     stmt: Select = select(*_READ_COLUMNS)
     for column, value in ((Ticket.status, status), (Ticket.queue, queue),
@@ -115,46 +128,46 @@ async def list_tickets(
     if cursor:
         stmt = stmt.where(Ticket.id < cursor)
     rows = (await session.execute(stmt.order_by(Ticket.id.desc()).limit(limit + 1))).mappings().all()
-    page = [ticket_to_dict(r) for r in rows[:limit]]
+    page = [documents.from_row(r) for r in rows[:limit]]
     return page, (rows[limit - 1]["id"] if len(rows) > limit else None)
 
 
-async def list_events(session: AsyncSession, ticket_id: str) -> list[dict[str, Any]]:
+async def list_events(session: AsyncSession, ticket_id: str) -> list[EventRecord]:
     rows = await session.execute(
         select(_EVENTS).where(_EVENTS.c.ticket_id == ticket_id).order_by(_EVENTS.c.seq))
     return [{"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "data": e.data} for e in rows]
 
 
-def agent_to_dict(row: Any) -> dict[str, Any]:
+def agent_record(row: Any) -> AgentRecord:
     return {"agent_id": row.id, "name": row.name, "queues": list(row.queues),
             "capacity": row.capacity, "weight": row.weight, "online": row.online}
 
 
 async def create_agent(session: AsyncSession, *, agent_id: str, name: str, queues: list[str],
-                       capacity: int, weight: float, online: bool) -> dict[str, Any] | None:
+                       capacity: int, weight: float, online: bool) -> AgentRecord | None:
     """Insert an agent; ``None`` when the id is taken."""
     stmt = (insert(_AGENTS).values(id=agent_id, name=name, queues=queues, capacity=capacity,
                                    weight=weight, online=online)
             .on_conflict_do_nothing(index_elements=["id"]).returning(_AGENTS))
     row = (await session.execute(stmt)).one_or_none()
     await session.commit()
-    return agent_to_dict(row) if row else None
+    return agent_record(row) if row else None
 
 
-async def update_agent(session: AsyncSession, agent_id: str, changes: dict[str, Any]
-                       ) -> dict[str, Any] | None:
+async def update_agent(session: AsyncSession, agent_id: str, changes: AgentChanges
+                       ) -> AgentRecord | None:
     stmt = (update(_AGENTS).where(_AGENTS.c.id == agent_id)
             .values(**changes, updated_at=func.now()).returning(_AGENTS))
     row = (await session.execute(stmt)).one_or_none()
     await session.commit()
-    return agent_to_dict(row) if row else None
+    return agent_record(row) if row else None
 
 
 async def list_agents(session: AsyncSession, *, queue: str | None = None,
-                      online_only: bool = False) -> list[dict[str, Any]]:
+                      online_only: bool = False) -> list[AgentRecord]:
     stmt = select(_AGENTS).order_by(_AGENTS.c.id)
     if queue is not None:
         stmt = stmt.where(_AGENTS.c.queues.contains([queue]))
     if online_only:
         stmt = stmt.where(_AGENTS.c.online.is_(True))
-    return [agent_to_dict(r) for r in await session.execute(stmt)]
+    return [agent_record(r) for r in await session.execute(stmt)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ticketflow.errors import Detail, InvalidConfiguration
+
 
 @dataclass(frozen=True)
 class FlowProblem:
@@ -13,14 +15,24 @@ class FlowProblem:
     step: str | None
     message: str
 
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+
+    @property
+    def what(self) -> str:
+        return f"{f'step {self.step}: ' if self.step else ''}{self.message}"
+
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        return f"{where}: {f'step {self.step}: ' if self.step else ''}{self.message}"
+        return f"{self.where}: {self.what}"
+
+    def detail(self) -> Detail:
+        return {"field": self.where, "message": self.what}
 
 
-class FlowError(ValueError):
-    """A flow (or set of flows) that cannot be used."""
+class FlowError(InvalidConfiguration, ValueError):
+    """A flow (or set of flows, or the taxonomy flows use) that cannot be used."""
 
     def __init__(self, problems: list[FlowProblem]) -> None:
-        super().__init__("\n".join(map(str, problems)))
+        super().__init__("\n".join(map(str, problems)), details=[p.detail() for p in problems])
         self.problems = problems

@@ -1,0 +1,77 @@
+"""The API's ticket document: what GET shows and what the Redis cache holds, built in one place.
+
+A ``TypedDict`` rather than a class: the document is JSON on every path it takes (the
+cache stores it as is, GET returns it as is), so a typed mapping costs no conversion
+there, and its keys and value types are still checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from ticketflow.domain import NewTicket, Priority, TicketStatus
+
+
+class FlowRef(TypedDict):
+    """The flow a ticket was routed by (all ``None`` until it is routed)."""
+
+    name: str | None
+    version: str | None
+    digest: str | None
+
+
+class TicketDocument(TypedDict):
+    ticket_id: str
+    user_id: str
+    subject: str
+    content: str
+    channel: str
+    user_level: int
+    priority: str
+    status: str
+    queue: str | None
+    assignee: str | None
+    tags: list[str]
+    language: str | None
+    flow: FlowRef
+    sla: str | None
+    sla_state: dict[str, Any] | None  # the SLA clocks (``ticketflow.sla``)
+    sla_breached: bool
+    duplicate_of: str | None
+    assignment: dict[str, Any] | None  # a ``domain.Assignment``, as stored
+    metadata: dict[str, Any]  # the client's own, free-form
+    version: int
+    created_at: str  # ISO-8601
+    updated_at: str
+
+
+def from_row(row: Mapping[str, Any]) -> TicketDocument:
+    """The document of a row of the tickets table (by column name)."""
+    return {
+        "ticket_id": row["id"], "user_id": row["user_id"], "subject": row["subject"],
+        "content": row["content"], "channel": row["channel"], "user_level": row["user_level"],
+        "priority": row["priority"], "status": row["status"], "queue": row["queue"],
+        "assignee": row["assignee"], "tags": list(row["tags"] or []),
+        "language": row["language"],
+        "flow": {"name": row["flow_name"], "version": row["flow_version"],
+                 "digest": row["flow_digest"]},
+        "sla": row["sla"], "sla_state": row["sla_state"], "sla_breached": row["sla_breached"],
+        "duplicate_of": row["duplicate_of"], "assignment": row["assignment"],
+        "metadata": row["metadata"] or {}, "version": row["version"],
+        "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def processing(ticket: NewTicket) -> TicketDocument:
+    """The document of a ticket accepted but not yet written by its workflow."""
+    return {
+        "ticket_id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
+        "content": ticket.content, "channel": ticket.channel, "user_level": ticket.user_level,
+        "priority": ticket.priority or Priority.NORMAL.value,
+        "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
+        "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
+        "sla_state": None, "sla_breached": False, "duplicate_of": None,
+        "assignment": None, "metadata": ticket.metadata, "version": 0,
+        "created_at": ticket.created_at, "updated_at": ticket.created_at,
+    }
