@@ -43,7 +43,7 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
     except WorkflowUpdateFailedError as exc:
         message = str(exc.cause) if exc.cause else str(exc)
         state = await handle.query(TicketWorkflowApi.state)
-        raise Rejected(message, lifecycle.allowed(state.status)) from exc
+        raise Rejected(message, lifecycle.allowed(state.snapshot.status)) from exc
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -52,6 +52,33 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ticketflow import invariants
+    from ticketflow.db.engine import make_engine, make_session_factory
+    from ticketflow.redis_client import make_redis
+    from ticketflow.temporal import connect
+
+    settings = Settings().with_local_services()
+
+    async def run() -> list[invariants.Difference]:
+        engine, redis = make_engine(settings.database_url), make_redis(settings.redis_url)
+        try:
+            return await invariants.settled(
+                pause=args.pause, temporal=await connect(settings), redis=redis,
+                sessions=make_session_factory(engine), ticket_ids=args.tickets or None)
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    differences = asyncio.run(run())
+    for difference in differences:
+        print(difference)
+    print(f"{len(differences)} difference(s)" if differences else "every invariant holds")
+    return 1 if differences else 0
+
+
 def _flows_validate(args: argparse.Namespace) -> int:
     from ticketflow.flows import FlowError, compile_flow, load_flows
 
@@ -145,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the whole platform locally").set_defaults(run=_dev)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+    check = commands.add_parser(
+        "check", help="compare workflows, PostgreSQL and Redis; exit 1 on any difference")
+    check.add_argument("tickets", nargs="*", help="ticket ids (default: every ticket)")
+    check.add_argument("--pause", type=float, default=2.0,
+                       help="seconds between the two looks that a difference must survive")
+    check.set_defaults(run=_check)
     flows = commands.add_parser("flows", help="validate, draw and dry-run flows")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
     validate = flow_commands.add_parser("validate", help="check flow files or folders")

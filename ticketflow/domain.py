@@ -136,7 +136,7 @@ class Assignment:
 @dataclass
 class TicketEvent:
     seq: int
-    kind: str
+    kind: EventKind
     at: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -168,12 +168,12 @@ class TicketSnapshot:
 class Action:
     """An agent's or customer's action on a ticket (a workflow update)."""
 
-    action: str
+    action: ActionKind
     actor: str = ""
     text: str = ""
     agent_id: str | None = None  # transfer: the agent to prefer
     queue: str | None = None  # transfer: the queue to move to
-    priority: str | None = None  # escalate: the new priority
+    priority: Priority | None = None  # escalate: the new priority
 
 
 @dataclass

@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         return to_sqlalchemy_url(self.database_url)
 
+    def with_local_services(self) -> Settings:
+        """Empty URLs filled as ``ticketflow dev`` fills them: tools reach a running dev stack
+        (its embedded PostgreSQL and Redis) with no extra settings."""
+        return self.model_copy(update={
+            "database_url": self.database_url or embedded_postgres_url(self.postgres_port),
+            "redis_url": self.redis_url or embedded_redis_url(self.redis_port)})
+
+
+def embedded_postgres_url(port: int, database: str = "ticketflow") -> str:
+    return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+
+def embedded_redis_url(port: int) -> str:
+    return f"redis://127.0.0.1:{port}/0"
+
 
 def to_sqlalchemy_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and pin the psycopg 3 driver."""

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from ticketflow.domain import Action, ActionResult, Assignment, NewTicket, TicketSnapshot
+from ticketflow.domain import (
+    Action,
+    ActionResult,
+    Assignment,
+    NewTicket,
+    TicketSnapshot,
+    TicketState,
+)
 
 WORKFLOW_NAME = "TicketWorkflow"
 
@@ -37,7 +44,8 @@ class TicketWorkflowApi:
         raise NotImplementedError
 
     @workflow.query(name="state")
-    def state(self) -> TicketSnapshot:
+    def state(self) -> TicketState:
+        """The ticket as the workflow holds it: its snapshot, event count and clocks."""
         raise NotImplementedError
 
     @workflow.query(name="assignment")

@@ -20,10 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow.domain import (
         DEFAULT_QUEUE,
         DEFAULT_SLA,
+        EventKind,
         TicketEvent,
         TicketSnapshot,
         TicketState,
         TicketStatus,
+        WaitEvent,
     )
     from ticketflow.sla import rules as sla_rules
     from ticketflow.sla.clocks import Crossing, SlaClocks
@@ -38,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
 
 DEFAULT_RECHECK = timedelta(seconds=60)
 SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
-WAIT_ASSIGNED = "assigned"  # the wait event each assignment records
 
 
 class TicketSteps:
@@ -55,7 +56,7 @@ class TicketSteps:
         """Wait until subscribers have every event sent so far."""
         await asyncio.gather(*self._deliveries)
 
-    def record(self, kind: str, **data: Any) -> None:
+    def record(self, kind: EventKind, **data: Any) -> None:
         self.state.seq += 1
         self.state.unsaved.append(TicketEvent(seq=self.state.seq, kind=kind,
                                            at=workflow.now().isoformat(), data=data))
@@ -115,13 +116,13 @@ class TicketSteps:
         snap.assignment = result
         if result.agent_id is not None:
             snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
-            self.record("assigned", agent=result.agent_id, reason=result.reason)
-            self.state.events.append(WAIT_ASSIGNED)
+            self.record(EventKind.ASSIGNED, agent=result.agent_id, reason=result.reason)
+            self.state.events.append(WaitEvent.ASSIGNED)
             await self.save()
             return True
         if snap.status != TicketStatus.QUEUED:
             snap.status = TicketStatus.QUEUED
-            self.record("queued", queue=result.queue, reason=result.reason)
+            self.record(EventKind.QUEUED, queue=result.queue, reason=result.reason)
             await self.save()
         return False
 
@@ -156,7 +157,7 @@ class TicketSteps:
         self.clocks(SlaClocks.resolved)  # every clock stops
         await self.release()
         self.snapshot.status = TicketStatus.CLOSED
-        self.record("closed", by=by, reason=reason, **data)
+        self.record(EventKind.CLOSED, by=by, reason=reason, **data)
         await self.save()
         self.state.closed = True
 
@@ -196,9 +197,10 @@ class TicketSteps:
         async with self.lock:
             snap = self.snapshot
             for clock, crossing in due:
-                self.record("sla_breached" if crossing == Crossing.BREACH else "sla_warning",
-                             clock=clock, policy=snap.sla)
-                if crossing == Crossing.BREACH:
+                breach = crossing == Crossing.BREACH
+                self.record(EventKind.SLA_BREACHED if breach else EventKind.SLA_WARNING,
+                            clock=clock, policy=snap.sla)
+                if breach:
                     for decision in sla_rules.on_breach(
                             clocks.policy, clock, sla=snap.sla, priority=snap.priority,
                             status=snap.status, assignee=snap.assignee):
@@ -211,11 +213,11 @@ class TicketSteps:
         match decision:
             case sla_rules.RaisePriority(priority=priority, reason=reason):
                 snap.priority = priority
-                self.record("escalated", priority=priority, reason=reason)
+                self.record(EventKind.ESCALATED, priority=priority, reason=reason)
             case sla_rules.Reassign(avoid=previous, reason=reason):
                 await self.release()
                 snap.status = TicketStatus.PROCESSING
-                self.record("transferred", queue=snap.queue, reason=reason, by="sla")
+                self.record(EventKind.TRANSFERRED, queue=snap.queue, reason=reason, by="sla")
                 await self.attempt(snap.queue or DEFAULT_QUEUE, {"avoid": previous})
             case sla_rules.NotifyBreach(url=url, message=message):
                 self.notify(NotifyInput(ticket_id=snap.ticket.ticket_id, url=url,

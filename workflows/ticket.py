@@ -23,14 +23,17 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow.domain import (
         DEFAULT_QUEUE,
         Action,
+        ActionKind,
         ActionResult,
         Assignment,
+        EventKind,
         NewTicket,
         Priority,
         Tagging,
         TicketSnapshot,
         TicketState,
         TicketStatus,
+        WaitEvent,
     )
     from ticketflow.flows import (
         Assign,
@@ -79,7 +82,7 @@ class TicketWorkflow(TicketWorkflowApi):
             self._steps.update_search_attributes()
             return await self._close_out()
         snap = self.snapshot
-        self._steps.record("created", channel=ticket.channel)
+        self._steps.record(EventKind.CREATED, channel=ticket.channel)
 
         verdict = await workflow.execute_local_activity_method(
             TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint),
@@ -87,7 +90,7 @@ class TicketWorkflow(TicketWorkflowApi):
         if (original := verdict.is_duplicate_of(ticket.ticket_id)) is not None:
             snap.status = TicketStatus.DUPLICATE
             snap.duplicate_of = original
-            self._steps.record("duplicate", of=original)
+            self._steps.record(EventKind.DUPLICATE, of=original)
             await self._steps.save()
             await self._steps.deliveries_done()
             return snap
@@ -97,7 +100,7 @@ class TicketWorkflow(TicketWorkflowApi):
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
         snap.tags = list(tagging.tags)
         snap.language = tagging.language
-        self._steps.record("tagged", tags=tagging.tags, language=tagging.language,
+        self._steps.record(EventKind.TAGGED, tags=tagging.tags, language=tagging.language,
                            intent=tagging.intent, intent_confidence=tagging.intent_confidence,
                            sentiment=tagging.sentiment, urgent=tagging.urgent,
                            model=tagging.model_version)
@@ -169,7 +172,7 @@ class TicketWorkflow(TicketWorkflowApi):
         plan = chosen.plan
         self._s.sla_policies = chosen.sla_policies
         snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest
-        self._steps.record("routed", flow=plan.name, version=plan.version, digest=plan.digest)
+        self._steps.record(EventKind.ROUTED, flow=plan.name, version=plan.version, digest=plan.digest)
         run = FlowRun(plan, ticket_context(ticket, nlp_context(tagging), workflow.now()))
         outcome: str | None = None
         while True:
@@ -190,13 +193,14 @@ class TicketWorkflow(TicketWorkflowApi):
             case Assign(queue=queue, hints=hints):
                 await self._steps.assign(queue, hints)
             case Escalate(step=step, priority=priority, queue=queue, reason=reason):
-                self._steps.record("escalated", step=step, priority=priority, queue=queue, reason=reason)
+                self._steps.record(EventKind.ESCALATED, step=step, priority=priority, queue=queue,
+                                   reason=reason)
             case AutoReply(step=step, text=text):
-                self._steps.record("auto_reply", step=step, text=text)
+                self._steps.record(EventKind.AUTO_REPLY, step=step, text=text)
             case Notify(step=step, url=url, event=event, message=message):
                 self._steps.notify(NotifyInput(ticket_id=self.snapshot.ticket.ticket_id, url=url,
                                                event=event, message=message))
-                self._steps.record("notified", step=step, url=url, event=event)
+                self._steps.record(EventKind.NOTIFIED, step=step, url=url, event=event)
             case Close(step=step, reason=reason):
                 await self._steps.finish("flow", reason, step=step)
             case Wait():
@@ -218,7 +222,7 @@ class TicketWorkflow(TicketWorkflowApi):
         try:
             await workflow.wait_condition(lambda: events.count(event) > seen, timeout=timeout)
         except TimeoutError:
-            self._steps.record("wait_timed_out", step=effect.step, event=event)
+            self._steps.record(EventKind.WAIT_TIMED_OUT, step=effect.step, event=event)
             return "timeout"
         return "event"
 
@@ -237,58 +241,60 @@ class TicketWorkflow(TicketWorkflowApi):
     @act.validator
     def _check(self, action: Action) -> None:
         lifecycle.check(self.snapshot.status, action.action)
-        if action.action == "transfer" and not (action.queue or action.agent_id):
+        if action.action == ActionKind.TRANSFER and not (action.queue or action.agent_id):
             raise ValueError("transfer needs a queue or an agent_id")
 
     async def _apply(self, action: Action) -> None:
-        snap, s, kind = self.snapshot, self._s, action.action
+        snap, s, steps = self.snapshot, self._s, self._steps
         who = {"actor": action.actor} if action.actor else {}
-        if kind == "comment":
-            self._steps.record("comment", text=action.text, **who)
-        elif kind == "reply":
-            self._steps.record("reply", text=action.text, **who)
-            if not s.replied and snap.assignee:
-                s.replied = True
-                waited = (workflow.now() - workflow.info().start_time).total_seconds()
-                await workflow.execute_local_activity_method(
-                    TicketActivities.record_response, ResponseInput(snap.assignee, waited),
-                    start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-            self._steps.clocks(SlaClocks.agent_replied)
-            snap.status = TicketStatus.PENDING
-            s.events.append("agent_reply")
-        elif kind == "customer_reply":
-            self._steps.record("customer_reply", text=action.text, **who)
-            s.events.append("customer_reply")
-            self._steps.clocks(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
-                               else SlaClocks.customer_replied)
-            if snap.status == TicketStatus.PENDING:
-                snap.status = TicketStatus.ASSIGNED
-            elif snap.status == TicketStatus.RESOLVED:
-                self._steps.record("reopened", by="customer_reply")
-                await self._steps.attempt(snap.queue or DEFAULT_QUEUE)
-        elif kind == "escalate":
-            snap.priority = Priority(action.priority or raise_priority(snap.priority))
-            self._steps.record("escalated", priority=snap.priority, reason=action.text, **who)
-        elif kind == "transfer":
-            await self._steps.release()
-            self._steps.record("transferred", queue=action.queue or snap.queue, agent=action.agent_id, **who)
-            hints = {"prefer": action.agent_id} if action.agent_id else {}
-            snap.status = TicketStatus.PROCESSING
-            await self._steps.attempt(action.queue or snap.queue or DEFAULT_QUEUE, hints)
-        elif kind == "resolve":
-            await self._steps.release()
-            snap.status = TicketStatus.RESOLVED
-            self._steps.clocks(SlaClocks.resolved)
-            s.resolved_at = workflow.now().isoformat()
-            self._steps.record("resolved", text=action.text, **who)
-            s.events.append("resolved")
-        elif kind == "reopen":
-            self._steps.record("reopened", **who)
-            self._steps.clocks(SlaClocks.reopened)
-            snap.status = TicketStatus.PROCESSING
-            await self._steps.attempt(snap.queue or DEFAULT_QUEUE)
-        elif kind == "close":
-            await self._steps.finish("action", action.text, **who)
+        match action.action:
+            case ActionKind.COMMENT:
+                steps.record(EventKind.COMMENT, text=action.text, **who)
+            case ActionKind.REPLY:
+                steps.record(EventKind.REPLY, text=action.text, **who)
+                if not s.replied and snap.assignee:
+                    s.replied = True
+                    waited = (workflow.now() - workflow.info().start_time).total_seconds()
+                    await workflow.execute_local_activity_method(
+                        TicketActivities.record_response, ResponseInput(snap.assignee, waited),
+                        start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+                steps.clocks(SlaClocks.agent_replied)
+                snap.status = TicketStatus.PENDING
+                s.events.append(WaitEvent.AGENT_REPLY)
+            case ActionKind.CUSTOMER_REPLY:
+                steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who)
+                s.events.append(WaitEvent.CUSTOMER_REPLY)
+                steps.clocks(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
+                             else SlaClocks.customer_replied)
+                if snap.status == TicketStatus.PENDING:
+                    snap.status = TicketStatus.ASSIGNED
+                elif snap.status == TicketStatus.RESOLVED:
+                    steps.record(EventKind.REOPENED, by="customer_reply")
+                    await steps.attempt(snap.queue or DEFAULT_QUEUE)
+            case ActionKind.ESCALATE:
+                snap.priority = Priority(action.priority or raise_priority(snap.priority))
+                steps.record(EventKind.ESCALATED, priority=snap.priority, reason=action.text, **who)
+            case ActionKind.TRANSFER:
+                await steps.release()
+                steps.record(EventKind.TRANSFERRED, queue=action.queue or snap.queue,
+                             agent=action.agent_id, **who)
+                hints = {"prefer": action.agent_id} if action.agent_id else {}
+                snap.status = TicketStatus.PROCESSING
+                await steps.attempt(action.queue or snap.queue or DEFAULT_QUEUE, hints)
+            case ActionKind.RESOLVE:
+                await steps.release()
+                snap.status = TicketStatus.RESOLVED
+                steps.clocks(SlaClocks.resolved)
+                s.resolved_at = workflow.now().isoformat()
+                steps.record(EventKind.RESOLVED, text=action.text, **who)
+                s.events.append(WaitEvent.RESOLVED)
+            case ActionKind.REOPEN:
+                steps.record(EventKind.REOPENED, **who)
+                steps.clocks(SlaClocks.reopened)
+                snap.status = TicketStatus.PROCESSING
+                await steps.attempt(snap.queue or DEFAULT_QUEUE)
+            case ActionKind.CLOSE:
+                await steps.finish("action", action.text, **who)
 
     def _result(self) -> ActionResult:
         snap = self.snapshot
@@ -313,5 +319,5 @@ class TicketWorkflow(TicketWorkflowApi):
         return self.snapshot.assignment
 
     @workflow.query(name="state")
-    def state(self) -> TicketSnapshot:
-        return self.snapshot
+    def state(self) -> TicketState:
+        return self._s

@@ -60,7 +60,7 @@ async def test_random_actions_across_worker_restarts_leave_one_consistent_state(
 
         for tid in tickets:
             handle = temporal_client.get_workflow_handle(ids.workflow_id(tid))
-            state = asdict(await handle.query(TicketWorkflow.state))
+            state = asdict((await handle.query(TicketWorkflow.state)).snapshot)
 
             async def caught_up(tid: str = tid, version: int = state["version"]) -> dict | None:
                 async with sessions() as s:

@@ -159,7 +159,7 @@ async def _start(client: Client, settings: Settings):
 
 
 async def _state_has(handle, **expected: object) -> dict | None:
-    state = asdict(await handle.query(TicketWorkflow.state))
+    state = asdict((await handle.query(TicketWorkflow.state)).snapshot)
     return state if all(state.get(k) == v for k, v in expected.items()) else None
 
 

@@ -37,7 +37,7 @@ async def test_one_ticket_through_a_thousand_actions(
     history = await handle.fetch_history()
     assert len(history.events) < ACTIONS_PER_RUN * 20  # this run holds only the latest actions
 
-    state = asdict(await handle.query(TicketWorkflow.state))
+    state = asdict((await handle.query(TicketWorkflow.state)).snapshot)
     async with sessions() as s:
         row = await repository.get_ticket(s, tid)
         events = await repository.list_events(s, tid)

@@ -71,7 +71,7 @@ async def test_sla_clocks_warn_breach_pause_and_auto_close(
                               auto_close_seconds=72 * 3600)
 
     async def state() -> dict:
-        return asdict(await handle.query(TicketWorkflow.state))
+        return asdict((await handle.query(TicketWorkflow.state)).snapshot)
 
     await env.sleep(timedelta(seconds=5))
     assert (await state())["status"] == "assigned"
@@ -115,11 +115,11 @@ async def test_a_vip_first_response_breach_escalates_and_reassigns(
     await seed_agents(sessions, count=2, capacity=5)
     tid, handle = await start(env, settings, "vip-user", "Card blocked", "Help", user_level=5)
     await env.sleep(timedelta(seconds=5))
-    first = asdict(await handle.query(TicketWorkflow.state))
+    first = asdict((await handle.query(TicketWorkflow.state)).snapshot)
     assert (first["status"], first["sla"], first["queue"]) == ("assigned", "vip", "vip")
 
     await env.sleep(timedelta(minutes=31))  # the VIP first-response target is 30 minutes
-    after = asdict(await handle.query(TicketWorkflow.state))
+    after = asdict((await handle.query(TicketWorkflow.state)).snapshot)
     assert after["priority"] == "urgent"
     assert after["status"] == "assigned"
     assert after["assignee"] not in (None, first["assignee"])

@@ -42,7 +42,7 @@ async def start(client: Client, settings: Settings, ticket: NewTicket):
 
 
 async def state(handle) -> dict:
-    return asdict(await handle.query(TicketWorkflow.state))
+    return asdict((await handle.query(TicketWorkflow.state)).snapshot)
 
 
 async def test_search_attributes_follow_the_ticket(services: Settings, temporal_client: Client,
