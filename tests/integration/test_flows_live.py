@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -16,7 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from activities.ticket import TicketActivities
-from tests.helpers import eventually
+from tests.helpers import Receiver, eventually
 from tests.integration.test_workflow import new_ticket
 from ticketflow import ids
 from ticketflow.flow_registry import FlowRegistry
@@ -37,26 +34,10 @@ steps:
 """
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def webhook() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook"
-    server.shutdown()
+def webhook() -> Iterator[Receiver]:
+    with Receiver() as hook:
+        yield hook
 
 
 @pytest.fixture
@@ -77,13 +58,13 @@ def flow_worker(services: Settings, temporal_client: Client, redis: Redis,
 
 
 async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
-        flow_worker, temporal_client: Client, webhook: str) -> None:
+        flow_worker, temporal_client: Client, webhook: Receiver) -> None:
     settings, flows, make_worker = flow_worker
-    (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="before", url=webhook))
+    (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="before", url=webhook.url))
     async with make_worker():
         first = await _start(temporal_client, settings)
         await eventually(lambda: _state_has(first, flow_name="default"))
-        (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="after", url=webhook))
+        (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="after", url=webhook.url))
         second = await _start(temporal_client, settings)
         await eventually(lambda: _state_has(second, flow_name="default"))
 
@@ -100,14 +81,14 @@ async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
     assert [s["queue"] for s in states] == ["before", "after", "after"]
     assert states[0]["flow_digest"] != states[1]["flow_digest"] == states[2]["flow_digest"]
     subjects = {s["ticket"]["ticket_id"]: s["ticket"]["subject"] for s in states}
-    await eventually(lambda: _received(len(states)))
-    assert sorted(r["message"] for r in Receiver.received[-3:]) == sorted(
+
+    async def received() -> list[dict]:
+        return [d.json() for d in webhook.accepted] if len(webhook.accepted) >= len(states) else []
+
+    notes = await eventually(received)
+    assert sorted(r["message"] for r in notes) == sorted(
         f"{subjects[s['ticket']['ticket_id']]} went to {s['queue']}" for s in states)
-    assert all(r["event"] == "routed" for r in Receiver.received[-3:])
-
-
-async def _received(n: int) -> bool:
-    return len(Receiver.received) >= n
+    assert all(r["event"] == "routed" for r in notes)
 
 
 async def _start(client: Client, settings: Settings):
