@@ -1,5 +1,5 @@
-"""Small helpers for tests: waiting on asynchronous outcomes, and an HTTP endpoint that
-records the webhooks it receives."""
+"""Small helpers for tests: waiting on asynchronous outcomes, ending one task queue's
+workflows, and an HTTP endpoint that records the webhooks it receives."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from temporalio.client import Client
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30,
@@ -23,6 +25,23 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+async def terminate_running(client: Client, task_queue: str) -> None:
+    """Terminate the running workflows of one task queue, and only those.
+
+    Visibility lags a workflow's start a little, so terminate until two looks in a
+    row find nothing running.
+    """
+    query = f"TaskQueue='{task_queue}' AND ExecutionStatus='Running'"
+    quiet = 0
+    while quiet < 2:
+        handles = [client.get_workflow_handle(w.id, run_id=w.run_id)
+                   async for w in client.list_workflows(query)]
+        await asyncio.gather(*(h.terminate("test isolation") for h in handles),
+                             return_exceptions=True)
+        quiet = 0 if handles else quiet + 1
+        await asyncio.sleep(0.3)
 
 
 @dataclass(frozen=True)

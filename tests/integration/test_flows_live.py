@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from activities.ticket import TicketActivities
-from tests.helpers import Receiver, eventually
+from tests.helpers import Receiver, eventually, terminate_running
 from tests.integration.test_workflow import new_ticket
 from ticketflow import ids
 from ticketflow.flow_registry import FlowRegistry
@@ -41,12 +41,16 @@ def webhook() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def flow_worker(services: Settings, temporal_client: Client, redis: Redis,
-                sessions: async_sessionmaker, tmp_path: Path):
-    """Settings with a flows folder of the test's own, and a factory for a worker that reads it."""
+async def flow_worker(settings: Settings, temporal_client: Client, redis: Redis,
+                      sessions: async_sessionmaker, tmp_path: Path) -> AsyncIterator:
+    """Settings with a flows folder of the test's own, and a factory for a worker that reads it.
+
+    Its task queue is not the module's, where the module's ``worker`` may be polling with
+    the stock flows; the test's workflows on it are ended afterwards.
+    """
     flows = tmp_path / "flows"
     flows.mkdir()
-    settings = services.model_copy(update={"task_queue": f"flows-{uuid.uuid4().hex[:6]}",
+    settings = settings.model_copy(update={"task_queue": f"{settings.task_queue}-flows",
                                            "flows_dir": flows})
 
     def make_worker():
@@ -54,7 +58,8 @@ def flow_worker(services: Settings, temporal_client: Client, redis: Redis,
                                       flows=FlowRegistry(flows))
         return build_worker(temporal_client, settings, activities)
 
-    return settings, flows, make_worker
+    yield settings, flows, make_worker
+    await terminate_running(temporal_client, settings.task_queue)
 
 
 async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
@@ -103,13 +108,13 @@ async def _state_has(handle, **expected: object) -> dict | None:
 
 
 async def test_vip_ticket_routes_level_five_to_vip_and_level_two_elsewhere(
-        services: Settings, temporal_client: Client, worker: None, clean: None) -> None:
+        settings: Settings, temporal_client: Client, worker: None, clean: None) -> None:
     placed = {}
     for level in (5, 2):
         ticket = new_ticket(user_level=level)
         handle = await temporal_client.start_workflow(
             TicketWorkflow.run, ticket, id=ids.workflow_id(ticket.ticket_id),
-            task_queue=services.task_queue)
+            task_queue=settings.task_queue)
         placed[level] = await eventually(lambda h=handle: _state_has(h, status="queued"))
     vip = placed[5]
     assert (vip["flow_name"], vip["queue"], vip["priority"]) == ("vip_ticket", "vip", "high")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -31,10 +30,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 async def test_every_event_is_delivered_once_after_dedup_despite_failures(
-        services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         receiver: Receiver, clean: None) -> None:
-    settings = services.model_copy(update={"task_queue": f"hooks-{uuid.uuid4().hex[:6]}",
-                                           "webhook_urls": [receiver.url], "webhook_secret": SECRET})
+    settings = settings.model_copy(update={"webhook_urls": [receiver.url], "webhook_secret": SECRET})
     await seed_agents(sessions, count=1, capacity=5)
     activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
                                   flows=FlowRegistry(settings.flows_dir), temporal=temporal_client)
