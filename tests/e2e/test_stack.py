@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import stack_settings
+from tests.helpers import eventually
 from ticketflow.devstack.components import BIN
 from ticketflow.devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout}s; last: {last!r}")
 
 
 @pytest.fixture(scope="module")
@@ -39,68 +28,73 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.stop()
 
 
-def ticket_when(api: httpx.Client, ticket_id: str, status: str) -> dict:
-    def check() -> dict | None:
-        t = api.get(f"/api/tickets/{ticket_id}").json()
+async def ticket_when(api: httpx.AsyncClient, ticket_id: str, status: str) -> dict:
+    async def check() -> dict | None:
+        t = (await api.get(f"/api/tickets/{ticket_id}")).json()
         return t if t["status"] == status else None
 
-    return wait_for(check)
+    return await eventually(check, interval=0.2)
 
 
-def temporal_list(stack: Stack, query: str) -> list[str]:
-    out = subprocess.run(
-        [str(BIN / "temporal"), "workflow", "list", "--address", stack.settings.temporal_address,
-         "--query", query, "--output", "json"], capture_output=True, text=True, check=True).stdout
+async def temporal_list(stack: Stack, query: str) -> list[str]:
+    """Workflow ids for a visibility query, asked with the `temporal` CLI as ops would."""
+    out = (await asyncio.to_thread(subprocess.run, [
+        str(BIN / "temporal"), "workflow", "list", "--address", stack.settings.temporal_address,
+        "--query", query, "--output", "json"], capture_output=True, text=True, check=True)).stdout
     return [w["execution"]["workflowId"] for w in json.loads(out or "[]")]
 
 
-def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survives_a_restart(
+async def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survives_a_restart(
         stack: Stack, tmp_path: Path) -> None:
-    api = httpx.Client(base_url=stack.api_url, timeout=10)
-    assert api.get("/readyz").status_code == 200
-    assert api.post("/api/agents", json={"agent_id": "gina", "name": "Gina",
-                                         "queues": ["general"], "capacity": 5}).status_code == 201
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as api:
+        assert (await api.get("/readyz")).status_code == 200
+        assert (await api.post("/api/agents", json={"agent_id": "gina", "name": "Gina",
+                                                    "queues": ["general"], "capacity": 5})
+                ).status_code == 201
 
-    regular = api.post("/api/tickets", json={"user_id": "c-1", "subject": "Login problem",
-                                             "content": "I cannot log in, password reset fails"})
-    vip = api.post("/api/tickets", json={"user_id": "c-2", "subject": "退款", "content": "请尽快退款",
-                                         "user_level": 5})
-    assert regular.status_code == vip.status_code == 202
-    regular_id, vip_id = regular.json()["ticket_id"], vip.json()["ticket_id"]
+        regular = await api.post("/api/tickets", json={
+            "user_id": "c-1", "subject": "Login problem",
+            "content": "I cannot log in, password reset fails"})
+        vip = await api.post("/api/tickets", json={"user_id": "c-2", "subject": "退款",
+                                                   "content": "请尽快退款", "user_level": 5})
+        assert regular.status_code == vip.status_code == 202
+        regular_id, vip_id = regular.json()["ticket_id"], vip.json()["ticket_id"]
 
-    ticket = ticket_when(api, regular_id, "assigned")
-    assert ticket["assignee"] == "gina"
-    reply = api.post(f"/api/tickets/{regular_id}/actions", json={"action": "reply", "text": "On it"})
-    assert (reply.status_code, reply.json()["status"]) == (200, "pending")
-    refused = api.post(f"/api/tickets/{regular_id}/actions", json={"action": "reopen"})
-    assert (refused.status_code, refused.json()["code"]) == (409, "ILLEGAL_TRANSITION")
-    back = api.post(f"/api/tickets/{regular_id}/actions", json={"action": "customer_reply"})
-    assert back.json()["status"] == "assigned"
-    assert "login" in ticket["tags"]
-    assert ticket["flow"]["name"] == "default"
+        ticket = await ticket_when(api, regular_id, "assigned")
+        assert ticket["assignee"] == "gina"
+        reply = await api.post(f"/api/tickets/{regular_id}/actions",
+                               json={"action": "reply", "text": "On it"})
+        assert (reply.status_code, reply.json()["status"]) == (200, "pending")
+        refused = await api.post(f"/api/tickets/{regular_id}/actions", json={"action": "reopen"})
+        assert (refused.status_code, refused.json()["code"]) == (409, "ILLEGAL_TRANSITION")
+        back = await api.post(f"/api/tickets/{regular_id}/actions",
+                              json={"action": "customer_reply"})
+        assert back.json()["status"] == "assigned"
+        assert "login" in ticket["tags"]
+        assert ticket["flow"]["name"] == "default"
 
-    # No agent serves the VIP queue yet: the VIP ticket waits, queued.
-    queued = ticket_when(api, vip_id, "queued")
-    assert (queued["queue"], queued["priority"], queued["language"]) == ("vip", "high", "zh")
-    assert "refund" in queued["tags"]
+        # No agent serves the VIP queue yet: the VIP ticket waits, queued.
+        queued = await ticket_when(api, vip_id, "queued")
+        assert (queued["queue"], queued["priority"], queued["language"]) == ("vip", "high", "zh")
+        assert "refund" in queued["tags"]
 
-    assert wait_for(lambda: temporal_list(
-        stack, "TicketStatus='assigned' AND AssignedAgent='gina' AND CustomerId='c-1'")) == [
-        f"ticket-{regular_id}"]
-    assert wait_for(lambda: temporal_list(
-        stack, "TicketQueue='vip' AND TicketStatus='queued' AND UserLevel=5 AND TicketTags='refund'"
-    )) == [f"ticket-{vip_id}"]
+        assert await eventually(lambda: temporal_list(
+            stack, "TicketStatus='assigned' AND AssignedAgent='gina' AND CustomerId='c-1'"),
+            interval=0.2) == [f"ticket-{regular_id}"]
+        assert await eventually(lambda: temporal_list(
+            stack, "TicketQueue='vip' AND TicketStatus='queued' AND UserLevel=5 AND TicketTags='refund'"),
+            interval=0.2) == [f"ticket-{vip_id}"]
 
     # Restart the whole stack on the same state folder.
-    stack.stop()
-    stack.start()
-    api = httpx.Client(base_url=stack.api_url, timeout=10)
-    assert api.get(f"/api/tickets/{regular_id}").json()["status"] == "assigned"
-    # The VIP ticket's workflow was mid-way (queued); it carries on after the restart.
-    api.post("/api/agents", json={"agent_id": "vera", "name": "Vera", "queues": ["vip"],
-                                  "capacity": 2})
-    assert ticket_when(api, vip_id, "assigned")["assignee"] == "vera"
-    kinds = [e["kind"] for e in api.get(f"/api/tickets/{vip_id}/events").json()["events"]]
+    await asyncio.to_thread(stack.stop)
+    await asyncio.to_thread(stack.start)
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as api:
+        assert (await api.get(f"/api/tickets/{regular_id}")).json()["status"] == "assigned"
+        # The VIP ticket's workflow was mid-way (queued); it carries on after the restart.
+        await api.post("/api/agents", json={"agent_id": "vera", "name": "Vera", "queues": ["vip"],
+                                            "capacity": 2})
+        assert (await ticket_when(api, vip_id, "assigned"))["assignee"] == "vera"
+        kinds = [e["kind"] for e in (await api.get(f"/api/tickets/{vip_id}/events")).json()["events"]]
     assert kinds == ["created", "tagged", "routed", "auto_reply", "queued", "assigned"]
 
 

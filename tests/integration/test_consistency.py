@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import asdict
 
 from redis.asyncio import Redis
@@ -27,10 +26,9 @@ WEIGHTED = [a for a in sorted(lifecycle.ACTIONS) for _ in range(1 if a == "close
 
 
 async def test_random_actions_across_worker_restarts_leave_one_consistent_state(
-        services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         clean: None) -> None:
     rng = random.Random(20261126)
-    settings = services.model_copy(update={"task_queue": f"chaos-{uuid.uuid4().hex[:6]}"})
     await seed_agents(sessions, count=3, capacity=3)
     stack = Stack(settings, app=False)
     stack.start_worker()

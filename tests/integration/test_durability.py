@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import uuid
 from pathlib import Path
 
 import httpx
@@ -29,9 +28,8 @@ TICKETS = 200
 
 
 async def test_worker_killed_mid_pipeline_loses_and_doubles_nothing(
-        services: Settings, temporal_client: Client, redis: Redis,
+        settings: Settings, temporal_client: Client, redis: Redis,
         sessions: async_sessionmaker, clean: None) -> None:
-    settings = services.model_copy(update={"task_queue": f"kill-{uuid.uuid4().hex[:6]}"})
     await seed_agents(sessions, count=5, capacity=30)
     ticket_ids = await submit_many(temporal_client, redis, settings, TICKETS, "kill")
     stack = Stack(settings, app=False)
@@ -53,11 +51,11 @@ async def _at_least(sessions: async_sessionmaker, ticket_ids: list[str], n: int)
 
 
 async def test_temporal_restart_loses_nothing_and_refused_tickets_are_accepted_later(
-        services: Settings, redis: Redis, sessions: async_sessionmaker, tmp_path: Path,
+        settings: Settings, redis: Redis, sessions: async_sessionmaker, tmp_path: Path,
         clean: None) -> None:
     port = free_port()
-    settings = services.model_copy(update={
-        "temporal_address": f"127.0.0.1:{port}", "task_queue": "restart", "state_dir": tmp_path})
+    settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}",
+                                           "state_dir": tmp_path})
     state = tmp_path / "temporal"
 
     def start_temporal():

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -17,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from activities.ticket import TicketActivities
-from tests.helpers import eventually
+from tests.helpers import Receiver, eventually, terminate_running
 from tests.integration.pipeline_checks import seed_agents
 from tests.integration.test_workflow import new_ticket
 from ticketflow import ids
@@ -55,35 +52,23 @@ steps:
 """
 
 
-class Receiver(BaseHTTPRequestHandler):
-    received: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    with Receiver() as hook:
+        yield hook
 
 
 @pytest.fixture
-def webhook() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook"
-    server.shutdown()
+async def flow_worker(settings: Settings, temporal_client: Client, redis: Redis,
+                      sessions: async_sessionmaker, tmp_path: Path) -> AsyncIterator:
+    """Settings with a flows folder of the test's own, and a factory for a worker that reads it.
 
-
-@pytest.fixture
-def flow_worker(services: Settings, temporal_client: Client, redis: Redis,
-                sessions: async_sessionmaker, tmp_path: Path):
-    """Settings with a flows folder of the test's own, and a factory for a worker that reads it."""
+    Its task queue is not the module's, where the module's ``worker`` may be polling with
+    the stock flows; the test's workflows on it are ended afterwards.
+    """
     flows = tmp_path / "flows"
     flows.mkdir()
-    settings = services.model_copy(update={"task_queue": f"flows-{uuid.uuid4().hex[:6]}",
+    settings = settings.model_copy(update={"task_queue": f"{settings.task_queue}-flows",
                                            "flows_dir": flows})
 
     def make_worker():
@@ -91,17 +76,18 @@ def flow_worker(services: Settings, temporal_client: Client, redis: Redis,
                                       flows=FlowRegistry(flows))
         return build_worker(temporal_client, settings, activities)
 
-    return settings, flows, make_worker
+    yield settings, flows, make_worker
+    await terminate_running(temporal_client, settings.task_queue)
 
 
 async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
-        flow_worker, temporal_client: Client, webhook: str) -> None:
+        flow_worker, temporal_client: Client, webhook: Receiver) -> None:
     settings, flows, make_worker = flow_worker
-    (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="before", url=webhook))
+    (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="before", url=webhook.url))
     async with make_worker():
         first = await _start(temporal_client, settings)
         await eventually(lambda: _state_has(first, flow_name="default"))
-        (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="after", url=webhook))
+        (flows / "default.yaml").write_text(WAITING_FLOW.format(queue="after", url=webhook.url))
         second = await _start(temporal_client, settings)
         await eventually(lambda: _state_has(second, flow_name="default"))
 
@@ -118,10 +104,14 @@ async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
     assert [s["queue"] for s in states] == ["before", "after", "after"]
     assert states[0]["flow_digest"] != states[1]["flow_digest"] == states[2]["flow_digest"]
     subjects = {s["ticket"]["ticket_id"]: s["ticket"]["subject"] for s in states}
-    await eventually(lambda: _received(len(states)))
-    assert sorted(r["message"] for r in Receiver.received[-3:]) == sorted(
+
+    async def received() -> list[dict]:
+        return [d.json() for d in webhook.accepted] if len(webhook.accepted) >= len(states) else []
+
+    notes = await eventually(received)
+    assert sorted(r["message"] for r in notes) == sorted(
         f"{subjects[s['ticket']['ticket_id']]} went to {s['queue']}" for s in states)
-    assert all(r["event"] == "routed" for r in Receiver.received[-3:])
+    assert all(r["event"] == "routed" for r in notes)
 
 
 async def test_a_wait_for_assigned_ends_when_the_ticket_is_assigned_again(
@@ -148,10 +138,6 @@ async def _replied(kinds) -> list[str] | None:
     return found if "auto_reply" in found else None
 
 
-async def _received(n: int) -> bool:
-    return len(Receiver.received) >= n
-
-
 async def _start(client: Client, settings: Settings):
     ticket = new_ticket(subject=f"Question {uuid.uuid4().hex[:4]}")
     return await client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(ticket.ticket_id),
@@ -164,13 +150,13 @@ async def _state_has(handle, **expected: object) -> dict | None:
 
 
 async def test_vip_ticket_routes_level_five_to_vip_and_level_two_elsewhere(
-        services: Settings, temporal_client: Client, worker: None, clean: None) -> None:
+        settings: Settings, temporal_client: Client, worker: None, clean: None) -> None:
     placed = {}
     for level in (5, 2):
         ticket = new_ticket(user_level=level)
         handle = await temporal_client.start_workflow(
             TicketWorkflow.run, ticket, id=ids.workflow_id(ticket.ticket_id),
-            task_queue=services.task_queue)
+            task_queue=settings.task_queue)
         placed[level] = await eventually(lambda h=handle: _state_has(h, status="queued"))
     vip = placed[5]
     assert (vip["flow_name"], vip["queue"], vip["priority"]) == ("vip_ticket", "vip", "high")

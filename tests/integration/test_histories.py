@@ -45,11 +45,11 @@ async def _status(sessions: async_sessionmaker, ticket_id: str) -> str | None:
 
 
 @pytest.mark.usefixtures("worker")
-async def test_every_action_then_continue_as_new(services: Settings, temporal_client: Client,
+async def test_every_action_then_continue_as_new(settings: Settings, temporal_client: Client,
                                                  redis: Redis, sessions: async_sessionmaker,
                                                  clean: None) -> None:
     await seed_agents(sessions, count=2, capacity=5)
-    tid = await submit_one(temporal_client, redis, services, user_id="history",
+    tid = await submit_one(temporal_client, redis, settings, user_id="history",
                            subject="Printer", content="It jams")
     await wait_assigned(sessions, tid)
     handle = temporal_client.get_workflow_handle(ids.workflow_id(tid))

@@ -29,10 +29,10 @@ async def _differences(temporal: Client, sessions: async_sessionmaker, redis: Re
 
 
 async def test_healthy_tickets_agree_and_each_tampering_is_found(
-        services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         clean: None) -> None:
     await seed_agents(sessions, count=2, capacity=5)
-    open_one, closed_one, gapped = await submit_many(temporal_client, redis, services, 3, "inv")
+    open_one, closed_one, gapped = await submit_many(temporal_client, redis, settings, 3, "inv")
     for tid in (open_one, closed_one, gapped):
         await wait_assigned(sessions, tid)
     await actions.act(temporal_client, closed_one, Action(action="close", text="done"))
@@ -56,13 +56,13 @@ async def test_healthy_tickets_agree_and_each_tampering_is_found(
 
 
 async def test_the_check_command_exits_non_zero_on_a_difference(
-        services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         clean: None) -> None:
     await seed_agents(sessions, count=1, capacity=5)
-    (tid,) = await submit_many(temporal_client, redis, services, 1, "cli")
+    (tid,) = await submit_many(temporal_client, redis, settings, 1, "cli")
     await wait_assigned(sessions, tid)
-    env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
-           "TEMPORAL_ADDRESS": services.temporal_address}
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+           "TEMPORAL_ADDRESS": settings.temporal_address}
 
     async def check() -> tuple[int | None, str]:
         # Not subprocess.run: the worker answering the command's queries runs on this loop.

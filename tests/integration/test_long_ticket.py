@@ -21,10 +21,10 @@ CYCLE = ("reply", "customer_reply", "comment", "comment")
 
 
 async def test_one_ticket_through_a_thousand_actions(
-        services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         clean: None) -> None:
     await seed_agents(sessions, count=1, capacity=5)
-    tid = await submit_one(temporal_client, redis, services, user_id="marathon",
+    tid = await submit_one(temporal_client, redis, settings, user_id="marathon",
                            subject="A long conversation", content="hello")
     await wait_assigned(sessions, tid)
     for n in range(1000):

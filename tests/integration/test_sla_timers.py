@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -33,14 +32,13 @@ INDEXED = {"KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
 
 
 @pytest.fixture
-async def skipping(services: Settings, redis: Redis,
+async def skipping(settings: Settings, redis: Redis,
                    sessions: async_sessionmaker) -> AsyncIterator[tuple[WorkflowEnvironment, Settings]]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"))
     await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
         namespace="default",
         search_attributes={k.name: INDEXED[k.indexed_value_type.name] for k in sa.ALL}))
-    settings = services.model_copy(update={"task_queue": f"sla-{uuid.uuid4().hex[:6]}"})
     activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
                                   flows=FlowRegistry(settings.flows_dir), temporal=env.client)
     async with env, build_worker(env.client, settings, activities):

@@ -31,8 +31,8 @@ async def _tagged(http: httpx.AsyncClient, subject: str, content: str) -> tuple[
 
 
 async def test_a_classified_intent_earns_a_tag_that_routes_the_ticket(
-        services: Settings, http: httpx.AsyncClient, clean: None) -> None:
-    model = intents.current(services.intent_model)
+        settings: Settings, http: httpx.AsyncClient, clean: None) -> None:
+    model = intents.current(settings.intent_model)
     assert model is not None
     # No refund phrase of the taxonomy appears here ("reimbursed" is not "reimburse"):
     # the refund tag, and so the refund escalation flow, come from the classifier.

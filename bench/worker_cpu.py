@@ -1,0 +1,252 @@
+"""Worker CPU per ticket: CPU seconds the worker process spends to settle each ticket.
+
+Starts its own stack (as `ticketflow dev` does) in a temporary folder, creates agents that
+serve every queue the flows use, then for each repetition:
+
+* tickets: POSTs N tickets at concurrency C (a mix that takes the default, VIP, refund
+  escalation and Chinese paths), waits until every one is settled in PostgreSQL (assigned
+  or queued) and the worker is idle again, and divides the worker process's CPU time
+  (user + system, from /proc) by N; the API process's CPU per ticket is shown beside it;
+* floor: N runs of an empty workflow at concurrency C on a worker of their own (this
+  script in another process, the SDK's unsandboxed runner, one workflow task a run): the
+  CPU the SDK itself needs per workflow run, whatever the ticket code does.
+
+Also reports how many workflow tasks a ticket takes (from a sample of histories), so the
+ticket figure can be held against floor × tasks. Reports the median over repetitions.
+    python bench/worker_cpu.py --tickets 300 --concurrency 20 --repeat 3
+
+Linux only (reads /proc/<pid>/stat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+AGENT_QUEUES = ["general", "vip", "billing"]
+
+
+@workflow.defn(name="BenchEmptyRun")
+class EmptyWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), in seconds."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+async def until_idle(pid: int, *, quiet_s: float = 1.0, threshold_s: float = 0.02,
+                     timeout: float = 60) -> float:
+    """Wait until the process uses under ``threshold_s`` CPU over ``quiet_s``; its CPU then."""
+    deadline = time.monotonic() + timeout
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(quiet_s)
+        now = cpu_seconds(pid)
+        if now - last < threshold_s:
+            return now
+        last = now
+    return last
+
+
+def ticket_body(run: str, i: int) -> dict:
+    """A deterministic mix of the paths a ticket takes through the flows."""
+    user = f"{run}-{i}"
+    match i % 10:
+        case 0:
+            return {"user_id": user, "subject": "Card blocked", "user_level": 5,
+                    "content": f"My card was blocked at checkout, attempt {i}."}
+        case 1:
+            return {"user_id": user, "subject": "退款申请", "content": f"重复扣费，请尽快退款 {i}"}
+        case 2:
+            return {"user_id": user, "subject": "Refund",
+                    "content": f"Terrible service, unacceptable. Refund order {i} now."}
+        case 3:
+            return {"user_id": user, "subject": "Cannot log in",
+                    "content": f"Password reset fails with an error ({i})."}
+        case _:
+            return {"user_id": user, "subject": f"Order {i} has not arrived",
+                    "content": "My parcel tracking has not moved for a week, please help."}
+
+
+def settled_count(database_url: str, run: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM tickets WHERE user_id LIKE %s"
+                           " AND status IN ('assigned', 'queued')", (f"{run}-%",)).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def concurrently(n: int, concurrency: int, call) -> list:
+    results: list = [None] * n
+    queue = iter(range(n))
+
+    async def lane() -> None:
+        for i in queue:
+            results[i] = await call(i)
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return results
+
+
+async def tickets_run(api_url: str, database_url: str, worker_pid: int, api_pid: int,
+                      n: int, concurrency: int) -> dict:
+    import httpx
+
+    run = uuid.uuid4().hex[:8]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    await until_idle(worker_pid)
+    worker0, api0, t0 = cpu_seconds(worker_pid), cpu_seconds(api_pid), time.perf_counter()
+    async with httpx.AsyncClient(base_url=api_url, limits=limits, timeout=30) as http:
+        async def post(i: int) -> str:
+            r = await http.post("/api/tickets", json=ticket_body(run, i))
+            if r.status_code != 202:
+                raise RuntimeError(f"POST answered {r.status_code}: {r.text}")
+            return str(r.json()["ticket_id"])
+
+        ticket_ids = await concurrently(n, concurrency, post)
+    while (done := await asyncio.to_thread(settled_count, database_url, run)) < n:
+        if time.perf_counter() - t0 > 600:
+            raise RuntimeError(f"only {done}/{n} tickets settled after 600 s")
+        await asyncio.sleep(0.05)
+    settled_s = time.perf_counter() - t0
+    worker1 = await until_idle(worker_pid)
+    api1 = cpu_seconds(api_pid)
+    return {"worker_cpu_ms": (worker1 - worker0) * 1000 / n, "api_cpu_ms": (api1 - api0) * 1000 / n,
+            "settled_per_s": n / settled_s, "ticket_ids": ticket_ids}
+
+
+async def floor_run(client: Client, pid: int, task_queue: str, n: int, concurrency: int) -> float:
+    """CPU (ms) of the empty-workflow worker per workflow run."""
+    run = uuid.uuid4().hex[:8]
+    await until_idle(pid)
+    cpu0 = cpu_seconds(pid)
+    await concurrently(n, concurrency, lambda i: client.execute_workflow(
+        EmptyWorkflow.run, id=f"bench-empty-{run}-{i}", task_queue=task_queue))
+    return (await until_idle(pid) - cpu0) * 1000 / n
+
+
+async def workflow_tasks(client: Client, ticket_ids: list[str]) -> float:
+    """Median number of completed workflow tasks in these tickets' histories."""
+    from temporalio.api.enums.v1 import EventType
+
+    from bench.stats import median
+    from ticketflow import ids
+
+    counts = []
+    for tid in ticket_ids:
+        history = await client.get_workflow_handle(ids.workflow_id(tid)).fetch_history()
+        counts.append(sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+                          for e in history.events))
+    return median(counts)
+
+
+async def serve_empty(address: str, task_queue: str) -> None:
+    """The floor's worker: only the empty workflow, in a process of its own."""
+    client = await Client.connect(address)
+    async with Worker(client, task_queue=task_queue, workflows=[EmptyWorkflow],
+                      workflow_runner=UnsandboxedWorkflowRunner()):
+        await asyncio.Event().wait()
+
+
+async def main_async(args: argparse.Namespace) -> dict:
+    import httpx
+
+    from bench.stats import median
+    from ticketflow.devstack.process import Child, free_port
+    from ticketflow.devstack.stack import Stack
+    from ticketflow.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="ticketflow-bench-") as state:
+        settings = Settings(_env_file=None, state_dir=Path(state), api_port=free_port(),
+                            temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
+                            postgres_port=free_port(), redis_port=free_port(),
+                            database_url="", redis_url="")
+        stack = Stack(settings).start()
+        empty_queue = f"bench-empty-{uuid.uuid4().hex[:6]}"
+        empty = Child("empty-worker", [sys.executable, str(Path(__file__).resolve()), "--serve-empty",
+                                       settings.temporal_address, empty_queue],
+                      Path(state) / "logs" / "empty-worker.log", cwd=ROOT).start()
+        try:
+            worker_pid = stack.child("worker").popen.pid  # type: ignore[union-attr]
+            api_pid = stack.child("api").popen.pid  # type: ignore[union-attr]
+            async with httpx.AsyncClient(base_url=stack.api_url) as http:
+                for i in range(args.agents):
+                    r = await http.post("/api/agents", json={
+                        "agent_id": f"bench-{i}", "name": f"B{i}", "queues": AGENT_QUEUES,
+                        "capacity": 1000})
+                    r.raise_for_status()
+            client = await Client.connect(settings.temporal_address)
+            # Warm-up, not counted: first imports, connection pools, the empty worker's start.
+            await tickets_run(stack.api_url, settings.database_url, worker_pid, api_pid, 50,
+                              args.concurrency)
+            await floor_run(client, empty.popen.pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
+            runs = []
+            for _ in range(args.repeat):
+                t = await tickets_run(stack.api_url, settings.database_url, worker_pid, api_pid,
+                                      args.tickets, args.concurrency)
+                floor = await floor_run(client, empty.popen.pid, empty_queue, args.tickets,  # type: ignore[union-attr]
+                                        args.concurrency)
+                ticket_ids = t.pop("ticket_ids")
+                runs.append({**t, "floor_cpu_ms": floor})
+                print(json.dumps({k: round(v, 2) for k, v in runs[-1].items()}), file=sys.stderr)
+            tasks = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
+        finally:
+            empty.stop()
+            stack.stop()
+
+    def med(key: str) -> float:
+        return round(median([r[key] for r in runs]), 2)
+
+    return {
+        "tickets": args.tickets, "concurrency": args.concurrency, "repeat": args.repeat,
+        "agents": args.agents,
+        "worker_cpu_ms_per_ticket": med("worker_cpu_ms"),
+        "floor_cpu_ms_per_empty_workflow_run": med("floor_cpu_ms"),
+        "workflow_tasks_per_ticket": tasks,
+        "ratio_ticket_to_floor": round(med("worker_cpu_ms") / med("floor_cpu_ms"), 1),
+        "api_cpu_ms_per_ticket": med("api_cpu_ms"),
+        "settled_per_s": med("settled_per_s"),
+        "runs": [{k: round(v, 2) for k, v in r.items()} for r in runs],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--agents", type=int, default=10)
+    parser.add_argument("--serve-empty", nargs=2, metavar=("ADDRESS", "TASK_QUEUE"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_empty:
+        asyncio.run(serve_empty(*args.serve_empty))
+        return
+    print(json.dumps(asyncio.run(main_async(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
