@@ -8,9 +8,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
-from ticketflow.domain import Action, ActionResult
+from ticketflow.domain import Action, ActionKind, ActionResult
 from ticketflow.errors import NotFound, TransitionRefused
-from ticketflow.ticket_workflow import TicketWorkflowApi
+from ticketflow.ticket_workflow import UPDATES, TicketWorkflowApi
 
 
 class TicketNotFound(NotFound):
@@ -32,7 +32,7 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
     try:
         for attempt in range(NOT_READY_RETRIES):
             try:
-                return await handle.execute_update(TicketWorkflowApi.act, action)
+                return await handle.execute_update(UPDATES[ActionKind(action.action)], action)
             except RPCError as exc:
                 # The workflow task that carried the update was lost (e.g. racing an
                 # activity result): nothing was applied, so asking again is safe.

@@ -12,6 +12,7 @@ from temporalio import workflow
 
 from ticketflow.domain import (
     Action,
+    ActionKind,
     ActionResult,
     Assignment,
     NewTicket,
@@ -28,9 +29,48 @@ class TicketWorkflowApi:
     async def run(self, ticket: NewTicket) -> TicketSnapshot:
         raise NotImplementedError
 
+    # One update per action, so ops read the action in the Temporal UI. Each is decided
+    # under the ticket's lock: refused (409 over HTTP) when the state forbids it by then.
+
+    @workflow.update(name="reply")
+    async def reply(self, action: Action) -> ActionResult:
+        """An agent's public reply: the ticket then waits on the customer."""
+        raise NotImplementedError
+
+    @workflow.update(name="comment")
+    async def comment(self, action: Action) -> ActionResult:
+        """An internal note."""
+        raise NotImplementedError
+
+    @workflow.update(name="customer_reply")
+    async def customer_reply(self, action: Action) -> ActionResult:
+        raise NotImplementedError
+
+    @workflow.update(name="transfer")
+    async def transfer(self, action: Action) -> ActionResult:
+        """To another queue or a named agent."""
+        raise NotImplementedError
+
+    @workflow.update(name="escalate")
+    async def escalate(self, action: Action) -> ActionResult:
+        raise NotImplementedError
+
+    @workflow.update(name="resolve")
+    async def resolve(self, action: Action) -> ActionResult:
+        raise NotImplementedError
+
+    @workflow.update(name="reopen")
+    async def reopen(self, action: Action) -> ActionResult:
+        raise NotImplementedError
+
+    @workflow.update(name="close")
+    async def close(self, action: Action) -> ActionResult:
+        raise NotImplementedError
+
     @workflow.update(name="act")
     async def act(self, action: Action) -> ActionResult:
-        """An agent's or customer's action (409 over HTTP when the state forbids it)."""
+        """Any action, named in ``action.action``: the single update of tickets started before
+        each action had its own (their histories replay through it)."""
         raise NotImplementedError
 
     @workflow.signal(name="capacity_available")
@@ -52,3 +92,16 @@ class TicketWorkflowApi:
     def assignment(self) -> Assignment | None:
         """The last assignment decision: candidates, pressures, ring position, spills, why."""
         raise NotImplementedError
+
+
+# The update that carries each action.
+UPDATES = {
+    ActionKind.REPLY: TicketWorkflowApi.reply,
+    ActionKind.COMMENT: TicketWorkflowApi.comment,
+    ActionKind.CUSTOMER_REPLY: TicketWorkflowApi.customer_reply,
+    ActionKind.TRANSFER: TicketWorkflowApi.transfer,
+    ActionKind.ESCALATE: TicketWorkflowApi.escalate,
+    ActionKind.RESOLVE: TicketWorkflowApi.resolve,
+    ActionKind.REOPEN: TicketWorkflowApi.reopen,
+    ActionKind.CLOSE: TicketWorkflowApi.close,
+}

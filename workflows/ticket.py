@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
@@ -35,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         TicketStatus,
         WaitEvent,
     )
+    from ticketflow.errors import InvalidParams, TicketflowError
     from ticketflow.flows import (
         Assign,
         AutoReply,
@@ -227,27 +229,106 @@ class TicketWorkflow(TicketWorkflowApi):
         return "event"
 
     # -- actions (updates) ---------------------------------------------------
+    # The validators turn away what the ticket's state forbids before it reaches history;
+    # the handler decides again under the lock, since actions validated together run one
+    # after another and an earlier one may have moved the ticket on. Refused either way,
+    # an action changes nothing.
+
+    @workflow.update(name="reply")
+    async def reply(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.REPLY, action)
+
+    @reply.validator
+    def _check_reply(self, action: Action) -> None:
+        self._check(ActionKind.REPLY, action)
+
+    @workflow.update(name="comment")
+    async def comment(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.COMMENT, action)
+
+    @comment.validator
+    def _check_comment(self, action: Action) -> None:
+        self._check(ActionKind.COMMENT, action)
+
+    @workflow.update(name="customer_reply")
+    async def customer_reply(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.CUSTOMER_REPLY, action)
+
+    @customer_reply.validator
+    def _check_customer_reply(self, action: Action) -> None:
+        self._check(ActionKind.CUSTOMER_REPLY, action)
+
+    @workflow.update(name="transfer")
+    async def transfer(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.TRANSFER, action)
+
+    @transfer.validator
+    def _check_transfer(self, action: Action) -> None:
+        self._check(ActionKind.TRANSFER, action)
+
+    @workflow.update(name="escalate")
+    async def escalate(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.ESCALATE, action)
+
+    @escalate.validator
+    def _check_escalate(self, action: Action) -> None:
+        self._check(ActionKind.ESCALATE, action)
+
+    @workflow.update(name="resolve")
+    async def resolve(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.RESOLVE, action)
+
+    @resolve.validator
+    def _check_resolve(self, action: Action) -> None:
+        self._check(ActionKind.RESOLVE, action)
+
+    @workflow.update(name="reopen")
+    async def reopen(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.REOPEN, action)
+
+    @reopen.validator
+    def _check_reopen(self, action: Action) -> None:
+        self._check(ActionKind.REOPEN, action)
+
+    @workflow.update(name="close")
+    async def close(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.CLOSE, action)
+
+    @close.validator
+    def _check_close(self, action: Action) -> None:
+        self._check(ActionKind.CLOSE, action)
 
     @workflow.update(name="act")
     async def act(self, action: Action) -> ActionResult:
-        """An agent's or customer's action; the validator has checked it is allowed now."""
+        return await self._act(ActionKind(action.action), action)
+
+    @act.validator
+    def _check_act(self, action: Action) -> None:
+        self._check(ActionKind(action.action), action)
+
+    def _check(self, kind: ActionKind, action: Action) -> None:
+        lifecycle.check(self.snapshot.status, kind)
+        if kind == ActionKind.TRANSFER and not (action.queue or action.agent_id):
+            raise InvalidParams([{"field": "queue", "message": "transfer needs a queue or an agent_id"}],
+                                "transfer needs a queue or an agent_id")
+
+    async def _act(self, kind: ActionKind, action: Action) -> ActionResult:
         async with self._steps.lock:
-            await self._apply(action)
+            try:
+                self._check(kind, action)
+            except TicketflowError as refused:  # fails this update only, not the workflow
+                raise ApplicationError(refused.message, type=type(refused).__name__,
+                                       non_retryable=True) from refused
+            await self._apply(kind, action)
             self._s.changed += 1
             self._s.actions_this_run += 1
             await self._steps.save()
         return self._result()
 
-    @act.validator
-    def _check(self, action: Action) -> None:
-        lifecycle.check(self.snapshot.status, action.action)
-        if action.action == ActionKind.TRANSFER and not (action.queue or action.agent_id):
-            raise ValueError("transfer needs a queue or an agent_id")
-
-    async def _apply(self, action: Action) -> None:
+    async def _apply(self, kind: ActionKind, action: Action) -> None:
         snap, s, steps = self.snapshot, self._s, self._steps
         who = {"actor": action.actor} if action.actor else {}
-        match action.action:
+        match kind:
             case ActionKind.COMMENT:
                 steps.record(EventKind.COMMENT, text=action.text, **who)
             case ActionKind.REPLY:
