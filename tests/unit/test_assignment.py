@@ -64,14 +64,21 @@ def test_the_bound_is_the_capacity_weighted_share() -> None:
 
 
 def test_hints_prefer_then_avoid_and_never_empty_the_order() -> None:
-    order = ranked([AgentState(f"a{i}", 5) for i in range(4)], queue="general", customer="c", model=MODEL,
-                   epsilon=0.25)
-    ids = [c.agent_id for c in order]
+    order = [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
     assert steer(order, Hints()) == order
-    assert [c.agent_id for c in steer(order, Hints(prefer=ids[2]))] == [ids[2], ids[0], ids[1], ids[3]]
-    assert [c.agent_id for c in steer(order, Hints(avoid=ids[0]))] == ids[1:]
-    assert [c.agent_id for c in steer(order, Hints(prefer="nobody"))] == ids
-    assert steer(order[:1], Hints(avoid=ids[0])) == order[:1]  # the only agent: still offered
+    assert steer(order, Hints(prefer="c")) == [("c", 3), ("a", 1), ("b", 2), ("d", 4)]
+    assert steer(order, Hints(avoid="a")) == order[1:]
+    assert steer(order, Hints(prefer="a", avoid="a")) == order[1:]
+    assert steer(order, Hints(prefer="nobody")) == order
+    assert steer(order[:1], Hints(avoid="a")) == order[:1]  # the only agent: still offered
+
+
+def test_bounds_share_out_the_load_of_the_agents_offered() -> None:
+    team = [AgentState("a", 1), AgentState("b", 1, open=1)]
+    everyone = ranked(team, queue="general", customer="c", model=MODEL, epsilon=1.0)
+    assert {c.agent_id: c.bound for c in everyone} == {"a": 2, "b": 2}  # ceil(2 * 2 * 1 / 2)
+    without_a = ranked(team, queue="general", customer="c", model=MODEL, epsilon=1.0, hints=Hints(avoid="a"))
+    assert [(c.agent_id, c.bound) for c in without_a] == [("b", 4)]  # ceil(2 * 2 * 1 / 1)
 
 
 def test_hints_come_from_the_flow_or_transfer_mapping() -> None:

@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from ticketflow.assignment import store
-from ticketflow.assignment.policy import DEFAULT_EPSILON, AgentState, Candidate, Hints, ranked, steer
+from ticketflow.assignment.policy import (
+    DEFAULT_EPSILON,
+    NO_HINTS,
+    AgentState,
+    Candidate,
+    Hints,
+    ranked,
+)
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.assignment.ring import key_position
 from ticketflow.domain import Assignment, Priority
 
-NO_HINTS = Hints()
 DEFAULT_MODEL = PressureModel()
 
 
@@ -37,8 +43,8 @@ async def assign(redis: Redis, agents: list[AgentState], *, ticket_id: str, queu
                  model: PressureModel = DEFAULT_MODEL) -> Decision:
     """Place ``ticket_id`` with one of ``agents`` (their ``open`` and response time as last
     seen), or put it in its queue's waiting line."""
-    candidates = steer(ranked(agents, queue=queue, customer=customer_id, model=model,
-                              epsilon=epsilon), hints)
+    candidates = ranked(agents, queue=queue, customer=customer_id, model=model, epsilon=epsilon,
+                        hints=hints)
     reservation = await store.reserve(
         redis, ticket_id=ticket_id, queue=queue, score=store.queue_score(priority, created_ms),
         ring_order=[(c.agent_id, c.capacity) for c in candidates], epsilon=epsilon)

@@ -82,6 +82,9 @@ class Hints:
                    avoid=avoid if isinstance(avoid, str) and avoid else None)
 
 
+NO_HINTS = Hints()
+
+
 def load_bound(open_total: int, capacity: int, capacity_total: int, epsilon: float) -> int:
     """The most tickets an agent of ``capacity`` may hold after taking one more."""
     if capacity_total <= 0:
@@ -94,27 +97,33 @@ def eligible(agents: list[AgentState], queue: str) -> list[AgentState]:
 
 
 def ranked(agents: list[AgentState], *, queue: str, customer: str, model: PressureModel,
-           epsilon: float) -> list[Candidate]:
-    """The eligible agents in ring order, each with its pressure, weights and bound."""
+           epsilon: float, hints: Hints = NO_HINTS) -> list[Candidate]:
+    """The agents to offer the ticket, in the order to try them (ring order, steered by the
+    hints), each with its pressure, weights and bound.
+
+    The bounds share out the load of the agents offered, as the reservation computes them:
+    so some agent offered is under its bound unless every one is at capacity.
+    """
     pool = eligible(agents, queue)
     pressures = [model.pressure(a.open, a.capacity, a.response_ewma_s) for a in pool]
     weights = [model.effective_weight(a.weight, p) for a, p in zip(pool, pressures, strict=True)]
-    open_total = sum(a.open for a in pool)
-    capacity_total = sum(a.capacity for a in pool)
     by_id = {a.agent_id: i for i, a in enumerate(pool)}
+    order = steer(walk(dict(zip(by_id, weights, strict=True)), customer), hints)
+    offered = [pool[by_id[agent_id]] for agent_id, _ in order]
+    open_total = sum(a.open for a in offered)
+    capacity_total = sum(a.capacity for a in offered)
     candidates = []
-    for agent_id, distance in walk(dict(zip(by_id, weights, strict=True)), customer):
+    for (agent_id, distance), a in zip(order, offered, strict=True):
         i = by_id[agent_id]
-        a = pool[i]
         candidates.append(Candidate(agent_id, a.open, a.capacity, pressures[i], a.weight, weights[i],
                                     distance, load_bound(open_total, a.capacity, capacity_total, epsilon)))
     return candidates
 
 
-def steer(candidates: list[Candidate], hints: Hints) -> list[Candidate]:
-    """The ring order as the reservation should try it, given the caller's hints."""
+def steer(order: list[tuple[str, int]], hints: Hints) -> list[tuple[str, int]]:
+    """The ring order (agent, distance) as the reservation should try it, given the hints."""
     if hints.prefer:
-        candidates = sorted(candidates, key=lambda c: c.agent_id != hints.prefer)
+        order = sorted(order, key=lambda o: o[0] != hints.prefer)
     if hints.avoid:
-        candidates = [c for c in candidates if c.agent_id != hints.avoid] or candidates
-    return candidates
+        order = [o for o in order if o[0] != hints.avoid] or order
+    return order
