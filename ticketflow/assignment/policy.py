@@ -86,7 +86,11 @@ NO_HINTS = Hints()
 
 
 def load_bound(open_total: int, capacity: int, capacity_total: int, epsilon: float) -> int:
-    """The most tickets an agent of ``capacity`` may hold after taking one more."""
+    """The most tickets an agent of ``capacity`` may hold after taking one more.
+
+    The reservation script computes it with the same operations in the same order, so the
+    bound recorded with a decision is the one enforced, to the last bit of rounding.
+    """
     if capacity_total <= 0:
         return 0
     return math.ceil((1 + epsilon) * (open_total + 1) * capacity / capacity_total)
