@@ -47,9 +47,10 @@ class AgentState(NamedTuple):
     response_ewma_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
-    """An eligible agent in ring order, with what its place was based on."""
+    """An agent offered the ticket, with what its place was based on (not frozen: a frozen
+    dataclass takes four times as long to build, for every agent on every decision)."""
 
     agent_id: str
     open: int
