@@ -104,8 +104,8 @@ class TicketActivities:
             customer_id=data.customer_id, priority=data.priority, created_ms=data.created_ms,
             hints=Hints.from_mapping(data.hints), epsilon=self._settings.assignment_epsilon,
             model=self._pressure)
-        self._snapshot.saw(decided.reservation.loads)
         placed = decided.reservation
+        self._snapshot.saw(placed.loads)
         if placed.agent_id is not None and placed.next_waiting and self._temporal is not None:
             await capacity.wake(self._temporal, placed.next_waiting)
         return decided.assignment
