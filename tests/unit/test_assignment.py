@@ -1,13 +1,26 @@
-"""The pure assignment policy: pressure, the ring, bounded loads."""
+"""The pure parts of assignment: pressure, the ring, eligibility, ranking, bounds, hints.
+
+The decision itself (ranking + the Lua reservation) is tested on real Redis in
+tests/integration/test_assignment_properties.py.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import fields
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ticketflow.assignment.policy import AgentState, decide, eligible, load_bound, ranked
+from ticketflow.assignment.policy import (
+    AgentState,
+    Candidate,
+    Hints,
+    eligible,
+    load_bound,
+    ranked,
+    steer,
+)
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.assignment.ring import vnode_count, walk
 
@@ -44,29 +57,42 @@ def test_ring_share_follows_weight() -> None:
     assert 2.5 < firsts["heavy"] / firsts["light"] < 3.5
 
 
-def test_a_returning_customer_reaches_the_same_agent() -> None:
-    agents = [AgentState(f"a{i}", 10, open=i % 3) for i in range(20)]
-    first = decide(agents, queue="general", customer="alice")
-    assert first.agent_id is not None
-    assert decide(agents, queue="general", customer="alice").agent_id == first.agent_id
+def test_the_bound_is_the_capacity_weighted_share() -> None:
+    assert load_bound(6, 10, 50, 0.25) == 2  # ceil(1.25 * 7 / 5)
+    assert load_bound(27, 25, 125, 0.25) == 7  # exactly 7: no rounding up past it
+    assert load_bound(0, 10, 0, 0.25) == 0
 
 
-def test_a_busy_agent_spills_to_the_next_on_the_ring() -> None:
-    agents = [AgentState(f"a{i}", 10) for i in range(5)]
-    home = decide(agents, queue="general", customer="bob")
-    busy = [AgentState(a.agent_id, 10, open=6 if a.agent_id == home.agent_id else 0) for a in agents]
-    moved = decide(busy, queue="general", customer="bob", epsilon=0.25)
-    assert moved.agent_id != home.agent_id
-    assert moved.bound == load_bound(6, 10, 50, 0.25) == 2
-    order = [c["agent_id"] for c in moved.candidates]
-    assert moved.spills == order.index(moved.agent_id)
-    assert order.index(home.agent_id) < order.index(moved.agent_id) or moved.spills == 0
+def test_hints_prefer_then_avoid_and_never_empty_the_order() -> None:
+    order = [("a", 1), ("b", 2), ("c", 3), ("d", 4)]
+    assert steer(order, Hints()) == order
+    assert steer(order, Hints(prefer="c")) == [("c", 3), ("a", 1), ("b", 2), ("d", 4)]
+    assert steer(order, Hints(avoid="a")) == order[1:]
+    assert steer(order, Hints(prefer="a", avoid="a")) == order[1:]
+    assert steer(order, Hints(prefer="nobody")) == order
+    assert steer(order[:1], Hints(avoid="a")) == order[:1]  # the only agent: still offered
 
 
-def test_no_room_is_degraded() -> None:
-    decision = decide([AgentState("a", 1, open=1)], queue="general", customer="x")
-    assert (decision.agent_id, decision.mode) == (None, "degraded")
-    assert decide([], queue="general", customer="x").reason == "no online agent serves general"
+def test_bounds_share_out_the_load_of_the_agents_offered() -> None:
+    team = [AgentState("a", 1), AgentState("b", 1, open=1)]
+    everyone = ranked(team, queue="general", customer="c", model=MODEL, epsilon=1.0)
+    assert {c.agent_id: c.bound for c in everyone} == {"a": 2, "b": 2}  # ceil(2 * 2 * 1 / 2)
+    without_a = ranked(team, queue="general", customer="c", model=MODEL, epsilon=1.0, hints=Hints(avoid="a"))
+    assert [(c.agent_id, c.bound) for c in without_a] == [("b", 4)]  # ceil(2 * 2 * 1 / 1)
+
+
+def test_hints_come_from_the_flow_or_transfer_mapping() -> None:
+    assert Hints.from_mapping({}) == Hints()
+    assert Hints.from_mapping({"prefer": "bob", "skill": "refunds"}) == Hints(prefer="bob")
+    assert Hints.from_mapping({"avoid": "amy"}) == Hints(avoid="amy")
+    assert Hints.from_mapping({"prefer": 5, "avoid": ""}) == Hints()  # never an agent id
+
+
+def test_a_candidate_is_recorded_with_its_fields_in_order() -> None:
+    candidate = Candidate("a", 1, 5, 0.14, 1.0, 0.7396, 123, 2)
+    assert list(candidate.as_dict()) == [f.name for f in fields(Candidate)]
+    assert candidate.as_dict() == {"agent_id": "a", "open": 1, "capacity": 5, "pressure": 0.14,
+                                   "base_weight": 1.0, "weight": 0.7396, "distance": 123, "bound": 2}
 
 
 agent_sets = st.lists(
@@ -78,35 +104,15 @@ agent_sets = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(agent_sets, st.text(min_size=1, max_size=8), st.floats(0.01, 2))
-def test_decisions_respect_bound_and_capacity_and_are_deterministic(
+def test_ranking_is_the_eligible_agents_in_ring_order_whatever_their_order(
         agents: list[AgentState], customer: str, epsilon: float) -> None:
-    decision = decide(agents, queue="general", customer=customer, epsilon=epsilon)
-    assert decision == decide(list(reversed(agents)), queue="general", customer=customer, epsilon=epsilon)
+    order = ranked(agents, queue="general", customer=customer, model=MODEL, epsilon=epsilon)
+    assert order == ranked(list(reversed(agents)), queue="general", customer=customer, model=MODEL,
+                           epsilon=epsilon)
     pool = eligible(agents, "general")
-    if decision.agent_id is None:
-        assert all(a.open >= a.capacity for a in pool)  # bounds add up past the load: only capacity stops us
-        return
-    chosen = next(a for a in pool if a.agent_id == decision.agent_id)
+    assert sorted(c.agent_id for c in order) == sorted(a.agent_id for a in pool)
+    assert [c.distance for c in order] == sorted(c.distance for c in order)
     open_total, capacity_total = sum(a.open for a in pool), sum(a.capacity for a in pool)
-    assert chosen.open + 1 <= chosen.capacity
-    assert chosen.open + 1 <= load_bound(open_total, chosen.capacity, capacity_total, epsilon)
-    assert decision.bound == load_bound(open_total, chosen.capacity, capacity_total, epsilon)
-    order = [c["agent_id"] for c in ranked(agents, "general", customer, MODEL)]
-    skipped = order[: order.index(chosen.agent_id)]
-    assert decision.spills == len(skipped)
-    by_id = {a.agent_id: a for a in pool}
-    assert all(by_id[s].open >= min(by_id[s].capacity,
-                                     load_bound(open_total, by_id[s].capacity, capacity_total, epsilon))
-               for s in skipped)
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.integers(2, 30), st.integers(1, 400), st.floats(0.05, 1))
-def test_filling_one_ball_at_a_time_never_passes_the_bound(agents: int, balls: int, epsilon: float) -> None:
-    loads = dict.fromkeys((f"a{i}" for i in range(agents)), 0)
-    for ball in range(balls):
-        states = [AgentState(a, 10_000, open=n) for a, n in loads.items()]
-        decision = decide(states, queue="general", customer=f"hot-{ball % 3}", epsilon=epsilon)
-        assert decision.agent_id is not None
-        loads[decision.agent_id] += 1
-        assert max(loads.values()) <= load_bound(ball, 10_000, 10_000 * agents, epsilon)
+    assert all(c.bound == load_bound(open_total, c.capacity, capacity_total, epsilon) for c in order)
+    # the bounds add up past the load: some agent is under its bound unless all are at capacity
+    assert any(c.open < min(c.capacity, c.bound) for c in order) or all(a.open >= a.capacity for a in pool)

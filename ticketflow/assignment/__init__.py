@@ -2,6 +2,7 @@
 
 - :mod:`.pressure` — how busy an agent is, and the weight it keeps;
 - :mod:`.ring` — the weighted consistent-hash ring keyed by customer;
-- :mod:`.policy` — the pure decision: ring order, the bound, spills, the reason;
-- :mod:`.store` — live load in Redis, and the atomic pick-and-reserve.
+- :mod:`.policy` — the pure part: eligibility, ring order, bounds, hints;
+- :mod:`.store` — live load in Redis, and the atomic pick-and-reserve;
+- :mod:`.decision` — the one decision: ranking, hints, reservation, the recorded reason.
 """

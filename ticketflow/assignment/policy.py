@@ -1,4 +1,4 @@
-"""The pure assignment decision, deterministic for the same inputs.
+"""The pure part of the assignment decision: who is eligible, in what order, under what bound.
 
 1. Filter: online agents that serve the queue and have capacity.
 2. Pressure and effective weight of each (see :mod:`.pressure`).
@@ -14,17 +14,23 @@
    which for agents of equal capacity is exactly ``ceil((1 + epsilon) * average)``.
    The bounds add up to more than the load, so some agent is always under its bound:
    a ticket waits only when every agent is at capacity.
-5. None under both: the ticket is queued and the service is in degraded mode.
+5. Hints steer the order: a transfer may prefer a named agent, a reassignment avoids
+   the agent who had the ticket.
+6. None under both: the ticket waits in line and the service is in degraded mode.
+
+Applying the limits of step 4 to live loads, and taking the agent, is the reservation
+script's job (:func:`.store.reserve`); :func:`.decision.assign` puts the two together.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ticketflow.assignment.pressure import PressureModel
-from ticketflow.assignment.ring import key_position, walk
+from ticketflow.assignment.ring import walk
 
 DEFAULT_EPSILON = 0.25
 
@@ -41,19 +47,51 @@ class AgentState(NamedTuple):
     response_ewma_s: float | None = None
 
 
-@dataclass
-class Decision:
-    agent_id: str | None
-    reason: str
-    mode: str  # "normal" or "degraded"
-    bound: int = 0  # the chosen agent's bound
-    ring_position: int = 0
-    spills: int = 0
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+@dataclass(slots=True)
+class Candidate:
+    """An agent offered the ticket, with what its place was based on (not frozen: a frozen
+    dataclass takes four times as long to build, for every agent on every decision)."""
+
+    agent_id: str
+    open: int
+    capacity: int
+    pressure: float
+    base_weight: float
+    weight: float  # effective: base weight lowered by pressure
+    distance: int  # clockwise from the customer's key to the agent's nearest node
+    bound: int  # the most tickets it may hold after taking this one
+
+    def as_dict(self) -> dict[str, Any]:
+        """The recorded form (``Assignment.candidates``), keys in this order."""
+        return {"agent_id": self.agent_id, "open": self.open, "capacity": self.capacity,
+                "pressure": self.pressure, "base_weight": self.base_weight, "weight": self.weight,
+                "distance": self.distance, "bound": self.bound}
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """How a caller steers one decision; limits still hold."""
+
+    prefer: str | None = None  # a transfer to a named agent: try them first
+    avoid: str | None = None  # a reassignment: anyone but the agent who had it
+
+    @classmethod
+    def from_mapping(cls, hints: Mapping[str, object]) -> Hints:
+        """Flows may carry other hints (``skill``); only agent ids under these two steer."""
+        prefer, avoid = hints.get("prefer"), hints.get("avoid")
+        return cls(prefer=prefer if isinstance(prefer, str) and prefer else None,
+                   avoid=avoid if isinstance(avoid, str) and avoid else None)
+
+
+NO_HINTS = Hints()
 
 
 def load_bound(open_total: int, capacity: int, capacity_total: int, epsilon: float) -> int:
-    """The most tickets an agent of ``capacity`` may hold after taking one more."""
+    """The most tickets an agent of ``capacity`` may hold after taking one more.
+
+    The reservation script computes it with the same operations in the same order, so the
+    bound recorded with a decision is the one enforced, to the last bit of rounding.
+    """
     if capacity_total <= 0:
         return 0
     return math.ceil((1 + epsilon) * (open_total + 1) * capacity / capacity_total)
@@ -63,40 +101,34 @@ def eligible(agents: list[AgentState], queue: str) -> list[AgentState]:
     return [a for a in agents if a.online and queue in a.queues and a.capacity > 0]
 
 
-def ranked(agents: list[AgentState], queue: str, customer: str,
-           model: PressureModel) -> list[dict[str, Any]]:
-    """The eligible agents in ring order, each with its pressure and weights."""
+def ranked(agents: list[AgentState], *, queue: str, customer: str, model: PressureModel,
+           epsilon: float, hints: Hints = NO_HINTS) -> list[Candidate]:
+    """The agents to offer the ticket, in the order to try them (ring order, steered by the
+    hints), each with its pressure, weights and bound.
+
+    The bounds share out the load of the agents offered, as the reservation computes them:
+    so some agent offered is under its bound unless every one is at capacity.
+    """
     pool = eligible(agents, queue)
     pressures = [model.pressure(a.open, a.capacity, a.response_ewma_s) for a in pool]
     weights = [model.effective_weight(a.weight, p) for a, p in zip(pool, pressures, strict=True)]
     by_id = {a.agent_id: i for i, a in enumerate(pool)}
-    order = walk(dict(zip(by_id, weights, strict=True)), customer)
-    return [{"agent_id": agent_id, "open": pool[i].open, "capacity": pool[i].capacity,
-             "pressure": pressures[i], "base_weight": pool[i].weight, "weight": weights[i],
-             "distance": distance}
-            for agent_id, distance in order for i in (by_id[agent_id],)]
-
-
-def with_bounds(candidates: list[dict[str, Any]], epsilon: float) -> list[dict[str, Any]]:
-    """Add each candidate's bounded-load cap, given the others' loads."""
-    open_total = sum(c["open"] for c in candidates)
-    capacity_total = sum(c["capacity"] for c in candidates)
-    for c in candidates:
-        c["bound"] = load_bound(open_total, c["capacity"], capacity_total, epsilon)
+    order = steer(walk(dict(zip(by_id, weights, strict=True)), customer), hints)
+    offered = [pool[by_id[agent_id]] for agent_id, _ in order]
+    open_total = sum(a.open for a in offered)
+    capacity_total = sum(a.capacity for a in offered)
+    candidates = []
+    for (agent_id, distance), a in zip(order, offered, strict=True):
+        i = by_id[agent_id]
+        candidates.append(Candidate(agent_id, a.open, a.capacity, pressures[i], a.weight, weights[i],
+                                    distance, load_bound(open_total, a.capacity, capacity_total, epsilon)))
     return candidates
 
 
-def decide(agents: list[AgentState], *, queue: str, customer: str,
-           epsilon: float = DEFAULT_EPSILON, model: PressureModel | None = None) -> Decision:
-    model = model or PressureModel()
-    candidates = ranked(agents, queue, customer, model)
-    if not candidates:
-        return Decision(None, f"no online agent serves {queue}", "degraded",
-                        ring_position=key_position(customer))
-    for spills, c in enumerate(with_bounds(candidates, epsilon)):
-        if c["open"] < min(c["capacity"], c["bound"]):
-            why = "first on the ring" if spills == 0 else f"spilled past {spills} at their bound"
-            return Decision(c["agent_id"], why, "normal", c["bound"], key_position(customer),
-                            spills, candidates)
-    return Decision(None, "every agent is at its bound or capacity", "degraded", 0,
-                    key_position(customer), len(candidates), candidates)
+def steer(order: list[tuple[str, int]], hints: Hints) -> list[tuple[str, int]]:
+    """The ring order (agent, distance) as the reservation should try it, given the hints."""
+    if hints.prefer:
+        order = sorted(order, key=lambda o: o[0] != hints.prefer)
+    if hints.avoid:
+        order = [o for o in order if o[0] != hints.avoid] or order
+    return order

@@ -52,16 +52,18 @@ for i = 1, n do
   total = total + loads[i]
   capacity_total = capacity_total + capacities[i]
 end
-local share = (1 + tonumber(ARGV[3])) * (total + 1) / capacity_total
+-- the operations in policy.load_bound's order, so both round alike: ceil((1+eps)*(total+1)*cap/cap_total)
+local scale = (1 + tonumber(ARGV[3])) * (total + 1)
 local out = {false, n, 0, 1, false}
 for i = 1, n do
-  if loads[i] < math.min(capacities[i], math.ceil(share * capacities[i])) then
+  local bound = math.ceil(scale * capacities[i] / capacity_total)
+  if loads[i] < math.min(capacities[i], bound) then
     redis.call('HINCRBY', KEYS[1], agents[i], 1)
     redis.call('SET', KEYS[2] .. ARGV[1], agents[i])
     redis.call('ZREM', queued, ARGV[1])
     loads[i] = loads[i] + 1
     local behind = redis.call('ZRANGE', queued, 0, 0)
-    out = {agents[i], i - 1, math.ceil(share * capacities[i]), 0, behind[1] or false}
+    out = {agents[i], i - 1, bound, 0, behind[1] or false}
     break
   end
 end
