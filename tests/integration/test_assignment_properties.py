@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +18,6 @@ from redis.asyncio import Redis
 from ticketflow.assignment import decision, store
 from ticketflow.assignment.policy import AgentState, Hints, eligible, load_bound, ranked
 from ticketflow.assignment.pressure import PressureModel
-from ticketflow.redis_client import make_redis
-from ticketflow.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -33,14 +30,10 @@ def examples(n: int) -> settings:
 
 
 @pytest.fixture(scope="module")
-async def own_db(services: Settings) -> AsyncIterator[Redis]:
-    url = urlsplit(services.redis_url)
-    db = int(url.path.strip("/") or 0)
-    client = make_redis(url._replace(path=f"/{db + 1 if db < 15 else db - 1}").geturl())
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+async def own_db(redis: Redis) -> AsyncIterator[Redis]:
+    """The module's own Redis database (no worker runs on it here)."""
+    await redis.flushdb()
+    yield redis
 
 
 async def seat(redis: Redis, agents: list[AgentState]) -> None:
