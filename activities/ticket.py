@@ -7,9 +7,11 @@ import logging
 
 import httpx
 from redis.asyncio import Redis
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 
 from activities.contracts import (
     AssignInput,
@@ -23,12 +25,12 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, capacity, dedupe, intents, tagger, webhooks
+from ticketflow import cache, capacity, dedupe, failures, intents, tagger, webhooks
 from ticketflow.assignment import decision, store
 from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
-from ticketflow.domain import Assignment, Tagging, TicketSnapshot
+from ticketflow.domain import Assignment, Tagging, TicketSnapshot, TicketStatus
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.flows import nlp_context, select_plan, ticket_context
 from ticketflow.settings import Settings
@@ -81,8 +83,14 @@ class TicketActivities:
 
     @activity.defn(name="persist")
     async def persist(self, snap: TicketSnapshot) -> None:
-        async with self._sessions() as session:
-            written = await repository.upsert_snapshot(session, snap)
+        if snap.status == TicketStatus.FAILED:
+            snap = failures.scrubbed(snap)
+        try:
+            async with self._sessions() as session:
+                written = await repository.upsert_snapshot(session, snap)
+        except DataError as exc:  # the data itself is refused: no retry can store it
+            raise ApplicationError(f"the ticket cannot be stored: {exc.orig or exc}",
+                                   type=failures.UNSTORABLE, non_retryable=True) from exc
         if written is not None:
             await cache.store(self._redis, written, self._settings.cache_ttl_seconds)
         log.info("persisted ticket", extra={"ticket_id": snap.ticket.ticket_id,

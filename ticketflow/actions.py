@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
@@ -51,5 +51,9 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
             description = await handle.describe()
         except RPCError:
             raise TicketNotFound(ticket_id) from exc
+        if description.status == WorkflowExecutionStatus.COMPLETED:  # closed, duplicate or failed
+            final = await handle.result()
+            refused = lifecycle.IllegalTransition(final.status, action.action)
+            raise Rejected(refused.message, []) from exc
         status = description.status.name.lower() if description.status else "unknown"
         raise Rejected(f"{action.action} is not allowed: the ticket is closed ({status})", []) from exc

@@ -39,6 +39,7 @@ class TicketDocument(TypedDict):
     sla_state: dict[str, Any] | None  # the SLA clocks (``ticketflow.sla``)
     sla_breached: bool
     duplicate_of: str | None
+    failure_reason: str | None  # status failed: what could not be done, and why
     assignment: dict[str, Any] | None  # a ``domain.Assignment``, as stored
     metadata: dict[str, Any]  # the client's own, free-form
     version: int
@@ -57,7 +58,8 @@ def from_row(row: Mapping[str, Any]) -> TicketDocument:
         "flow": {"name": row["flow_name"], "version": row["flow_version"],
                  "digest": row["flow_digest"]},
         "sla": row["sla"], "sla_state": row["sla_state"], "sla_breached": row["sla_breached"],
-        "duplicate_of": row["duplicate_of"], "assignment": row["assignment"],
+        "duplicate_of": row["duplicate_of"], "failure_reason": row["failure_reason"],
+        "assignment": row["assignment"],
         "metadata": row["metadata"] or {}, "version": row["version"],
         "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
     }
@@ -71,7 +73,7 @@ def processing(ticket: NewTicket) -> TicketDocument:
         "priority": ticket.priority or Priority.NORMAL.value,
         "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
         "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
-        "sla_state": None, "sla_breached": False, "duplicate_of": None,
+        "sla_state": None, "sla_breached": False, "duplicate_of": None, "failure_reason": None,
         "assignment": None, "metadata": ticket.metadata, "version": 0,
         "created_at": ticket.created_at, "updated_at": ticket.created_at,
     }

@@ -21,6 +21,7 @@ class TicketStatus(StrEnum):
     PENDING = "pending"  # waiting on the customer
     RESOLVED = "resolved"
     CLOSED = "closed"
+    FAILED = "failed"  # a step failed in a way retrying cannot fix (``failure_reason``)
 
 
 class Priority(StrEnum):
@@ -76,6 +77,7 @@ class EventKind(StrEnum):
     WAIT_TIMED_OUT = "wait_timed_out"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+    FAILED = "failed"
 
 
 class WaitEvent(StrEnum):
@@ -158,6 +160,7 @@ class TicketSnapshot:
     flow_digest: str | None = None
     sla: str | None = None
     duplicate_of: str | None = None
+    failure_reason: str | None = None
     assignment: Assignment | None = None
     sla_state: dict[str, Any] | None = None  # SLA clocks as GET shows them
     updated_at: str = ""

@@ -32,7 +32,7 @@ from ticketflow.domain import TicketStatus
 from ticketflow.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
 
 # States whose workflow has ended.
-ENDED = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE})
+ENDED = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})
 # States in which the ticket holds an agent's slot.
 HOLDING = frozenset({TicketStatus.ASSIGNED, TicketStatus.PENDING})
 # A workflow this young may not have written its row yet.

@@ -22,6 +22,7 @@ ALLOWED: dict[str, frozenset[A]] = {  # by TicketStatus
     S.PENDING: frozenset(_OPEN),
     S.RESOLVED: frozenset({A.REOPEN, A.CUSTOMER_REPLY, A.COMMENT, A.CLOSE}),
     S.CLOSED: frozenset(),
+    S.FAILED: frozenset(),
 }
 
 

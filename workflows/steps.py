@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AssignInput, NotifyInput, PublishInput, ReleaseInput
@@ -39,6 +40,17 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DEFAULT_RECHECK = timedelta(seconds=60)
+
+
+def permanent_failure(err: ActivityError | ApplicationError) -> str | None:
+    """Why a step failed, when it failed in a way no retry fixes (the data, not the weather);
+    None for any other failure. Local activities raise their error as it is, others wrap it."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return f"{cause.type}: {cause.message}" if cause.type else cause.message
+    return None
+
+
 SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
 
 
@@ -67,8 +79,16 @@ class TicketSteps:
         snap.version += 1
         snap.updated_at = workflow.now().isoformat()
         snap.events = unsaved
-        await workflow.execute_local_activity_method(
-            TicketActivities.persist, snap, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        try:
+            await workflow.execute_local_activity_method(
+                TicketActivities.persist, snap, start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=STEP_RETRY)
+        except (ActivityError, ApplicationError) as err:
+            snap.events = []
+            if snap.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
+                raise
+            await self.fail(reason)
+            return
         if snap.ticket.publish_events and unsaved:
             self._send_webhooks(snap, unsaved)
         snap.events = []
@@ -158,6 +178,18 @@ class TicketSteps:
         await self.release()
         self.snapshot.status = TicketStatus.CLOSED
         self.record(EventKind.CLOSED, by=by, reason=reason, **data)
+        await self.save()
+        self.state.closed = True
+
+    async def fail(self, reason: str) -> None:
+        """End the ticket visibly after a failure no retry can fix: status failed with the
+        reason, every clock stopped, its agent's slot and its place in line given back."""
+        snap = self.snapshot
+        self.clocks(SlaClocks.resolved)
+        await self.release()
+        snap.status = TicketStatus.FAILED
+        snap.failure_reason = reason
+        self.record(EventKind.FAILED, reason=reason)
         await self.save()
         self.state.closed = True
 

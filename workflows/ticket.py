@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow.sla.clocks import SlaClocks
     from ticketflow.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
     from workflows.policies import STEP_RETRY, STEP_TIMEOUT
-    from workflows.steps import TicketSteps
+    from workflows.steps import TicketSteps, permanent_failure
 
 # Actions per run before continue-as-new: each action adds about ten history events.
 ACTIONS_PER_RUN = 200
@@ -83,6 +83,15 @@ class TicketWorkflow(TicketWorkflowApi):
         if ticket.carried is not None:  # a long ticket's next run: straight back to waiting
             self._steps.update_search_attributes()
             return await self._close_out()
+        try:
+            return await self._pipeline(ticket)
+        except (ActivityError, ApplicationError) as err:
+            if self.snapshot.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
+                raise
+            await self._steps.fail(reason)
+            return await self._close_out()
+
+    async def _pipeline(self, ticket: NewTicket) -> TicketSnapshot:
         snap = self.snapshot
         self._steps.record(EventKind.CREATED, channel=ticket.channel)
 

@@ -7,6 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from api.deps import State
 from ticketflow.assignment import store
+from ticketflow.db import repository
+from ticketflow.domain import TicketStatus
 
 router = APIRouter(tags=["health"])
 
@@ -26,4 +28,8 @@ async def metrics(state: State) -> Response:
     degraded.set(1 if lines else 0)
     for agent, count in (await state.redis.hgetall(store.LOAD)).items():
         open_tickets.labels(agent.decode()).set(int(count))
+    failed = Gauge("ticketflow_tickets_failed",
+                   "Tickets that failed in a way no retry can fix (status failed)", registry=registry)
+    async with state.sessions() as session:
+        failed.set(await repository.count_tickets(session, status=TicketStatus.FAILED))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -70,7 +70,7 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
         "status": snap.status, "queue": snap.queue, "assignee": snap.assignee,
         "tags": snap.tags, "language": snap.language, "flow_name": snap.flow_name,
         "flow_version": snap.flow_version, "flow_digest": snap.flow_digest, "sla": snap.sla,
-        "duplicate_of": snap.duplicate_of,
+        "duplicate_of": snap.duplicate_of, "failure_reason": snap.failure_reason,
         "assignment": asdict(snap.assignment) if snap.assignment else None,
         "sla_state": snap.sla_state,
         "sla_breached": bool(snap.sla_state and snap.sla_state.get("breached")),
@@ -130,6 +130,11 @@ async def list_tickets(
     rows = (await session.execute(stmt.order_by(Ticket.id.desc()).limit(limit + 1))).mappings().all()
     page = [documents.from_row(r) for r in rows[:limit]]
     return page, (rows[limit - 1]["id"] if len(rows) > limit else None)
+
+
+async def count_tickets(session: AsyncSession, *, status: str) -> int:
+    return (await session.execute(
+        select(func.count()).select_from(_TICKETS).where(_TICKETS.c.status == status))).scalar_one()
 
 
 async def list_events(session: AsyncSession, ticket_id: str) -> list[EventRecord]:
