@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
@@ -41,9 +42,11 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
                 await asyncio.sleep(NOT_READY_BACKOFF_SECONDS * (attempt + 1))
         raise AssertionError("unreachable")
     except WorkflowUpdateFailedError as exc:
-        message = str(exc.cause) if exc.cause else str(exc)
-        state = await handle.query(TicketWorkflowApi.state)
-        raise Rejected(message, lifecycle.allowed(state.snapshot.status)) from exc
+        # The workflow refused it: the failure names the actions the ticket allows now.
+        cause = exc.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+        allowed = list(cause.details[0]) if isinstance(cause, ApplicationError) and cause.details else []
+        raise Rejected(message, allowed) from exc
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DEFAULT_RECHECK = timedelta(seconds=60)
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 def permanent_failure(err: ActivityError | ApplicationError) -> str | None:
@@ -59,6 +61,20 @@ class TicketSteps:
         self.state = state
         self.lock = asyncio.Lock()  # actions and assignment attempts take turns
         self._deliveries: list[asyncio.Task[None]] = []  # webhook deliveries in flight
+        # Set while an action (an update) is applied: see :meth:`step`.
+        self.committed_steps = False
+
+    async def step(self, activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
+        """Run one step: a local activity (a few ms, no server round trip), or, while an
+        action is applied, a regular activity. An update can arrive in a speculative workflow
+        task that the server may drop; a local activity run in it would already have written
+        PostgreSQL and Redis for a change that never happened. A regular activity runs only
+        once the task that asks for it is committed."""
+        if self.committed_steps:
+            return await workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        return await workflow.execute_local_activity_method(
+            activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
 
     @property
     def snapshot(self) -> TicketSnapshot:
@@ -80,9 +96,7 @@ class TicketSteps:
         snap.updated_at = workflow.now().isoformat()
         snap.events = unsaved
         try:
-            await workflow.execute_local_activity_method(
-                TicketActivities.persist, snap, start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=STEP_RETRY)
+            await self.step(TicketActivities.persist, snap)
         except (ActivityError, ApplicationError) as err:
             snap.events = []
             if snap.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
@@ -127,12 +141,11 @@ class TicketSteps:
         """One assignment attempt: assigned, or queued in the waiting line."""
         snap = self.snapshot
         snap.queue = queue
-        result = await workflow.execute_local_activity_method(
+        result = await self.step(
             TicketActivities.assign,
             AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
                         customer_id=snap.ticket.user_id, priority=snap.priority,
-                        hints=hints or {}, created_ms=self._created_ms()),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+                        hints=hints or {}, created_ms=self._created_ms()))
         snap.assignment = result
         if result.agent_id is not None:
             snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
@@ -168,9 +181,8 @@ class TicketSteps:
     async def release(self) -> None:
         """Give the agent's slot back (and leave the waiting line): others may fit now."""
         snap = self.snapshot
-        await workflow.execute_local_activity_method(
-            TicketActivities.release, ReleaseInput(snap.ticket.ticket_id, snap.queue or DEFAULT_QUEUE),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        await self.step(TicketActivities.release,
+                        ReleaseInput(snap.ticket.ticket_id, snap.queue or DEFAULT_QUEUE))
         snap.assignee = None
 
     async def finish(self, by: str, reason: str, **data: Any) -> None:

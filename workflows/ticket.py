@@ -58,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Actions per run before continue-as-new: each action adds about ten history events.
 ACTIONS_PER_RUN = 200
+# Actions' steps became regular activities; earlier histories ran them as local ones.
+COMMITTED_ACTION_STEPS = "committed-action-steps"
 FLOW_TAIL_PATCH = "save-flow-tail"  # earlier tickets left such events unsaved until the next action
 
 
@@ -316,22 +318,28 @@ class TicketWorkflow(TicketWorkflowApi):
         self._check(ActionKind(action.action), action)
 
     def _check(self, kind: ActionKind, action: Action) -> None:
-        lifecycle.check(self.snapshot.status, kind)
-        if kind == ActionKind.TRANSFER and not (action.queue or action.agent_id):
-            raise InvalidParams([{"field": "queue", "message": "transfer needs a queue or an agent_id"}],
-                                "transfer needs a queue or an agent_id")
+        """Refuse (failing the update only, not the workflow) what the ticket's state forbids;
+        the failure's details name the actions it allows now."""
+        try:
+            lifecycle.check(self.snapshot.status, kind)
+            if kind == ActionKind.TRANSFER and not (action.queue or action.agent_id):
+                raise InvalidParams([{"field": "queue", "message": "transfer needs a queue or an agent_id"}],
+                                    "transfer needs a queue or an agent_id")
+        except TicketflowError as refused:
+            raise ApplicationError(refused.message, lifecycle.allowed(self.snapshot.status),
+                                   type=type(refused).__name__, non_retryable=True) from refused
 
     async def _act(self, kind: ActionKind, action: Action) -> ActionResult:
         async with self._steps.lock:
+            self._check(kind, action)
+            self._steps.committed_steps = workflow.patched(COMMITTED_ACTION_STEPS)
             try:
-                self._check(kind, action)
-            except TicketflowError as refused:  # fails this update only, not the workflow
-                raise ApplicationError(refused.message, type=type(refused).__name__,
-                                       non_retryable=True) from refused
-            await self._apply(kind, action)
-            self._s.changed += 1
-            self._s.actions_this_run += 1
-            await self._steps.save()
+                await self._apply(kind, action)
+                self._s.changed += 1
+                self._s.actions_this_run += 1
+                await self._steps.save()
+            finally:
+                self._steps.committed_steps = False
         return self._result()
 
     async def _apply(self, kind: ActionKind, action: Action) -> None:
@@ -345,9 +353,8 @@ class TicketWorkflow(TicketWorkflowApi):
                 if not s.replied and snap.assignee:
                     s.replied = True
                     waited = (workflow.now() - workflow.info().start_time).total_seconds()
-                    await workflow.execute_local_activity_method(
-                        TicketActivities.record_response, ResponseInput(snap.assignee, waited),
-                        start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+                    await steps.step(TicketActivities.record_response,
+                                     ResponseInput(snap.assignee, waited))
                 steps.clocks(SlaClocks.agent_replied)
                 snap.status = TicketStatus.PENDING
                 s.events.append(WaitEvent.AGENT_REPLY)

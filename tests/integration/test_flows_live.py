@@ -122,7 +122,7 @@ async def test_a_wait_for_assigned_ends_when_the_ticket_is_assigned_again(
     async with make_worker():
         handle = await _start(temporal_client, settings)
         await eventually(lambda: _state_has(handle, status="assigned"))
-        await handle.execute_update(TicketWorkflow.act, Action(action="transfer", queue="vip"))
+        await handle.execute_update(TicketWorkflow.transfer, Action(action="transfer", queue="vip"))
         tid = handle.id.removeprefix("ticket-")
 
         async def kinds() -> list[str]:

@@ -82,10 +82,11 @@ async def test_sla_warning_breach_pause_and_auto_close(
                                         auto_close_seconds=3600)
     _, vip = await start(env, settings, "vip-history", "Card blocked", "Help", user_level=5)
     await env.sleep(timedelta(hours=9))  # standard: warning and breach; vip: breach, reassigned
-    await standard.execute_update(TicketWorkflow.act, Action(action="reply", text="Try this"))
+    await standard.execute_update(TicketWorkflow.reply, Action(action="reply", text="Try this"))
     await env.sleep(timedelta(hours=100))  # paused while waiting on the customer
-    await standard.execute_update(TicketWorkflow.act, Action(action="customer_reply", text="No"))
-    await standard.execute_update(TicketWorkflow.act, Action(action="resolve"))
+    await standard.execute_update(TicketWorkflow.customer_reply,
+                                  Action(action="customer_reply", text="No"))
+    await standard.execute_update(TicketWorkflow.resolve, Action(action="resolve"))
     await env.sleep(timedelta(hours=2))  # auto-close
     assert (await standard.result()).status == "closed"
     assert await _status(sessions, standard_id) == "closed"

@@ -86,18 +86,19 @@ async def test_sla_clocks_warn_breach_pause_and_auto_close(
     assert values["SlaBreached"] is True
 
     # Waiting on the customer pauses the resolution clock (72 h target, warning at 54 h).
-    await handle.execute_update(TicketWorkflow.act, Action(action="reply", text="Try this"))
+    await handle.execute_update(TicketWorkflow.reply, Action(action="reply", text="Try this"))
     await env.sleep(timedelta(hours=200))
     paused = (await state())["sla_state"]["clocks"]["resolution"]
     assert (paused["running"], paused["warned"]) == (False, False)
     assert paused["used_s"] < 9 * 3600
 
-    await handle.execute_update(TicketWorkflow.act, Action(action="customer_reply", text="No luck"))
+    await handle.execute_update(TicketWorkflow.customer_reply,
+                                Action(action="customer_reply", text="No luck"))
     await env.sleep(timedelta(hours=18, minutes=1))  # next response: 24 h, warning at 18 h
     assert (await state())["sla_state"]["clocks"]["next_response"]["warned"] is True
 
     # Resolved tickets close by themselves after the auto-close time.
-    await handle.execute_update(TicketWorkflow.act, Action(action="resolve"))
+    await handle.execute_update(TicketWorkflow.resolve, Action(action="resolve"))
     await env.sleep(timedelta(hours=71))
     assert (await state())["status"] == "resolved"
     await env.sleep(timedelta(hours=2))
