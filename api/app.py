@@ -4,19 +4,45 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.middleware import BodyLimit, LoadShedder
+from api.middleware import BodyLimit, CatchAll, LoadShedder
 from api.routes import agents, flows, health, metrics, tickets
+from api.schemas import ErrorBody
 from api.state import AppState
+from api.validation import storable_parameters
 from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
-from ticketflow.settings import Settings
+from ticketflow.settings import DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS, Settings
+
+# Every route may answer these (docs/api.md); each route adds its own.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Invalid parameters (INVALID_PARAMS)"},
+    413: {"model": ErrorBody, "description": "Body over the size limit (PAYLOAD_TOO_LARGE)"},
+    429: {"model": ErrorBody, "description": "Shedding load (OVERLOADED), with Retry-After"},
+    500: {"model": ErrorBody, "description": "Unexpected failure (INTERNAL)"},
+    503: {"model": ErrorBody, "description": "A service is unavailable or slow (UNAVAILABLE), "
+                                             "with Retry-After"},
+}
+
+
+def api_database_url(url: str) -> str:
+    """``url`` with the API's deadlines for PostgreSQL: a connect timeout, and a server-side
+    ``statement_timeout`` on every statement of its connections."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("connect_timeout",)]
+    options = " ".join([*(v for k, v in query if k == "options"),
+                        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_SECONDS * 1000}"])
+    query = [(k, v) for k, v in query if k != "options"]
+    query += [("connect_timeout", str(DB_CONNECT_TIMEOUT_SECONDS)), ("options", options)]
+    return parts._replace(query=urlencode(query)).geturl()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(api_database_url(settings.database_url))
         redis = make_redis(settings.redis_url)
         # Lazy: the API starts (and answers 503 for new tickets) while Temporal is down.
         temporal = await Client.connect(settings.temporal_address,
@@ -40,10 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await redis.aclose()
         await engine.dispose()
 
-    app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(storable_parameters)], responses=COMMON_RESPONSES)
     errors.install(app)
     for router in (tickets.router, agents.router, flows.router, health.router, metrics.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
+    app.add_middleware(CatchAll)  # outermost: whatever fails inside answers JSON
     return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from api.deps import State
-from api.schemas import FlowSimulate
+from api.schemas import FLOW_NAME_PATTERN, FlowSimulate
 from ticketflow.errors import NotFound
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import simulate
@@ -21,7 +23,7 @@ async def list_flows(state: State) -> dict:
 
 
 @router.get("/{name}")
-async def get_flow(name: str, state: State) -> dict:
+async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict:
     for plan in state.flows.plans:
         if plan.name == name:
             return {**plan.to_dict(), "mermaid": mermaid(plan)}
