@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
 from api import errors
 from api.middleware import BodyLimit, CatchAll, LoadShedder
 from api.routes import agents, flows, health, metrics, tickets
-from api.schemas import ErrorBody
+from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
 from ticketflow.cache import TicketCache
@@ -21,16 +22,6 @@ from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
 from ticketflow.settings import DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS, Settings
-
-# Every route may answer these (docs/api.md); each route adds its own.
-COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "Invalid parameters (INVALID_PARAMS)"},
-    413: {"model": ErrorBody, "description": "Body over the size limit (PAYLOAD_TOO_LARGE)"},
-    429: {"model": ErrorBody, "description": "Shedding load (OVERLOADED), with Retry-After"},
-    500: {"model": ErrorBody, "description": "Unexpected failure (INTERNAL)"},
-    503: {"model": ErrorBody, "description": "A service is unavailable or slow (UNAVAILABLE), "
-                                             "with Retry-After"},
-}
 
 
 def api_database_url(url: str) -> str:
@@ -67,11 +58,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await engine.dispose()
 
     app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan,
-                  dependencies=[Depends(storable_parameters)], responses=COMMON_RESPONSES)
+                  dependencies=[Depends(storable_parameters)],
+                  responses=error_answers(*COMMON_ERRORS))
     errors.install(app)
     for router in (tickets.router, agents.router, flows.router, health.router, metrics.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
     app.add_middleware(CatchAll)  # outermost: whatever fails inside answers JSON
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI, less the 422 it gives every route with parameters: invalid input is
+    400 here, and a route that answers 422 says so itself."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                             description=app.description)
+        for path in schema["paths"].values():
+            for operation in path.values():
+                answer = operation.get("responses", {}).get("422", {})
+                if "HTTPValidationError" in str(answer.get("content", "")):
+                    del operation["responses"]["422"]
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

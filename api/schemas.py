@@ -220,3 +220,22 @@ class ErrorBody(BaseModel):
     error: str
     code: str
     details: list[dict[str, Any]]
+
+
+_ERROR_ANSWERS = {
+    400: "Invalid parameters (INVALID_PARAMS); details name each field",
+    404: "Not found (NOT_FOUND)",
+    409: "Conflict (ILLEGAL_TRANSITION for an action, AGENT_EXISTS for an agent)",
+    413: "Body over the size limit (PAYLOAD_TOO_LARGE)",
+    422: "Refused as stated (IDEMPOTENCY_KEY_REUSED; FLOW_INVALID)",
+    429: "Shedding load (OVERLOADED), with Retry-After",
+    500: "Unexpected failure (INTERNAL)",
+    503: "A service is unavailable or too slow (UNAVAILABLE), with Retry-After",
+}
+COMMON_ERRORS = (400, 413, 429, 500, 503)
+
+
+def error_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` for error answers, all of them the contract's ``ErrorBody``."""
+    return {status: {"model": ErrorBody, "description": _ERROR_ANSWERS[status]}
+            for status in statuses}

@@ -7,7 +7,15 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Session, State
-from api.schemas import AGENT_ID_PATTERN, QUEUE_PATTERN, AgentCreate, AgentPage, AgentRead, AgentUpdate
+from api.schemas import (
+    AGENT_ID_PATTERN,
+    QUEUE_PATTERN,
+    AgentCreate,
+    AgentPage,
+    AgentRead,
+    AgentUpdate,
+    error_answers,
+)
 from ticketflow.assignment import store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
@@ -31,7 +39,7 @@ async def _with_load(state: State, agents: list[AgentRecord]) -> list[AgentRead]
     ]
 
 
-@router.post("", status_code=201, response_model=AgentRead)
+@router.post("", status_code=201, response_model=AgentRead, responses=error_answers(409))
 async def create_agent(body: AgentCreate, state: State, session: Session) -> AgentRead:
     agent = await repository.create_agent(session, **body.model_dump())
     if agent is None:
@@ -49,7 +57,7 @@ async def list_agents(state: State, session: Session,
             "mode": "degraded" if waiting else "normal", "waiting": waiting}
 
 
-@router.patch("/{agent_id}", response_model=AgentRead)
+@router.patch("/{agent_id}", response_model=AgentRead, responses=error_answers(404))
 async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
                        session: Session) -> AgentRead:
     changes = cast(AgentChanges, body.model_dump(exclude_unset=True))  # the same fields

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import State
-from api.schemas import FLOW_NAME_PATTERN, FlowSimulate
+from api.schemas import FLOW_NAME_PATTERN, FlowSimulate, error_answers
 from ticketflow.errors import NotFound
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import simulate
@@ -22,7 +22,7 @@ async def list_flows(state: State) -> dict:
                       for p in state.flows.plans]}
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=error_answers(404))
 async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict:
     for plan in state.flows.plans:
         if plan.name == name:
@@ -30,7 +30,7 @@ async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state:
     raise NotFound(f"flow {name} not found")
 
 
-@router.post("/simulate")
+@router.post("/simulate", responses=error_answers(404))
 async def simulate_flow(body: FlowSimulate, state: State) -> dict:
     try:
         result = simulate(state.flows.plans, body.ticket.model_dump(mode="json", exclude_none=True),

@@ -24,6 +24,7 @@ from api.schemas import (
     TicketEvents,
     TicketPage,
     UserId,
+    error_answers,
 )
 from ticketflow import actions, intake
 from ticketflow.db import repository
@@ -41,7 +42,7 @@ def _not_found(ticket_id: str) -> NotFound:
 
 
 @router.post("", status_code=202, response_model=TicketAccepted,
-             responses={200: {"model": RepeatSubmit}})
+             responses={200: {"model": RepeatSubmit}, **error_answers(422)})
 async def create_ticket(
     body: TicketCreate, state: State,
     idempotency_key: Annotated[IdempotencyKey | None, Header()] = None,
@@ -55,7 +56,7 @@ async def create_ticket(
                         headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
 
 
-@router.get("/{ticket_id}")
+@router.get("/{ticket_id}", responses=error_answers(404))
 async def get_ticket(ticket_id: TicketId, state: State) -> dict:
     ticket = await read_ticket(ticket_id=ticket_id.upper(), cache=state.cache,
                                sessions=state.sessions, temporal=state.temporal)
@@ -85,7 +86,7 @@ async def list_tickets(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{ticket_id}/events", response_model=TicketEvents)
+@router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))
 async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> dict:
     events = await repository.list_events(session, ticket_id.upper())
     if not events and await read_ticket(ticket_id=ticket_id.upper(), cache=state.cache,
@@ -94,7 +95,7 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> 
     return {"ticket_id": ticket_id.upper(), "events": events}
 
 
-@router.post("/{ticket_id}/actions")
+@router.post("/{ticket_id}/actions", responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State) -> dict:
     # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
     result = await actions.act(state.temporal, ticket_id.upper(),
