@@ -21,7 +21,12 @@ from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
-from ticketflow.settings import DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_SECONDS, Settings
+from ticketflow.settings import (
+    DB_CONNECT_TIMEOUT_SECONDS,
+    DB_STATEMENT_TIMEOUT_SECONDS,
+    REDIS_COMMAND_TIMEOUT_SECONDS,
+    Settings,
+)
 
 
 def api_database_url(url: str) -> str:
@@ -36,13 +41,22 @@ def api_database_url(url: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
+def api_redis_url(url: str) -> str:
+    """``url`` with the API's deadline for every Redis command (the API sends no blocking
+    command); a command past it raises Redis's ``TimeoutError``, answered 503."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "socket_timeout"]
+    query.append(("socket_timeout", str(REDIS_COMMAND_TIMEOUT_SECONDS)))
+    return parts._replace(query=urlencode(query)).geturl()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(api_database_url(settings.database_url))
-        redis = make_redis(settings.redis_url)
+        redis = make_redis(api_redis_url(settings.redis_url))
         # Lazy: the API starts (and answers 503 for new tickets) while Temporal is down.
         temporal = await Client.connect(settings.temporal_address,
                                         namespace=settings.temporal_namespace, lazy=True)

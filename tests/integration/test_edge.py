@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from redis.asyncio import Redis
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.app import create_app
@@ -23,6 +24,7 @@ from ticketflow.settings import (
     METADATA_MAX_BYTES,
     METADATA_MAX_DEPTH,
     METADATA_MAX_KEYS,
+    REDIS_COMMAND_TIMEOUT_SECONDS,
     Settings,
 )
 
@@ -299,6 +301,18 @@ async def test_a_slow_database_read_ends_at_the_deadline_with_503(
     assert_refused(r, "", status=503)
     assert r.json()["code"] == "UNAVAILABLE"
     assert DB_STATEMENT_TIMEOUT_SECONDS - 0.5 < took < DB_STATEMENT_TIMEOUT_SECONDS + 2
+
+
+async def test_a_stalled_cache_ends_at_the_deadline_with_503(http: httpx.AsyncClient,
+                                                            redis: Redis) -> None:
+    await redis.execute_command("CLIENT", "PAUSE", int((REDIS_COMMAND_TIMEOUT_SECONDS + 1) * 1000))
+    started = asyncio.get_running_loop().time()
+    r = await http.get(f"/api/tickets/{ULID}")
+    took = asyncio.get_running_loop().time() - started
+    assert_refused(r, "", status=503)
+    assert r.json()["code"] == "UNAVAILABLE"
+    assert took < REDIS_COMMAND_TIMEOUT_SECONDS + 1
+    await asyncio.sleep(REDIS_COMMAND_TIMEOUT_SECONDS + 1 - took)  # let the pause end
 
 
 # -- Lists stay small; hostile but storable input goes all the way through -----------------------

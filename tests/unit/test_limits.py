@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from api.app import api_database_url
+from api.app import api_database_url, api_redis_url
 from api.middleware import CatchAll
 from api.schemas import AgentUpdate, FlowSimulate, StatedEvent, TicketCreate
 from api.validation import json_problem, printable, text_problem
@@ -26,6 +26,7 @@ from ticketflow.settings import (
     METADATA_MAX_BYTES,
     METADATA_MAX_DEPTH,
     METADATA_MAX_KEYS,
+    REDIS_COMMAND_TIMEOUT_SECONDS,
 )
 
 REFUSED = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
@@ -217,3 +218,9 @@ def test_api_database_url_sets_deadlines_and_keeps_options() -> None:
     assert "connect_timeout=" in url
     assert f"statement_timeout%3D{DB_STATEMENT_TIMEOUT_SECONDS * 1000}" in url
     assert "search_path%3Ds" in url
+
+
+def test_api_redis_url_sets_a_command_deadline() -> None:
+    deadline = f"socket_timeout={REDIS_COMMAND_TIMEOUT_SECONDS}"
+    assert api_redis_url("redis://127.0.0.1:6380/3") == f"redis://127.0.0.1:6380/3?{deadline}"
+    assert api_redis_url("redis://h/0?socket_timeout=60") == f"redis://h/0?{deadline}"
