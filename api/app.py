@@ -4,19 +4,50 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
 from api import errors
-from api.middleware import BodyLimit, LoadShedder
+from api.middleware import BodyLimit, CatchAll, LoadShedder
 from api.routes import agents, flows, health, metrics, tickets
+from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
+from api.validation import storable_parameters
 from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
-from ticketflow.settings import Settings
+from ticketflow.settings import (
+    DB_CONNECT_TIMEOUT_SECONDS,
+    DB_STATEMENT_TIMEOUT_SECONDS,
+    REDIS_COMMAND_TIMEOUT_SECONDS,
+    Settings,
+)
+
+
+def api_database_url(url: str) -> str:
+    """``url`` with the API's deadlines for PostgreSQL: a connect timeout, and a server-side
+    ``statement_timeout`` on every statement of its connections."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("connect_timeout",)]
+    options = " ".join([*(v for k, v in query if k == "options"),
+                        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_SECONDS * 1000}"])
+    query = [(k, v) for k, v in query if k != "options"]
+    query += [("connect_timeout", str(DB_CONNECT_TIMEOUT_SECONDS)), ("options", options)]
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def api_redis_url(url: str) -> str:
+    """``url`` with the API's deadline for every Redis command (the API sends no blocking
+    command); a command past it raises Redis's ``TimeoutError``, answered 503."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "socket_timeout"]
+    query.append(("socket_timeout", str(REDIS_COMMAND_TIMEOUT_SECONDS)))
+    return parts._replace(query=urlencode(query)).geturl()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,8 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
-        redis = make_redis(settings.redis_url)
+        engine = make_engine(api_database_url(settings.database_url))
+        redis = make_redis(api_redis_url(settings.redis_url))
         # Lazy: the API starts (and answers 503 for new tickets) while Temporal is down.
         temporal = await Client.connect(settings.temporal_address,
                                         namespace=settings.temporal_namespace, lazy=True)
@@ -40,10 +71,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await redis.aclose()
         await engine.dispose()
 
-    app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(storable_parameters)],
+                  responses=error_answers(*COMMON_ERRORS))
     errors.install(app)
     for router in (tickets.router, agents.router, flows.router, health.router, metrics.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
+    app.add_middleware(CatchAll)  # outermost: whatever fails inside answers JSON
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI, less the 422 it gives every route with parameters: invalid input is
+    400 here, and a route that answers 422 says so itself."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                             description=app.description)
+        for path in schema["paths"].values():
+            for operation in path.values():
+                answer = operation.get("responses", {}).get("422", {})
+                if "HTTPValidationError" in str(answer.get("content", "")):
+                    del operation["responses"]["422"]
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -3,7 +3,10 @@
 One mapping: a :class:`~ticketflow.errors.TicketflowError` carries its code, status,
 details and headers, and :func:`render` turns it into the answer. Routes raise; they do
 not build error responses. The framework's own failures (invalid bodies, unknown
-routes) are given the same shape here.
+routes) are given the same shape here, and :func:`from_exception` gives every other
+exception one: an unreachable or slow service is ``503 UNAVAILABLE`` with ``Retry-After``,
+anything else ``500 INTERNAL`` (with no trace in the body; ``api.middleware.CatchAll``
+logs it).
 """
 
 from __future__ import annotations
@@ -11,12 +14,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import redis.exceptions
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow.errors import Detail, ErrorCode, InvalidParams, TicketflowError
+from ticketflow.settings import UNAVAILABLE_RETRY_AFTER_SECONDS
 
 
 class ApiError(TicketflowError):
@@ -26,6 +34,77 @@ class ApiError(TicketflowError):
                  headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message, details=details, headers=headers)
         self.http_status, self.code = status, code
+
+
+class Unavailable(TicketflowError):
+    """A service the answer needs is unreachable, overloaded or too slow: try again later."""
+
+    code, http_status = ErrorCode.UNAVAILABLE, 503
+
+    def __init__(self, message: str, *, retry_after: int = UNAVAILABLE_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class Internal(TicketflowError):
+    """Anything not foreseen. The message never says more: the log has the trace."""
+
+    code, http_status = ErrorCode.INTERNAL, 500
+
+    def __init__(self) -> None:
+        super().__init__("internal error")
+
+
+# PostgreSQL error classes that mean "not now" rather than "never": connection exceptions,
+# insufficient resources, operator intervention (statement_timeout's query_canceled, shutdown),
+# and a serialization failure or deadlock.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+_TRANSIENT_SQLSTATES = ("40001", "40P01")
+_TRANSIENT_RPC = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                  RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED, RPCStatusCode.ABORTED)
+
+
+def _transient_database_error(exc: sqlalchemy.exc.SQLAlchemyError) -> bool:
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no pooled connection in time
+        return True
+    if not isinstance(exc, sqlalchemy.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:  # refused before any statement ran: connection failed
+        return isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
+    return sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES or sqlstate in _TRANSIENT_SQLSTATES
+
+
+def _temporal_connect_failure(exc: BaseException) -> bool:
+    # A lazily connected client reports an unreachable server as the bridge's RuntimeError.
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+
+
+def from_exception(exc: BaseException) -> TicketflowError:
+    """The error to answer for ``exc``, whatever it is."""
+    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        return from_exception(exc.exceptions[0])
+    if isinstance(exc, TicketflowError):
+        return exc
+    if isinstance(exc, RPCError):
+        if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+            return Unavailable("the workflow service is overloaded")
+        if exc.status in _TRANSIENT_RPC:
+            return Unavailable("the workflow service is unavailable")
+        return Internal()
+    if _temporal_connect_failure(exc):
+        return Unavailable("the workflow service is unavailable")
+    if isinstance(exc, RPCTimeoutOrCancelledError):
+        return Unavailable("the workflow service did not answer in time")
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+        return Unavailable("the database is unavailable") if _transient_database_error(exc) \
+            else Internal()
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return Unavailable("the cache is unavailable")
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return Unavailable("a service did not answer in time")
+    return Internal()
 
 
 def error_response(status: int, code: str, message: str, details: Sequence[Detail] = (),
@@ -43,15 +122,20 @@ def render(error: TicketflowError) -> JSONResponse:
 _SOURCES = ("body", "path", "query", "header")
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+def _field(loc: tuple[Any, ...], within: str = "") -> str:
     parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
+    if within:  # a place inside the field's value (free-form JSON)
+        parts.append(within)
     return ".".join(parts) or "body"
 
 
 def validation_details(exc: RequestValidationError) -> list[Detail]:
     details: list[Detail] = []
     for err in exc.errors():
-        if err["type"] == "json_invalid":
+        if err["type"] == "json_limit":
+            details.append({"field": _field(err["loc"], err["ctx"]["path"]),
+                            "message": err["ctx"]["message"]})
+        elif err["type"] == "json_invalid":
             details.append({"field": "body", "message": "malformed JSON"})
         elif err["type"] == "extra_forbidden":
             details.append({"field": _field(err["loc"]), "message": "unknown field"})
@@ -63,7 +147,8 @@ def validation_details(exc: RequestValidationError) -> list[Detail]:
     return details
 
 
-_HTTP_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+_HTTP_CODES = {400: ErrorCode.INVALID_PARAMS, 404: ErrorCode.NOT_FOUND,
+               405: ErrorCode.METHOD_NOT_ALLOWED, 413: ErrorCode.PAYLOAD_TOO_LARGE}
 
 
 def install(app: FastAPI) -> None:
@@ -77,5 +162,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body FastAPI could not parse (not UTF-8, too deep ...)
+            return render(InvalidParams([{"field": "body", "message": "malformed JSON"}]))
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
-        return error_response(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)

@@ -1,13 +1,56 @@
-"""Request-size limit and load shedding, before any route runs."""
+"""The catch-all, the request-size limit and load shedding, around every route."""
 
 from __future__ import annotations
 
+import logging
+
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import render
+from api.errors import from_exception, render
 from ticketflow.errors import Overloaded, PayloadTooLarge
 
+log = logging.getLogger(__name__)
+
 SHED_RETRY_AFTER_SECONDS = 1
+
+
+class CatchAll:
+    """Every exception a route lets through becomes the contract's JSON answer.
+
+    Outermost of the app's middleware: Starlette's own last resort answers in plain text and
+    re-raises into the server. Here the exception is logged (with the request's method and
+    path) and answered by :func:`api.errors.from_exception`: ``503 UNAVAILABLE`` with
+    ``Retry-After`` when a service is unreachable or slow, else ``500 INTERNAL`` with no trace
+    in the body. Nothing is re-raised: the client has had its answer.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            error = from_exception(exc)
+            where = f"{scope.get('method', '?')} {scope.get('path', '?')}"
+            if error.http_status >= 500 and error.code != "UNAVAILABLE":
+                log.error("unhandled error on %s", where, exc_info=exc)
+            else:
+                log.warning("%s on %s: %r", error.code, where, exc)
+            if started:  # too late for another answer; the server closes the connection
+                return
+            await render(error)(scope, receive, send)
 
 
 class BodyLimit:
@@ -31,7 +74,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -44,8 +87,12 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised into the app as the body streams in. An HTTP exception, so that FastAPI passes it
+    on (to its 413 answer) rather than calling the body unreadable."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body exceeds {max_bytes} bytes")
 
 
 class LoadShedder:

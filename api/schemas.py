@@ -1,21 +1,57 @@
-"""HTTP schemas (Create/Read/Update naming). Unknown fields are rejected."""
+"""HTTP schemas (Create/Read/Update naming). Unknown fields are rejected.
+
+Every string field is :data:`~api.validation.Storable` (no control characters, no unpaired
+surrogates) and bounded in length; free-form JSON is a :data:`~api.validation.JsonObject`
+(bounded depth, keys, size); lists and numbers have bounds. The limits are stated in
+docs/api.md and in the OpenAPI.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
-from ticketflow.domain import ActionKind, Channel, Priority, WaitEvent
+from api.validation import JsonObject, Storable
+from ticketflow.domain import ActionKind, Channel, Priority, TicketStatus, WaitEvent
+from ticketflow.settings import SIMULATED_MAX_SECONDS
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Required text: stripped, not empty. Free text: as sent, may be empty.
+UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+                   Storable]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                    Storable]
+Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+                    Storable]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 Storable]
+FreeSubject = Annotated[str, StringConstraints(max_length=200), Storable]
+FreeText = Annotated[str, StringConstraints(max_length=20_000), Storable]
+Actor = Annotated[str, StringConstraints(max_length=128), Storable]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
+SearchText = Annotated[str, StringConstraints(max_length=200), Storable]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255), Storable]
 # The vocabularies are the domain's enums. FastAPI validates the parsed JSON body as Python
 # data, where a strict model takes an enum only as an instance: these fields are lax so they
 # take the enum's values (and nothing else), as JSON sends them.
 ChannelName = Annotated[Channel, Strict(False)]
 PriorityName = Annotated[Priority, Strict(False)]
+StatusName = Annotated[TicketStatus, Strict(False)]
 ActionName = Annotated[ActionKind, Strict(False)]
 WaitEventName = Annotated[WaitEvent, Strict(False)]
+
+TICKET_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"  # a ULID (Crockford base 32)
+AGENT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+QUEUE_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+FLOW_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+MAX_QUEUES = 50
+
+AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
+Queue = Annotated[str, StringConstraints(pattern=QUEUE_PATTERN)]
+FlowName = Annotated[str, StringConstraints(pattern=FLOW_NAME_PATTERN)]
+TicketIdText = Annotated[str, StringConstraints(pattern=TICKET_ID_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -23,13 +59,13 @@ class Strict(BaseModel):
 
 
 class TicketCreate(Strict):
-    user_id: Annotated[Text, StringConstraints(max_length=128)]
-    subject: Annotated[Text, StringConstraints(max_length=200)]
-    content: Annotated[Text, StringConstraints(max_length=20_000)]
+    user_id: UserId
+    subject: Subject
+    content: Content
     channel: ChannelName = Channel.WEB
     user_level: int = Field(default=0, ge=0, le=10)
     priority: PriorityName | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict, max_length=50)
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class TicketAccepted(BaseModel):
@@ -42,25 +78,73 @@ class RepeatSubmit(BaseModel):
     ticket_id: str
 
 
-AgentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-Queue = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+class TicketSummaryRead(BaseModel):
+    """One ticket as ``GET /api/tickets`` lists it (``documents.TicketSummary``): no content,
+    no metadata; ``GET /api/tickets/{id}`` has the whole ticket."""
+
+    ticket_id: str
+    user_id: str
+    subject: str
+    channel: str
+    user_level: int
+    priority: str
+    status: str
+    queue: str | None
+    assignee: str | None
+    tags: list[str]
+    language: str | None
+    flow_name: str | None
+    sla_breached: bool
+    duplicate_of: str | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummaryRead]
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last.")
+
+
+class EventRead(BaseModel):
+    seq: int
+    kind: str
+    at: str
+    data: dict[str, Any]
+
+
+class TicketEvents(BaseModel):
+    ticket_id: str
+    events: list[EventRead]
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError("null_refused", "null is not allowed: omit the field to keep it")
+    return value
 
 
 class AgentCreate(Strict):
     agent_id: AgentId
-    name: Annotated[Text, StringConstraints(max_length=200)]
-    queues: list[Queue] = Field(default_factory=lambda: ["general"], min_length=1)
+    name: Name
+    queues: list[Queue] = Field(default_factory=lambda: ["general"], min_length=1,
+                                max_length=MAX_QUEUES)
     capacity: int = Field(default=5, ge=0, le=1000)
     weight: float = Field(default=1.0, gt=0, le=100)
     online: bool = True
 
 
 class AgentUpdate(Strict):
-    name: Annotated[Text, StringConstraints(max_length=200)] | None = None
-    queues: list[Queue] | None = Field(default=None, min_length=1)
-    capacity: int | None = Field(default=None, ge=0, le=1000)
-    weight: float | None = Field(default=None, gt=0, le=100)
-    online: bool | None = None
+    """The fields to change; an omitted field keeps its value, and ``null`` is refused (400)."""
+
+    # Typed without None (an omitted field is simply unset), so the OpenAPI says no null either.
+    name: Name = Field(default=None)
+    queues: list[Queue] = Field(default=None, min_length=1, max_length=MAX_QUEUES)
+    capacity: int = Field(default=None, ge=0, le=1000)
+    weight: float = Field(default=None, gt=0, le=100)
+    online: bool = Field(default=None)
+
+    _no_null = field_validator("*", mode="before")(_refuse_null)
 
 
 class AgentRead(BaseModel):
@@ -75,35 +159,83 @@ class AgentRead(BaseModel):
     pressure: float
 
 
-Duration = Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h|d))+$")]
+class AgentPage(BaseModel):
+    items: list[AgentRead]
+    mode: Literal["normal", "degraded"] = Field(
+        description="degraded while tickets wait because no agent has room")
+    waiting: dict[str, int] = Field(description="waiting tickets, by queue")
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+_DURATION_PART = r"[0-9]{1,9}(?:ms|s|m|h|d)"
+
+
+def _bounded_duration(value: str) -> str:
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d)", value))
+    if seconds > SIMULATED_MAX_SECONDS:
+        raise PydanticCustomError("duration_too_long", "longer than {limit} seconds",
+                                  {"limit": SIMULATED_MAX_SECONDS})
+    return value
+
+
+Duration = Annotated[str, StringConstraints(pattern=rf"^(?:{_DURATION_PART}){{1,8}}$")]
 
 
 class SimulatedTicket(Strict):
-    user_id: Annotated[Text, StringConstraints(max_length=128)] = "simulated"
-    subject: Annotated[str, StringConstraints(max_length=200)] = ""
-    content: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    user_id: UserId = "simulated"
+    subject: FreeSubject = ""
+    content: FreeText = ""
     channel: ChannelName = Channel.WEB
     user_level: int = Field(default=0, ge=0, le=10)
     priority: PriorityName | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class StatedEvent(Strict):
     event: WaitEventName
     after: Duration = "0s"
 
+    _bounded = field_validator("after")(_bounded_duration)
+
 
 class FlowSimulate(Strict):
     ticket: SimulatedTicket
-    flow: str | None = None
+    flow: FlowName | None = None
     events: list[StatedEvent] = Field(default_factory=list, max_length=100)
-    nlp: dict[str, Any] | None = None
+    nlp: JsonObject | None = None
 
 
 class ActionCreate(Strict):
     action: ActionName
-    actor: Annotated[str, StringConstraints(max_length=128)] = ""
-    text: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    actor: Actor = ""
+    text: FreeText = ""
     agent_id: AgentId | None = None
     queue: Queue | None = None
     priority: PriorityName | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``{"error", "code", "details"}`` (docs/api.md)."""
+
+    error: str
+    code: str
+    details: list[dict[str, Any]]
+
+
+_ERROR_ANSWERS = {
+    400: "Invalid parameters (INVALID_PARAMS); details name each field",
+    404: "Not found (NOT_FOUND)",
+    409: "Conflict (ILLEGAL_TRANSITION for an action, AGENT_EXISTS for an agent)",
+    413: "Body over the size limit (PAYLOAD_TOO_LARGE)",
+    422: "Refused as stated (IDEMPOTENCY_KEY_REUSED; FLOW_INVALID)",
+    429: "Shedding load (OVERLOADED), with Retry-After",
+    500: "Unexpected failure (INTERNAL)",
+    503: "A service is unavailable or too slow (UNAVAILABLE), with Retry-After",
+}
+COMMON_ERRORS = (400, 413, 429, 500, 503)
+
+
+def error_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` for error answers, all of them the contract's ``ErrorBody``."""
+    return {status: {"model": ErrorBody, "description": _ERROR_ANSWERS[status]}
+            for status in statuses}

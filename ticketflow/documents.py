@@ -47,6 +47,49 @@ class TicketDocument(TypedDict):
     updated_at: str
 
 
+class TicketSummary(TypedDict):
+    """A ticket as lists show it (``GET /api/tickets``): what a queue view needs, no content and
+    no metadata, so a page stays small whatever the tickets hold. The whole ticket is its
+    :class:`TicketDocument`."""
+
+    ticket_id: str
+    user_id: str
+    subject: str
+    channel: str
+    user_level: int
+    priority: str
+    status: str
+    queue: str | None
+    assignee: str | None
+    tags: list[str]
+    language: str | None
+    flow_name: str | None
+    sla_breached: bool
+    duplicate_of: str | None
+    version: int
+    created_at: str  # ISO-8601
+    updated_at: str
+
+
+# The columns of the tickets table a summary is built from.
+SUMMARY_COLUMNS = ("id", "user_id", "subject", "channel", "user_level", "priority", "status",
+                   "queue", "assignee", "tags", "language", "flow_name", "sla_breached",
+                   "duplicate_of", "version", "created_at", "updated_at")
+
+
+def summary_from_row(row: Mapping[str, Any]) -> TicketSummary:
+    """The summary of a row of the tickets table (by column name; :data:`SUMMARY_COLUMNS`)."""
+    return {
+        "ticket_id": row["id"], "user_id": row["user_id"], "subject": row["subject"],
+        "channel": row["channel"], "user_level": row["user_level"], "priority": row["priority"],
+        "status": row["status"], "queue": row["queue"], "assignee": row["assignee"],
+        "tags": list(row["tags"] or []), "language": row["language"],
+        "flow_name": row["flow_name"], "sla_breached": row["sla_breached"],
+        "duplicate_of": row["duplicate_of"], "version": row["version"],
+        "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
+    }
+
+
 def from_row(row: Mapping[str, Any]) -> TicketDocument:
     """The document of a row of the tickets table (by column name)."""
     return {

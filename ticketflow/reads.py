@@ -1,6 +1,12 @@
-"""Ticket reads: cache first, then PostgreSQL, then Temporal for a ticket just accepted."""
+"""Ticket reads: cache first, then PostgreSQL, then Temporal for a ticket just accepted.
+
+Each step has a deadline (``READ_DEADLINE_SECONDS`` for the database, in the repository;
+``TEMPORAL_READ_TIMEOUT_SECONDS`` for Temporal), so a read never hangs on a slow service.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
@@ -11,6 +17,10 @@ from ticketflow.cache import TicketCache
 from ticketflow.db import repository
 from ticketflow.documents import TicketDocument
 from ticketflow.domain import NewTicket
+from ticketflow.settings import TEMPORAL_READ_TIMEOUT_SECONDS
+
+# The first page of the history holds the start event: one event is all the read needs.
+_FIRST_EVENT_ONLY = 1
 
 
 async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: async_sessionmaker,
@@ -27,7 +37,9 @@ async def _accepted_not_yet_written(temporal: Client, ticket_id: str) -> TicketD
     """The workflow exists but has not written its row: the ticket is ``processing``."""
     handle = temporal.get_workflow_handle(ids.workflow_id(ticket_id))
     try:
-        history = await handle.fetch_history_events().__anext__()
+        history = await handle.fetch_history_events(
+            page_size=_FIRST_EVENT_ONLY,
+            rpc_timeout=timedelta(seconds=TEMPORAL_READ_TIMEOUT_SECONDS)).__anext__()
     except (RPCError, StopAsyncIteration) as exc:
         if isinstance(exc, RPCError) and exc.status != RPCStatusCode.NOT_FOUND:
             raise

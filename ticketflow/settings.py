@@ -9,6 +9,27 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# What the API accepts (the HTTP contract, docs/api.md). Over a limit: 400 INVALID_PARAMS.
+# Free-form JSON (a ticket's metadata, a dry run's NLP result): nesting levels, the object
+# itself being level 1; keys in any one object; size as compact UTF-8 JSON.
+METADATA_MAX_DEPTH = 5
+METADATA_MAX_KEYS = 50
+METADATA_MAX_BYTES = 16 * 1024
+# Integers in free-form JSON fit in 64 bits, as flow conditions (CEL) compute them.
+JSON_INT_MIN, JSON_INT_MAX = -(2**63), 2**63 - 1
+# The latest a dry run's stated event may come after the ticket's arrival.
+SIMULATED_MAX_SECONDS = 366 * 86_400
+
+# Deadlines of the API's reads: no read request waits longer than about
+# READ_DEADLINE_SECONDS; past it (or when a service is unreachable) the answer is
+# 503 UNAVAILABLE with Retry-After.
+DB_STATEMENT_TIMEOUT_SECONDS = 3  # server side (statement_timeout), every API statement
+DB_CONNECT_TIMEOUT_SECONDS = 3
+READ_DEADLINE_SECONDS = 5  # client side: a whole read, waiting for a connection included
+TEMPORAL_READ_TIMEOUT_SECONDS = 3
+REDIS_COMMAND_TIMEOUT_SECONDS = 3  # any command of the API's Redis connections
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", env_file=".env", extra="ignore")

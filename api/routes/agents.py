@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from api.deps import Session, State
-from api.schemas import AgentCreate, AgentRead, AgentUpdate
+from api.schemas import (
+    AGENT_ID_PATTERN,
+    QUEUE_PATTERN,
+    AgentCreate,
+    AgentPage,
+    AgentRead,
+    AgentUpdate,
+    error_answers,
+)
 from ticketflow.assignment import store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
@@ -17,7 +25,7 @@ from ticketflow.errors import AgentExists, NotFound
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
-AgentPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+AgentPath = Annotated[str, Path(pattern=AGENT_ID_PATTERN)]
 
 
 async def _with_load(state: State, agents: list[AgentRecord]) -> list[AgentRead]:
@@ -31,7 +39,7 @@ async def _with_load(state: State, agents: list[AgentRecord]) -> list[AgentRead]
     ]
 
 
-@router.post("", status_code=201, response_model=AgentRead)
+@router.post("", status_code=201, response_model=AgentRead, responses=error_answers(409))
 async def create_agent(body: AgentCreate, state: State, session: Session) -> AgentRead:
     agent = await repository.create_agent(session, **body.model_dump())
     if agent is None:
@@ -40,15 +48,16 @@ async def create_agent(body: AgentCreate, state: State, session: Session) -> Age
     return (await _with_load(state, [agent]))[0]
 
 
-@router.get("", response_model=dict)
-async def list_agents(state: State, session: Session, queue: str | None = None) -> dict:
+@router.get("", response_model=AgentPage)
+async def list_agents(state: State, session: Session,
+                      queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> dict:
     agents = await repository.list_agents(session, queue=queue)
     waiting = await store.waiting_counts(state.redis)
     return {"items": [a.model_dump() for a in await _with_load(state, agents)],
             "mode": "degraded" if waiting else "normal", "waiting": waiting}
 
 
-@router.patch("/{agent_id}", response_model=AgentRead)
+@router.patch("/{agent_id}", response_model=AgentRead, responses=error_answers(404))
 async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
                        session: Session) -> AgentRead:
     changes = cast(AgentChanges, body.model_dump(exclude_unset=True))  # the same fields

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from api.deps import State
-from api.schemas import FlowSimulate
+from api.schemas import FLOW_NAME_PATTERN, FlowSimulate, error_answers
 from ticketflow.errors import NotFound
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import simulate
@@ -20,15 +22,15 @@ async def list_flows(state: State) -> dict:
                       for p in state.flows.plans]}
 
 
-@router.get("/{name}")
-async def get_flow(name: str, state: State) -> dict:
+@router.get("/{name}", responses=error_answers(404))
+async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict:
     for plan in state.flows.plans:
         if plan.name == name:
             return {**plan.to_dict(), "mermaid": mermaid(plan)}
     raise NotFound(f"flow {name} not found")
 
 
-@router.post("/simulate")
+@router.post("/simulate", responses=error_answers(404))
 async def simulate_flow(body: FlowSimulate, state: State) -> dict:
     try:
         result = simulate(state.flows.plans, body.ticket.model_dump(mode="json", exclude_none=True),

@@ -21,7 +21,10 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={
+    200: {"description": "Ready: {\"status\": \"ready\", \"checks\": {name: \"ok\"}}"},
+    503: {"description": "Not ready: {\"status\": \"unavailable\", \"checks\": {name: "
+                         "\"ok\" or the error}}"}})
 async def readyz(state: State) -> JSONResponse:
     async def postgres() -> None:
         async with state.engine.connect() as conn:

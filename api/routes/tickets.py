@@ -9,7 +9,23 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api.deps import Session, State
-from api.schemas import ActionCreate, RepeatSubmit, TicketAccepted, TicketCreate
+from api.schemas import (
+    AGENT_ID_PATTERN,
+    QUEUE_PATTERN,
+    TICKET_ID_PATTERN,
+    ActionCreate,
+    IdempotencyKey,
+    RepeatSubmit,
+    SearchText,
+    StatusName,
+    Tag,
+    TicketAccepted,
+    TicketCreate,
+    TicketEvents,
+    TicketPage,
+    UserId,
+    error_answers,
+)
 from ticketflow import actions, intake
 from ticketflow.db import repository
 from ticketflow.domain import Action
@@ -18,7 +34,7 @@ from ticketflow.reads import read_ticket
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
-TicketId = Annotated[str, Path(pattern=r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")]
+TicketId = Annotated[str, Path(pattern=TICKET_ID_PATTERN)]
 
 
 def _not_found(ticket_id: str) -> NotFound:
@@ -26,10 +42,10 @@ def _not_found(ticket_id: str) -> NotFound:
 
 
 @router.post("", status_code=202, response_model=TicketAccepted,
-             responses={200: {"model": RepeatSubmit}})
+             responses={200: {"model": RepeatSubmit}, **error_answers(422)})
 async def create_ticket(
     body: TicketCreate, state: State,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header()] = None,
 ) -> Response:
     verdict = await intake.submit(client=state.temporal, redis=state.redis,
                                   settings=state.settings, fields=body.model_dump(mode="json"),
@@ -40,7 +56,7 @@ async def create_ticket(
                         headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
 
 
-@router.get("/{ticket_id}")
+@router.get("/{ticket_id}", responses=error_answers(404))
 async def get_ticket(ticket_id: TicketId, state: State) -> dict:
     ticket = await read_ticket(ticket_id=ticket_id.upper(), cache=state.cache,
                                sessions=state.sessions, temporal=state.temporal)
@@ -49,22 +65,28 @@ async def get_ticket(ticket_id: TicketId, state: State) -> dict:
     return dict(ticket)
 
 
-@router.get("")
+@router.get("", response_model=TicketPage)
 async def list_tickets(
     session: Session,
-    status: str | None = None, queue: str | None = None, assignee: str | None = None,
-    user_id: str | None = None, tag: str | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    status: StatusName | None = None,
+    queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None,
+    assignee: Annotated[str | None, Query(pattern=AGENT_ID_PATTERN)] = None,
+    user_id: UserId | None = None,
+    tag: Tag | None = None,
+    q: SearchText | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(pattern=TICKET_ID_PATTERN,
+                                        description="next_cursor of the previous page")] = None,
 ) -> dict:
+    """Newest first, as summaries (no content, no metadata): the whole ticket is
+    ``GET /api/tickets/{id}``."""
     items, next_cursor = await repository.list_tickets(
         session, status=status, queue=queue, assignee=assignee, user_id=user_id, tag=tag, q=q,
-        limit=limit, cursor=cursor)
+        limit=limit, cursor=cursor.upper() if cursor else None)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{ticket_id}/events")
+@router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))
 async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> dict:
     events = await repository.list_events(session, ticket_id.upper())
     if not events and await read_ticket(ticket_id=ticket_id.upper(), cache=state.cache,
@@ -73,7 +95,7 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> 
     return {"ticket_id": ticket_id.upper(), "events": events}
 
 
-@router.post("/{ticket_id}/actions")
+@router.post("/{ticket_id}/actions", responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State) -> dict:
     # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
     result = await actions.act(state.temporal, ticket_id.upper(),

@@ -1,19 +1,26 @@
-"""Read-model writes and reads. Writes are idempotent: retries never duplicate or regress."""
+"""Read-model writes and reads. Writes are idempotent: retries never duplicate or regress.
+
+Reads have a deadline (``READ_DEADLINE_SECONDS``, waiting for a connection included): past it
+they raise ``TimeoutError``, which the API answers 503.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Executable, RowMapping, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketflow import documents, search
 from ticketflow.db.models import Agent, Ticket, TicketEvent
-from ticketflow.documents import TicketDocument
+from ticketflow.documents import TicketDocument, TicketSummary
 from ticketflow.domain import TicketSnapshot
+from ticketflow.settings import READ_DEADLINE_SECONDS
 
 # Core tables, not ORM entities: statements skip the ORM's unit-of-work machinery,
 # which costs more CPU than the queries themselves on the ticket's hot path.
@@ -21,6 +28,13 @@ _TICKETS = Ticket.__table__
 _EVENTS = TicketEvent.__table__
 _AGENTS = Agent.__table__
 _READ_COLUMNS = [c for c in _TICKETS.c if c.name not in ("search", "search_text")]
+_SUMMARY_COLUMNS = [_TICKETS.c[name] for name in documents.SUMMARY_COLUMNS]
+
+
+async def _read(session: AsyncSession, stmt: Executable) -> Sequence[RowMapping]:
+    """The rows of a read, within the read deadline."""
+    async with asyncio.timeout(READ_DEADLINE_SECONDS):
+        return (await session.execute(stmt)).mappings().all()
 
 
 class EventRecord(TypedDict):
@@ -98,9 +112,8 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
 
 
 async def get_ticket(session: AsyncSession, ticket_id: str) -> TicketDocument | None:
-    row = (await session.execute(
-        select(*_READ_COLUMNS).where(_TICKETS.c.id == ticket_id))).mappings().one_or_none()
-    return documents.from_row(row) if row else None
+    rows = await _read(session, select(*_READ_COLUMNS).where(_TICKETS.c.id == ticket_id))
+    return documents.from_row(rows[0]) if rows else None
 
 
 async def list_tickets(
@@ -114,9 +127,10 @@ async def list_tickets(
     q: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> tuple[list[TicketDocument], str | None]:
-    """Newest first; ``cursor`` is the last id of the previous page (ids sort by time)."""
-    stmt: Select = select(*_READ_COLUMNS)
+) -> tuple[list[TicketSummary], str | None]:
+    """Summaries, newest first; ``cursor`` is the last id of the previous page (ids sort by
+    time). The whole ticket is :func:`get_ticket`'s."""
+    stmt: Select = select(*_SUMMARY_COLUMNS)
     for column, value in ((Ticket.status, status), (Ticket.queue, queue),
                           (Ticket.assignee, assignee), (Ticket.user_id, user_id)):
         if value is not None:
@@ -127,8 +141,8 @@ async def list_tickets(
         stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", search.words(q))))
     if cursor:
         stmt = stmt.where(Ticket.id < cursor)
-    rows = (await session.execute(stmt.order_by(Ticket.id.desc()).limit(limit + 1))).mappings().all()
-    page = [documents.from_row(r) for r in rows[:limit]]
+    rows = await _read(session, stmt.order_by(Ticket.id.desc()).limit(limit + 1))
+    page = [documents.summary_from_row(r) for r in rows[:limit]]
     return page, (rows[limit - 1]["id"] if len(rows) > limit else None)
 
 
@@ -138,14 +152,16 @@ async def count_tickets(session: AsyncSession, *, status: str) -> int:
 
 
 async def list_events(session: AsyncSession, ticket_id: str) -> list[EventRecord]:
-    rows = await session.execute(
-        select(_EVENTS).where(_EVENTS.c.ticket_id == ticket_id).order_by(_EVENTS.c.seq))
-    return [{"seq": e.seq, "kind": e.kind, "at": e.at.isoformat(), "data": e.data} for e in rows]
+    rows = await _read(session,
+                       select(_EVENTS).where(_EVENTS.c.ticket_id == ticket_id).order_by(_EVENTS.c.seq))
+    return [{"seq": e["seq"], "kind": e["kind"], "at": e["at"].isoformat(), "data": e["data"]}
+            for e in rows]
 
 
-def agent_record(row: Any) -> AgentRecord:
-    return {"agent_id": row.id, "name": row.name, "queues": list(row.queues),
-            "capacity": row.capacity, "weight": row.weight, "online": row.online}
+def agent_record(row: Mapping[str, Any]) -> AgentRecord:
+    """An agent's record from a row of the agents table (by column name)."""
+    return {"agent_id": row["id"], "name": row["name"], "queues": list(row["queues"]),
+            "capacity": row["capacity"], "weight": row["weight"], "online": row["online"]}
 
 
 async def create_agent(session: AsyncSession, *, agent_id: str, name: str, queues: list[str],
@@ -154,7 +170,7 @@ async def create_agent(session: AsyncSession, *, agent_id: str, name: str, queue
     stmt = (insert(_AGENTS).values(id=agent_id, name=name, queues=queues, capacity=capacity,
                                    weight=weight, online=online)
             .on_conflict_do_nothing(index_elements=["id"]).returning(_AGENTS))
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(stmt)).mappings().one_or_none()
     await session.commit()
     return agent_record(row) if row else None
 
@@ -163,7 +179,7 @@ async def update_agent(session: AsyncSession, agent_id: str, changes: AgentChang
                        ) -> AgentRecord | None:
     stmt = (update(_AGENTS).where(_AGENTS.c.id == agent_id)
             .values(**changes, updated_at=func.now()).returning(_AGENTS))
-    row = (await session.execute(stmt)).one_or_none()
+    row = (await session.execute(stmt)).mappings().one_or_none()
     await session.commit()
     return agent_record(row) if row else None
 
@@ -175,4 +191,4 @@ async def list_agents(session: AsyncSession, *, queue: str | None = None,
         stmt = stmt.where(_AGENTS.c.queues.contains([queue]))
     if online_only:
         stmt = stmt.where(_AGENTS.c.online.is_(True))
-    return [agent_record(r) for r in await session.execute(stmt)]
+    return [agent_record(r) for r in await _read(session, stmt)]
