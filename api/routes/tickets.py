@@ -49,7 +49,7 @@ async def create_ticket(
 ) -> Response:
     verdict = await intake.submit(client=state.temporal, redis=state.redis,
                                   settings=state.settings, fields=body.model_dump(mode="json"),
-                                  idempotency_key=idempotency_key)
+                                  idempotency_key=idempotency_key, sessions=state.sessions)
     if isinstance(verdict, intake.Repeat):
         return JSONResponse(RepeatSubmit(ticket_id=verdict.ticket_id).model_dump(), 200)
     return JSONResponse(TicketAccepted(ticket_id=verdict.ticket_id).model_dump(), 202,

@@ -115,7 +115,8 @@ async def test_idempotency_key_returns_same_ticket_and_refuses_other_body(
     retry = await http.post("/api/tickets", json=payload, headers=key)
     assert first.status_code == retry.status_code == 202
     assert first.json()["ticket_id"] == retry.json()["ticket_id"]
-    reused = await http.post("/api/tickets", json=body(subject="something else"), headers=key)
+    reused = await http.post("/api/tickets", json={**payload, "subject": "something else"},
+                             headers=key)
     assert reused.status_code == 422
     assert reused.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
 
