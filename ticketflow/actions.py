@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
 from ticketflow.domain import Action, ActionKind, ActionResult
-from ticketflow.errors import NotFound, TransitionRefused
+from ticketflow.errors import ErrorCode, NotFound, TicketflowError, TransitionRefused
 from ticketflow.ticket_workflow import UPDATES, TicketWorkflowApi
 
 
@@ -24,16 +30,39 @@ class Rejected(TransitionRefused):
     """The workflow refused the action (its validator said no); ``allowed`` is what it allows."""
 
 
+class OutcomeUnknown(TicketflowError):
+    """The action was sent, but whether it was applied is not known within the deadline (the
+    ticket's worker is down or slow): it may still be applied. Read the ticket before sending
+    it again."""
+
+    code, http_status = ErrorCode.OUTCOME_UNKNOWN, 503
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action}: no answer from the ticket within {ACTION_DEADLINE_SECONDS:g} s; "
+                         "it may still be applied, read the ticket before sending it again",
+                         headers={"Retry-After": str(OUTCOME_RETRY_AFTER_SECONDS)})
+
+
 NOT_READY_RETRIES = 10
 NOT_READY_BACKOFF_SECONDS = 0.1
+# No action request waits longer than this for the ticket's answer.
+ACTION_DEADLINE_SECONDS = 10.0
+OUTCOME_RETRY_AFTER_SECONDS = 5
 
 
 async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
+    """Apply ``action`` to the ticket and return its new state, within ACTION_DEADLINE_SECONDS."""
     handle = client.get_workflow_handle_for(TicketWorkflowApi.run, ids.workflow_id(ticket_id))
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + ACTION_DEADLINE_SECONDS
     try:
         for attempt in range(NOT_READY_RETRIES):
             try:
-                return await handle.execute_update(UPDATES[ActionKind(action.action)], action)
+                return await handle.execute_update(
+                    UPDATES[ActionKind(action.action)], action,
+                    rpc_timeout=timedelta(seconds=max(deadline - clock(), 0.1)))
+            except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+                raise OutcomeUnknown(action.action) from exc
             except RPCError as exc:
                 # The workflow task that carried the update was lost (e.g. racing an
                 # activity result): nothing was applied, so asking again is safe.

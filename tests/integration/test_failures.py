@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -64,3 +65,23 @@ async def test_an_unstorable_ticket_fails_releases_its_agent_and_refuses_actions
 
 async def _load_is(redis: Redis, n: int) -> bool:
     return int(await redis.hget(store.LOAD, "agent-0") or 0) == n
+
+
+async def test_an_action_the_ticket_cannot_answer_ends_at_the_deadline(
+        settings: Settings, temporal_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No worker serves this ticket: the action is answered 503 OUTCOME_UNKNOWN at the deadline."""
+    monkeypatch.setattr(actions, "ACTION_DEADLINE_SECONDS", 1.0)
+    tid = ids.new_ticket_id()
+    ticket = NewTicket(ticket_id=tid, user_id="stranded", subject="s", content="c",
+                       created_at=datetime.now(UTC).isoformat())
+    handle = await temporal_client.start_workflow(
+        TicketWorkflow.run, ticket, id=ids.workflow_id(tid),
+        task_queue=f"{settings.task_queue}-nobody")
+    try:
+        with pytest.raises(actions.OutcomeUnknown) as refused:
+            await asyncio.wait_for(
+                actions.act(temporal_client, tid, Action(action="comment", text="hello")), 10)
+        assert (refused.value.http_status, refused.value.code) == (503, "OUTCOME_UNKNOWN")
+        assert refused.value.headers["Retry-After"]
+    finally:
+        await handle.terminate("test over")

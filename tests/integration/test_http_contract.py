@@ -89,6 +89,20 @@ async def test_repeat_within_window_after_normalising_is_reported(http: httpx.As
     assert other_user.status_code == 202
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u00ad", "\ufeff", "\u200f"],
+                         ids=["zwsp", "zwj", "soft-hyphen", "bom", "rlm"])
+async def test_invisible_characters_do_not_slip_past_the_duplicate_check(
+        http: httpx.AsyncClient, invisible: str) -> None:
+    user = f"inv-{ord(invisible):x}"
+    first = await http.post("/api/tickets", json=body(user_id=user, subject="Refund please",
+                                                      content="I was charged twice"))
+    again = await http.post("/api/tickets", json=body(
+        user_id=user, subject=f"Re{invisible}fund please", content=f"I was{invisible} charged twice"))
+    assert first.status_code == 202
+    assert (again.status_code, again.json()) == (
+        200, {"code": "REPEAT_SUBMIT", "ticket_id": first.json()["ticket_id"]})
+
+
 async def test_fifty_concurrent_identical_submissions_create_one_ticket(
         http: httpx.AsyncClient) -> None:
     payload = body()
