@@ -40,6 +40,7 @@ class TicketDocument(TypedDict):
     sla_breached: bool
     duplicate_of: str | None
     failure_reason: str | None  # status failed: what could not be done, and why
+    close_reason: str | None  # status closed: why (an action's text, auto-close, an operator)
     assignment: dict[str, Any] | None  # a ``domain.Assignment``, as stored
     metadata: dict[str, Any]  # the client's own, free-form
     version: int
@@ -102,6 +103,7 @@ def from_row(row: Mapping[str, Any]) -> TicketDocument:
                  "digest": row["flow_digest"]},
         "sla": row["sla"], "sla_state": row["sla_state"], "sla_breached": row["sla_breached"],
         "duplicate_of": row["duplicate_of"], "failure_reason": row["failure_reason"],
+        "close_reason": row["close_reason"],
         "assignment": row["assignment"],
         "metadata": row["metadata"] or {}, "version": row["version"],
         "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
@@ -117,6 +119,7 @@ def processing(ticket: NewTicket) -> TicketDocument:
         "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
         "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
         "sla_state": None, "sla_breached": False, "duplicate_of": None, "failure_reason": None,
+        "close_reason": None,
         "assignment": None, "metadata": ticket.metadata, "version": 0,
         "created_at": ticket.created_at, "updated_at": ticket.created_at,
     }

@@ -87,6 +87,8 @@ class WaitEvent(StrEnum):
     AGENT_REPLY = "agent_reply"
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
+# States a ticket's workflow ends in: nothing happens to the ticket after them.
+TERMINAL_STATUSES = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})
 DEFAULT_QUEUE = "general"  # where a ticket goes unless its flow says otherwise
 DEFAULT_SLA = "standard"  # the SLA policy of a ticket whose flow names none
 
@@ -161,6 +163,7 @@ class TicketSnapshot:
     sla: str | None = None
     duplicate_of: str | None = None
     failure_reason: str | None = None
+    close_reason: str | None = None
     assignment: Assignment | None = None
     sla_state: dict[str, Any] | None = None  # SLA clocks as GET shows them
     updated_at: str = ""

@@ -28,11 +28,10 @@ from temporalio.service import RPCError
 
 from ticketflow import ids
 from ticketflow.assignment import store
-from ticketflow.domain import TicketStatus
+from ticketflow.domain import TERMINAL_STATUSES, TicketStatus
 from ticketflow.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
 
-# States whose workflow has ended.
-ENDED = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})
+ENDED = TERMINAL_STATUSES
 # States in which the ticket holds an agent's slot.
 HOLDING = frozenset({TicketStatus.ASSIGNED, TicketStatus.PENDING})
 # A workflow this young may not have written its row yet.

@@ -189,6 +189,7 @@ class TicketSteps:
         self.clocks(SlaClocks.resolved)  # every clock stops
         await self.release()
         self.snapshot.status = TicketStatus.CLOSED
+        self.snapshot.close_reason = reason
         self.record(EventKind.CLOSED, by=by, reason=reason, **data)
         await self.save()
         self.state.closed = True

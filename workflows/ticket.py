@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable
@@ -23,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow import lifecycle
     from ticketflow.domain import (
         DEFAULT_QUEUE,
+        TERMINAL_STATUSES,
         Action,
         ActionKind,
         ActionResult,
@@ -61,6 +63,7 @@ ACTIONS_PER_RUN = 200
 # Actions' steps became regular activities; earlier histories ran them as local ones.
 COMMITTED_ACTION_STEPS = "committed-action-steps"
 FLOW_TAIL_PATCH = "save-flow-tail"  # earlier tickets left such events unsaved until the next action
+CANCELED_BY_OPERATOR = "canceled by operator"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -82,16 +85,24 @@ class TicketWorkflow(TicketWorkflowApi):
 
     @workflow.run
     async def run(self, ticket: NewTicket) -> TicketSnapshot:
-        if ticket.carried is not None:  # a long ticket's next run: straight back to waiting
-            self._steps.update_search_attributes()
-            return await self._close_out()
         try:
-            return await self._pipeline(ticket)
-        except (ActivityError, ApplicationError) as err:
-            if self.snapshot.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
-                raise
-            await self._steps.fail(reason)
-            return await self._close_out()
+            if ticket.carried is not None:  # a long ticket's next run: straight back to waiting
+                self._steps.update_search_attributes()
+                return await self._close_out()
+            try:
+                return await self._pipeline(ticket)
+            except (ActivityError, ApplicationError) as err:
+                if self.snapshot.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
+                    raise
+                await self._steps.fail(reason)
+                return await self._close_out()
+        except asyncio.CancelledError:
+            # "Request Cancellation" in the Temporal UI: the ticket closes (row, event,
+            # webhook) and gives its slot back, instead of staying open on a dead workflow.
+            if self.snapshot.status not in TERMINAL_STATUSES:
+                async with self._steps.lock:
+                    await self._steps.finish("operator", CANCELED_BY_OPERATOR)
+            raise
 
     async def _pipeline(self, ticket: NewTicket) -> TicketSnapshot:
         snap = self.snapshot

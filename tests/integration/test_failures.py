@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
@@ -85,3 +85,32 @@ async def test_an_action_the_ticket_cannot_answer_ends_at_the_deadline(
         assert refused.value.headers["Retry-After"]
     finally:
         await handle.terminate("test over")
+
+
+async def test_cancel_from_the_temporal_ui_closes_the_ticket_and_frees_its_agent(
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        clean: None) -> None:
+    """'Request Cancellation' is the Temporal UI's primary button: it must not leave a ghost."""
+    await seed_agents(sessions, count=1, capacity=1)
+    tid = await submit_one(temporal_client, redis, settings, user_id="canceled", subject="Printer")
+    await wait_assigned(sessions, tid)
+    waiting = await submit_one(temporal_client, redis, settings, user_id="behind", subject="Next")
+    handle = temporal_client.get_workflow_handle_for(TicketWorkflow.run, ids.workflow_id(tid))
+    await handle.cancel()
+
+    async def closed() -> dict | None:
+        async with sessions() as s:
+            row = await repository.get_ticket(s, tid)
+        return row if row and row["status"] == "closed" else None
+
+    row = await eventually(closed)
+    assert row["close_reason"] == "canceled by operator" and row["assignee"] is None
+    async with sessions() as s:
+        last = (await repository.list_events(s, tid))[-1]
+    assert (last["kind"], last["data"]["by"]) == ("closed", "operator")
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    await wait_assigned(sessions, waiting)  # the line moved on to the next customer
+    with pytest.raises(actions.Rejected):
+        await actions.act(temporal_client, tid, Action(action="reply", text="hi"))
+    assert await invariants.check(temporal=temporal_client, sessions=sessions, redis=redis,
+                                  ticket_ids=[tid, waiting]) == []

@@ -85,6 +85,7 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
         "tags": snap.tags, "language": snap.language, "flow_name": snap.flow_name,
         "flow_version": snap.flow_version, "flow_digest": snap.flow_digest, "sla": snap.sla,
         "duplicate_of": snap.duplicate_of, "failure_reason": snap.failure_reason,
+        "close_reason": snap.close_reason,
         "assignment": asdict(snap.assignment) if snap.assignment else None,
         "sla_state": snap.sla_state,
         "sla_breached": bool(snap.sla_state and snap.sla_state.get("breached")),

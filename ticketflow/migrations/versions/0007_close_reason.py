@@ -1,0 +1,23 @@
+"""Why a ticket closed
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("tickets", sa.Column("close_reason", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("tickets", "close_reason")
