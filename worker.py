@@ -53,7 +53,8 @@ async def run(settings: Settings) -> None:
     log.info("intent model: %s", model.version if model else "none")
     activities = TicketActivities(settings=settings, redis=redis,
                                   sessions=make_session_factory(engine),
-                                  flows=FlowRegistry(settings.flows_dir), temporal=client)
+                                  flows=FlowRegistry(settings.flows_dir, kept=settings.kept_flows_dir),
+                                  temporal=client)
     worker = build_worker(client, settings, activities)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

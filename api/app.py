@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions=make_session_factory(engine),
             cache=TicketCache(redis, ttl=settings.cache_ttl_seconds,
                               negative_ttl=settings.negative_cache_ttl_seconds),
-            flows=FlowRegistry(settings.flows_dir),
+            flows=FlowRegistry(settings.flows_dir, kept=settings.kept_flows_dir),
         )
         yield
         await redis.aclose()

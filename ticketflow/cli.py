@@ -80,19 +80,21 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _flows_validate(args: argparse.Namespace) -> int:
-    from ticketflow.flows import FlowError, compile_flow, load_flows
+    from ticketflow.flow_config import check_file, load_config
+    from ticketflow.flows import FlowError
 
     settings = Settings()
     paths = [Path(p) for p in args.paths] or [settings.flows_dir]
     failed = False
     for path in paths:
         try:
-            if path.is_dir():
-                plans = load_flows(path)
-                print(f"{path}: {len(plans)} flows valid ({', '.join(p.name for p in plans)})")
+            if path.is_dir():  # every file by its kind, and the references between them
+                config = load_config(path)
+                print(f"{path}: {len(config.plans)} flows valid "
+                      f"({', '.join(p.name for p in config.plans)}), {len(config.sla)} SLA policies, "
+                      f"taxonomy with {len(config.taxonomy.tags)} tags")
             else:
-                plan = compile_flow(path.read_text(), str(path))
-                print(f"{path}: flow {plan.name} valid (digest {plan.digest})")
+                print(f"{path}: {check_file(path)} valid")
         except FlowError as exc:
             failed = True
             print(exc, file=sys.stderr)

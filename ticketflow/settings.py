@@ -51,6 +51,11 @@ class Settings(BaseSettings):
 
     flows_dir: Path = ROOT / "flows"
 
+    @property
+    def kept_flows_dir(self) -> Path:
+        """The last flows folder that loaded whole: served if the folder is broken at a start."""
+        return self.state_dir / "flows-last-good"
+
     # Tagging: the intent classifier (`ticketflow tagger train`; empty for none) and the
     # confidence below which its intent gives way to the taxonomy's.
     intent_model: Path | None = ROOT / "models" / "intents.skops"

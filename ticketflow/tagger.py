@@ -12,17 +12,14 @@ model versions always give the same result, so the tagging activity can be retri
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jsonschema
-import yaml
-
 from ticketflow.domain import Tagging
+from ticketflow.flows import yamldoc
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.search import CJK, segment
 
@@ -68,13 +65,7 @@ def _segment(text: str) -> list[str]:
 
 
 def compile_taxonomy(source: str, path: str = "taxonomy.yaml") -> Taxonomy:
-    doc = yaml.safe_load(source)
-    schema = json.loads((FLOWS / "taxonomy.schema.json").read_text())
-    problems = [FlowProblem(path, 0, 0, None, f"{'/'.join(map(str, e.absolute_path)) or 'taxonomy'}: "
-                            f"{e.message}")
-                for e in jsonschema.Draft202012Validator(schema).iter_errors(doc)]
-    if problems:
-        raise FlowError(problems)
+    doc, _ = yamldoc.checked(source, path, "taxonomy.schema.json", "the taxonomy")
     unknown = [t for t in doc.get("urgent", []) if t not in doc["tags"]]
     if unknown:
         raise FlowError([FlowProblem(path, 0, 0, None, f"urgent: unknown tags {unknown}")])

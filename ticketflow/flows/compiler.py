@@ -3,57 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-from ticketflow.flows import checks
+from ticketflow.flows import checks, yamldoc
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.flows.expressions import check, check_template, holds, prepare
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
-
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "flows" / "schema.json"
-
-
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
-
-
-def _positions(node: yaml.Node, path: tuple = ()) -> dict[tuple, tuple[int, int]]:
-    """Map each path in the document to the (line, column) where its value starts."""
-    found = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found.update(_positions(value, (*path, key.value)))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            found.update(_positions(item, (*path, i)))
-    return found
-
-
-class _Reporter:
-    def __init__(self, path: str, doc: Any, positions: dict[tuple, tuple[int, int]]) -> None:
-        self.path, self.doc, self.positions = path, doc, positions
-        self.problems: list[FlowProblem] = []
-
-    def step_name(self, where: tuple) -> str | None:
-        if len(where) >= 2 and where[0] == "steps" and isinstance(where[1], int):
-            steps = self.doc.get("steps") if isinstance(self.doc, dict) else None
-            step = steps[where[1]] if isinstance(steps, list) and where[1] < len(steps) else None
-            return step.get("id", f"#{where[1] + 1}") if isinstance(step, dict) else f"#{where[1] + 1}"
-        return None
-
-    def add(self, where: tuple, message: str) -> None:
-        probe = where
-        while probe not in self.positions and probe:
-            probe = probe[:-1]
-        line, column = self.positions.get(probe, (0, 0))
-        self.problems.append(FlowProblem(self.path, line, column, self.step_name(where), message))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -68,19 +26,12 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 
 def compile_flow(source: str, path: str = "<flow>") -> Plan:
-    try:
-        node = yaml.compose(source)
-        doc = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        raise FlowError([FlowProblem(path, line, column, None,
-                                     f"invalid YAML: {getattr(exc, 'problem', exc)}")]) from exc
-    report = _Reporter(path, doc, _positions(node) if node is not None else {})
+    doc, report = yamldoc.load(source, path)
     if not isinstance(doc, dict):
         report.add((), "a flow is a mapping with `name` and `steps`")
         raise FlowError(report.problems)
-    for error in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(yamldoc.validator("schema.json").iter_errors(doc),
+                        key=lambda e: list(map(str, e.absolute_path))):
         report.add(tuple(error.absolute_path), _schema_message(error))
     if report.problems:
         raise FlowError(report.problems)
@@ -103,7 +54,7 @@ def compile_flow(source: str, path: str = "<flow>") -> Plan:
     return plan
 
 
-def _step(raw: dict[str, Any], i: int, report: _Reporter) -> Step:
+def _step(raw: dict[str, Any], i: int, report: yamldoc.Reporter) -> Step:
     where = ("steps", i)
     actions = [a for a in ACTIONS if a in raw]
     if len(actions) > 1:

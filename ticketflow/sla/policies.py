@@ -1,21 +1,19 @@
-"""SLA policies from ``flows/sla.yaml``."""
+"""SLA policies from ``flows/sla.yaml``, checked against ``flows/sla.schema.json``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from ticketflow.durations import parse_duration
+from ticketflow.flows import yamldoc
 from ticketflow.sla.clocks import SlaPolicy
 
 
-def load_policies(path: Path) -> dict[str, SlaPolicy]:
-    if not path.exists():
-        return {}
-    doc = yaml.safe_load(path.read_text()) or {}
+def compile_policies(source: str, path: str = "sla.yaml") -> dict[str, SlaPolicy]:
+    """The policies of ``source``; FlowError naming file, line and column of each problem."""
+    doc, _ = yamldoc.checked(source, path, "sla.schema.json", "the SLA policies")
     out = {}
-    for name, p in (doc.get("policies") or {}).items():
+    for name, p in doc["policies"].items():
         on_breach = p.get("on_breach") or {}
         out[name] = SlaPolicy(
             name=name, first_response_s=parse_duration(p["first_response"]).total_seconds(),
@@ -26,3 +24,7 @@ def load_policies(path: Path) -> dict[str, SlaPolicy]:
             breach_reassign=bool(on_breach.get("reassign", False)),
             breach_notify=on_breach.get("notify"))
     return out
+
+
+def load_policies(path: Path) -> dict[str, SlaPolicy]:
+    return compile_policies(path.read_text(), str(path)) if path.exists() else {}

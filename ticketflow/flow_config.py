@@ -1,0 +1,83 @@
+"""The flows folder as one checked unit: flows, SLA policies and the tag taxonomy together.
+
+Each file is checked by its kind (its JSON Schema, then its own rules), then the references
+between them (a flow's ``set: {sla: …}`` names a policy that exists). A folder with any
+problem is refused whole, every problem named with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ticketflow.flows import FlowError, FlowProblem, Plan, compile_flow, load_flows
+from ticketflow.sla.clocks import SlaPolicy
+from ticketflow.sla.policies import compile_policies
+from ticketflow.tagger import Taxonomy, compile_taxonomy, load_taxonomy
+
+SLA_FILE = "sla.yaml"
+TAXONOMY_FILE = "taxonomy.yaml"
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    plans: list[Plan]
+    sla: dict[str, SlaPolicy]
+    taxonomy: Taxonomy
+
+
+def load_config(directory: Path) -> FlowConfig:
+    """Every file of ``directory`` checked, then their references; FlowError with them all."""
+    problems: list[FlowProblem] = []
+    plans: list[Plan] = []
+    sla: dict[str, SlaPolicy] = {}
+    taxonomy: Taxonomy | None = None
+    try:
+        plans = load_flows(directory)
+    except FlowError as exc:
+        problems += exc.problems
+    if (path := directory / SLA_FILE).exists():
+        try:
+            sla = compile_policies(path.read_text(), str(path))
+        except FlowError as exc:
+            problems += exc.problems
+    try:
+        path = directory / TAXONOMY_FILE
+        taxonomy = compile_taxonomy(path.read_text(), str(path)) if path.exists() else load_taxonomy()
+    except FlowError as exc:
+        problems += exc.problems
+    if sla:
+        problems += _unknown_policies(directory, plans, sla)
+    if problems or taxonomy is None:
+        raise FlowError(problems)
+    return FlowConfig(plans=plans, sla=sla, taxonomy=taxonomy)
+
+
+def check_file(path: Path) -> str:
+    """Check one file by its kind; a line saying what it holds, or FlowError."""
+    if path.name == SLA_FILE:
+        return f"{len(compile_policies(path.read_text(), str(path)))} SLA policies"
+    if path.name == TAXONOMY_FILE:
+        return f"taxonomy with {len(compile_taxonomy(path.read_text(), str(path)).tags)} tags"
+    plan = compile_flow(path.read_text(), str(path))
+    return f"flow {plan.name} (digest {plan.digest})"
+
+
+def _unknown_policies(directory: Path, plans: list[Plan],
+                      sla: dict[str, SlaPolicy]) -> list[FlowProblem]:
+    return [FlowProblem(str(directory), 0, 0, step.id,
+                        f"flow {plan.name}: set: sla {step.args['sla']!r} is not a policy of "
+                        f"{SLA_FILE} (known: {', '.join(sorted(sla))})")
+            for plan in plans for step in plan.steps
+            if step.action == "set" and "sla" in step.args and step.args["sla"] not in sla]
+
+
+def keep(directory: Path, kept: Path) -> None:
+    """Copy a folder that loaded into ``kept``: what a restart serves if the folder is broken."""
+    staging = kept.with_name(f"{kept.name}.{os.getpid()}.new")  # the API and workers keep too
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(directory, staging, ignore=shutil.ignore_patterns(".*"))
+    shutil.rmtree(kept, ignore_errors=True)
+    staging.rename(kept)

@@ -1,0 +1,88 @@
+"""A YAML document checked against a JSON Schema, every problem placed at its line and column.
+
+Shared by the three kinds of file in the flows folder: flows, SLA policies, the taxonomy.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ticketflow.flows.errors import FlowError, FlowProblem
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
+
+
+@lru_cache(maxsize=8)
+def validator(schema_file: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads((FLOWS / schema_file).read_text()))
+
+
+def positions(node: yaml.Node, path: tuple = ()) -> dict[tuple, tuple[int, int]]:
+    """Map each path in the document to the (line, column) where its value starts."""
+    found = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found.update(positions(value, (*path, key.value)))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found.update(positions(item, (*path, i)))
+    return found
+
+
+class Reporter:
+    """Collects problems, each at the nearest position the document has for its path."""
+
+    def __init__(self, path: str, doc: Any, places: dict[tuple, tuple[int, int]]) -> None:
+        self.path, self.doc, self.positions = path, doc, places
+        self.problems: list[FlowProblem] = []
+
+    def step_name(self, where: tuple) -> str | None:
+        if len(where) >= 2 and where[0] == "steps" and isinstance(where[1], int):
+            steps = self.doc.get("steps") if isinstance(self.doc, dict) else None
+            step = steps[where[1]] if isinstance(steps, list) and where[1] < len(steps) else None
+            return step.get("id", f"#{where[1] + 1}") if isinstance(step, dict) else f"#{where[1] + 1}"
+        return None
+
+    def add(self, where: tuple, message: str) -> None:
+        probe = where
+        while probe not in self.positions and probe:
+            probe = probe[:-1]
+        line, column = self.positions.get(probe, (0, 0))
+        self.problems.append(FlowProblem(self.path, line, column, self.step_name(where), message))
+
+    def raise_any(self) -> None:
+        if self.problems:
+            raise FlowError(self.problems)
+
+
+def load(source: str, path: str) -> tuple[Any, Reporter]:
+    """Parse YAML (a syntax error is a FlowError with its position, like any other problem)."""
+    try:
+        node = yaml.compose(source)
+        doc = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise FlowError([FlowProblem(path, line, column, None,
+                                     f"invalid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    return doc, Reporter(path, doc, positions(node) if node is not None else {})
+
+
+def checked(source: str, path: str, schema_file: str, what: str) -> tuple[dict[str, Any], Reporter]:
+    """Parse and check against ``schema_file``; FlowError with every problem placed."""
+    doc, report = load(source, path)
+    if not isinstance(doc, dict):
+        report.add((), f"{what} is a YAML mapping")
+        report.raise_any()
+    for error in sorted(validator(schema_file).iter_errors(doc),
+                        key=lambda e: list(map(str, e.absolute_path))):
+        where = "/".join(map(str, error.absolute_path)) or what
+        report.add(tuple(error.absolute_path), f"{where}: {error.message}")
+    report.raise_any()
+    return doc, report
