@@ -206,20 +206,33 @@ class TicketSteps:
         await self.save()
         self.state.closed = True
 
-    def _created_ms(self) -> int:
-        """The ticket's arrival, for its place in the waiting line (kept across runs)."""
+    def _created(self) -> datetime:
+        """The ticket's arrival (kept across runs; a run's start for a ticket without one)."""
         created = self.snapshot.ticket.created_at
-        at = datetime.fromisoformat(created) if created else workflow.info().start_time
-        return int(at.timestamp() * 1000)
+        return datetime.fromisoformat(created) if created else workflow.info().start_time
+
+    def _created_ms(self) -> int:
+        """The ticket's arrival, for its place in the waiting line."""
+        return int(self._created().timestamp() * 1000)
 
     # -- SLA clocks --------------------------------------------------------
 
-    def start_sla(self) -> None:
+    def start_sla(self, *, from_creation: bool = False) -> None:
+        """Start the clocks of the ticket's policy. ``from_creation``: counted from the
+        ticket's ``created_at`` (earlier tickets counted from their run's start)."""
         policy = self.state.sla_policies.get(self.snapshot.sla or DEFAULT_SLA)
         if policy is None or not workflow.patched(SLA_PATCH):
             return
-        self.state.sla = SlaClocks.start(policy, created=workflow.info().start_time, now=workflow.now())
+        created = self._created() if from_creation else workflow.info().start_time
+        self.state.sla = SlaClocks.start(policy, created=created, now=workflow.now())
         self.snapshot.sla_state = self.state.sla.view(workflow.now())
+
+    def replan_sla(self) -> None:
+        """A flow's ``set: {sla: …}`` re-plans the clocks under the new policy, still counted
+        from the ticket's creation."""
+        clocks, name = self.state.sla, self.snapshot.sla or DEFAULT_SLA
+        if clocks is not None and clocks.policy.name != name and name in self.state.sla_policies:
+            self.start_sla(from_creation=True)
 
     def sla_wait_limit(self, cap: timedelta | None = None) -> timedelta | None:
         return sla_rules.wait_limit(self.state.sla, workflow.now(), cap)

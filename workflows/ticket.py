@@ -64,6 +64,7 @@ ACTIONS_PER_RUN = 200
 COMMITTED_ACTION_STEPS = "committed-action-steps"
 FLOW_TAIL_PATCH = "save-flow-tail"  # earlier tickets left such events unsaved until the next action
 CANCELED_BY_OPERATOR = "canceled by operator"
+SLA_FROM_CREATION = "sla-from-creation"  # earlier tickets started their clocks after the flow
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -76,6 +77,8 @@ class TicketWorkflow(TicketWorkflowApi):
             ticket=ticket, status=TicketStatus.PROCESSING, version=0,
             priority=Priority(ticket.priority or Priority.NORMAL))))
         self._s = self._steps.state
+        self._sla_from_creation = False
+        self._flow_run: FlowRun | None = None
 
     @property
     def snapshot(self) -> TicketSnapshot:
@@ -130,7 +133,8 @@ class TicketWorkflow(TicketWorkflowApi):
                            model=tagging.model_version)
 
         await self._run_flow(tagging)
-        self._steps.start_sla()
+        if not self._sla_from_creation:
+            self._steps.start_sla()
         if snap.status == TicketStatus.PROCESSING:
             await self._steps.assign(snap.queue or DEFAULT_QUEUE)
         elif self._s.unsaved and workflow.patched(FLOW_TAIL_PATCH):
@@ -197,11 +201,17 @@ class TicketWorkflow(TicketWorkflowApi):
         self._s.sla_policies = chosen.sla_policies
         snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest
         self._steps.record(EventKind.ROUTED, flow=plan.name, version=plan.version, digest=plan.digest)
-        run = FlowRun(plan, ticket_context(ticket, nlp_context(tagging), workflow.now()))
+        self._sla_from_creation = workflow.patched(SLA_FROM_CREATION)
+        if self._sla_from_creation:  # the clocks run beside the flow, not after it
+            self._steps.start_sla(from_creation=True)
+        run = self._flow_run = FlowRun(plan, ticket_context(ticket, nlp_context(tagging),
+                                                            workflow.now()))
         outcome: str | None = None
         while True:
             effect = run.advance(outcome, now=workflow.now())
             self._adopt(run.ticket)
+            if self._sla_from_creation:
+                self._steps.replan_sla()
             if effect is None:
                 return
             outcome = await self._carry_out(effect)
@@ -238,6 +248,8 @@ class TicketWorkflow(TicketWorkflowApi):
         await self._steps.save()
         timeout = timedelta(seconds=effect.seconds)
         event = effect.event
+        if self._sla_from_creation:
+            return await self._wait_beside_the_clocks(effect, timeout)
         if event is None:
             await workflow.sleep(timeout)
             return "timeout"
@@ -249,6 +261,26 @@ class TicketWorkflow(TicketWorkflowApi):
             self._steps.record(EventKind.WAIT_TIMED_OUT, step=effect.step, event=event)
             return "timeout"
         return "event"
+
+    async def _wait_beside_the_clocks(self, effect: Wait, timeout: timedelta) -> str:
+        """The same pause, woken at each SLA line on the way: warnings and breaches happen on
+        time while the flow waits."""
+        events, event = self._s.events, effect.event
+        seen = events.count(event) if event else 0
+        until = workflow.now() + timeout
+        while (left := until - workflow.now()) > timedelta():
+            try:
+                await workflow.wait_condition(lambda: bool(event) and events.count(event) > seen,
+                                              timeout=self._steps.sla_wait_limit(left))
+                return "event"
+            except TimeoutError:
+                await self._steps.check_sla()
+                if self._flow_run is not None:  # a breach's escalation carries on in the flow
+                    snap = self.snapshot
+                    self._flow_run.update_ticket(priority=snap.priority.value, queue=snap.queue)
+        if event is not None:
+            self._steps.record(EventKind.WAIT_TIMED_OUT, step=effect.step, event=event)
+        return "timeout"
 
     # -- actions (updates) ---------------------------------------------------
     # The validators turn away what the ticket's state forbids before it reaches history;

@@ -115,6 +115,12 @@ class FlowRun:
     def ticket(self) -> dict[str, Any]:
         return self.context["ticket"]
 
+    def update_ticket(self, **fields: Any) -> None:
+        """What changed the ticket beside the flow (an SLA escalation while it waits): later
+        conditions see it, and the flow carries it on."""
+        self.ticket.update(fields)
+        self._stale.add("ticket")
+
     def _goto(self, target: str | None, fallthrough: int) -> None:
         if target == END:
             self._at = None

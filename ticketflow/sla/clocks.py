@@ -146,8 +146,13 @@ class SlaClocks:
         return any(c.breached for c in self.clocks.values())
 
     def view(self, now: datetime) -> dict[str, Any]:
-        """The clocks as GET shows them (the ticket's ``sla_state``)."""
+        """The clocks as GET shows them (the ticket's ``sla_state``). ``<clock>_due_at``: when
+        a running clock reaches its target (None while it is paused or stopped)."""
+        due = {n: (now + timedelta(seconds=c.target_s - c.used(now))).isoformat()
+               if c.running_since is not None else None for n, c in self.clocks.items()}
         return {"policy": self.policy.name, "breached": self.breached,
+                **{f"{n}_due_at": due[n] for n in self.clocks},
                 "clocks": {n: {"target_s": c.target_s, "used_s": round(c.used(now), 1),
                                "running": c.running_since is not None, "warned": c.warned,
-                               "breached": c.breached} for n, c in self.clocks.items()}}
+                               "breached": c.breached, "due_at": due[n]}
+                           for n, c in self.clocks.items()}}
