@@ -87,6 +87,11 @@ class WaitEvent(StrEnum):
     AGENT_REPLY = "agent_reply"
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
+# What a new ticket's workflow does beyond revision 0 (the tickets started before it):
+# 1 — SLA clocks from creation, beside the flow; actions' steps as regular activities; what a
+#     flow records after it assigned the ticket saved when it ends.
+REVISION = 1
+
 # States a ticket's workflow ends in: nothing happens to the ticket after them.
 TERMINAL_STATUSES = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})
 DEFAULT_QUEUE = "general"  # where a ticket goes unless its flow says otherwise
@@ -109,6 +114,9 @@ class NewTicket:
     created_at: str = ""  # ISO-8601, set by the API at acceptance
     auto_close_seconds: int = 72 * 3600  # a resolved ticket closes after this long
     publish_events: bool = False  # webhook subscribers are configured
+    # The workflow behaviour the ticket started with (intake sets REVISION); a ticket started
+    # earlier replays and runs on as it began. See REVISION.
+    revision: int = 0
     carried: TicketState | None = None  # set when a long ticket continues as a new run
 
 

@@ -49,7 +49,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import cache, dedupe, documents, idempotency, ids
 from ticketflow import search_attributes as sa
-from ticketflow.domain import NewTicket, Priority, TicketStatus
+from ticketflow.domain import REVISION, NewTicket, Priority, TicketStatus
 from ticketflow.errors import ErrorCode, TicketflowError
 from ticketflow.settings import Settings
 from ticketflow.ticket_workflow import TicketWorkflowApi
@@ -169,7 +169,8 @@ async def submit(
     ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp,
                        created_at=datetime.now(UTC).isoformat(),
                        auto_close_seconds=settings.auto_close_seconds,
-                       publish_events=bool(settings.webhook_urls), **fields)
+                       publish_events=bool(settings.webhook_urls), revision=REVISION,
+                       **fields)
     await _accept(client, redis, settings, ticket, own=own)
     return Accepted(ticket_id)
 

@@ -60,11 +60,7 @@ with workflow.unsafe.imports_passed_through():
 
 # Actions per run before continue-as-new: each action adds about ten history events.
 ACTIONS_PER_RUN = 200
-# Actions' steps became regular activities; earlier histories ran them as local ones.
-COMMITTED_ACTION_STEPS = "committed-action-steps"
-FLOW_TAIL_PATCH = "save-flow-tail"  # earlier tickets left such events unsaved until the next action
 CANCELED_BY_OPERATOR = "canceled by operator"
-SLA_FROM_CREATION = "sla-from-creation"  # earlier tickets started their clocks after the flow
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -137,7 +133,7 @@ class TicketWorkflow(TicketWorkflowApi):
             self._steps.start_sla()
         if snap.status == TicketStatus.PROCESSING:
             await self._steps.assign(snap.queue or DEFAULT_QUEUE)
-        elif self._s.unsaved and workflow.patched(FLOW_TAIL_PATCH):
+        elif self._s.unsaved and ticket.revision >= 1:
             await self._steps.save()  # what the flow's last steps recorded after it assigned the ticket
         return await self._close_out()
 
@@ -201,7 +197,7 @@ class TicketWorkflow(TicketWorkflowApi):
         self._s.sla_policies = chosen.sla_policies
         snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest
         self._steps.record(EventKind.ROUTED, flow=plan.name, version=plan.version, digest=plan.digest)
-        self._sla_from_creation = workflow.patched(SLA_FROM_CREATION)
+        self._sla_from_creation = ticket.revision >= 1
         if self._sla_from_creation:  # the clocks run beside the flow, not after it
             self._steps.start_sla(from_creation=True)
         run = self._flow_run = FlowRun(plan, ticket_context(ticket, nlp_context(tagging),
@@ -375,7 +371,7 @@ class TicketWorkflow(TicketWorkflowApi):
     async def _act(self, kind: ActionKind, action: Action) -> ActionResult:
         async with self._steps.lock:
             self._check(kind, action)
-            self._steps.committed_steps = workflow.patched(COMMITTED_ACTION_STEPS)
+            self._steps.committed_steps = self.snapshot.ticket.revision >= 1
             try:
                 await self._apply(kind, action)
                 self._s.changed += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from temporalio.client import Client
@@ -37,7 +39,14 @@ async def test_a_ticket_through_its_lifecycle(http: httpx.AsyncClient, temporal_
     await ticket_in(http, tid, "assigned")
 
     handle = temporal_client.get_workflow_handle(ids.workflow_id(tid))
-    before = len((await handle.fetch_history()).events)
+
+    async def settled_history() -> int | None:
+        # The row is written inside the workflow task that assigned it: let that task complete.
+        first = len((await handle.fetch_history()).events)
+        await asyncio.sleep(0.3)
+        return first if len((await handle.fetch_history()).events) == first else None
+
+    before = await eventually(settled_history)
     early = await act(http, tid, "reopen")
     assert len((await handle.fetch_history()).events) == before  # refused before history
     assert early.status_code == 409

@@ -19,7 +19,7 @@ from ticketflow import dedupe, ids
 from ticketflow import search_attributes as sa
 from ticketflow.db import repository
 from ticketflow.devstack.components import BIN
-from ticketflow.domain import Action, NewTicket
+from ticketflow.domain import REVISION, Action, NewTicket
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.settings import Settings
 from worker import build_worker
@@ -50,7 +50,7 @@ async def start(env: WorkflowEnvironment, settings: Settings, user_id: str, subj
     tid = ids.new_ticket_id()
     ticket = NewTicket(ticket_id=tid, user_id=user_id, subject=subject, content=content,
                        fingerprint=dedupe.fingerprint(user_id, subject, content),
-                       created_at=datetime.now(UTC).isoformat(), **fields)
+                       created_at=datetime.now(UTC).isoformat(), **{"revision": REVISION, **fields})
     return tid, await env.client.start_workflow(TicketWorkflow.run, ticket, id=ids.workflow_id(tid),
                                                 task_queue=settings.task_queue)
 

@@ -18,7 +18,7 @@ from temporalio.worker import Replayer
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents
 from ticketflow import dedupe, ids
-from ticketflow.domain import NewTicket
+from ticketflow.domain import REVISION, NewTicket
 from ticketflow.settings import Settings
 from workflows.ticket import TicketWorkflow
 
@@ -33,7 +33,7 @@ def new_ticket(user_level: int = 0, **fields: object) -> NewTicket:
     values.update(fields)
     return NewTicket(ticket_id=ticket_id, user_level=user_level, created_at=datetime.now(UTC).isoformat(),
                      fingerprint=dedupe.fingerprint(values["user_id"], values["subject"],
-                                                    values["content"]), **values)
+                                                    values["content"]), revision=REVISION, **values)
 
 
 async def start(client: Client, settings: Settings, ticket: NewTicket):
