@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.reconcile import ReconcileActivities
 from activities.ticket import TicketActivities
 from ticketflow import intents
 from ticketflow.db.engine import make_engine, make_session_factory
@@ -16,6 +28,7 @@ from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
 from ticketflow.settings import Settings
 from ticketflow.temporal import connect
+from workflows.reconcile import EVERY, SCHEDULE_ID, ReconcileWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketflow.worker")
@@ -30,19 +43,32 @@ RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
-def build_worker(client, settings: Settings, activities: TicketActivities) -> Worker:
+def build_worker(client, settings: Settings, activities: TicketActivities,
+                 reconciler: ReconcileActivities | None = None) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[TicketWorkflow],
+        workflows=[TicketWorkflow, ReconcileWorkflow],
         workflow_runner=RUNNER,
         activities=[activities.dedupe, activities.tag, activities.select_flow,
                     activities.persist, activities.assign, activities.notify,
-                    activities.release, activities.record_response, activities.publish],
+                    activities.release, activities.record_response, activities.publish,
+                    *([reconciler.reconcile] if reconciler else [])],
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_local_activities=settings.max_concurrent_activities,
     )
+
+
+async def ensure_reconcile_schedule(client: Client, settings: Settings) -> None:
+    """The Temporal Schedule that runs the reconciler every minute (created once, kept)."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(ReconcileWorkflow.run, id=SCHEDULE_ID,
+                                           task_queue=settings.task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=EVERY)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP))
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(SCHEDULE_ID, schedule)
 
 
 async def run(settings: Settings) -> None:
@@ -55,7 +81,10 @@ async def run(settings: Settings) -> None:
                                   sessions=make_session_factory(engine),
                                   flows=FlowRegistry(settings.flows_dir, kept=settings.kept_flows_dir),
                                   temporal=client)
-    worker = build_worker(client, settings, activities)
+    reconciler = ReconcileActivities(settings=settings, redis=redis,
+                                     sessions=make_session_factory(engine), temporal=client)
+    worker = build_worker(client, settings, activities, reconciler)
+    await ensure_reconcile_schedule(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

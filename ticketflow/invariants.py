@@ -38,10 +38,13 @@ HOLDING = frozenset({TicketStatus.ASSIGNED, TicketStatus.PENDING})
 ROW_GRACE = timedelta(seconds=60)
 
 
+WORKFLOW_ENDED = "workflow_ended"  # the row is open, its workflow is not running
+
+
 @dataclass(frozen=True)
 class Difference:
     ticket_id: str | None
-    invariant: str  # row, events, workflow, holder, load, waiting
+    invariant: str  # row, events, workflow, workflow_ended, holder, load, waiting
     detail: str
 
     def __str__(self) -> str:
@@ -124,7 +127,7 @@ async def _check_ticket(temporal: Client, row: _Row, events: tuple[int, int, int
         return found
     if tid not in running:
         status = await _workflow_status(temporal, tid)
-        found.append(Difference(tid, "workflow", f"row is {row.status} but the workflow is {status}"))
+        found.append(Difference(tid, WORKFLOW_ENDED, f"row is {row.status} but the workflow is {status}"))
         return found
     state = await temporal.get_workflow_handle_for(
         TicketWorkflowApi.run, ids.workflow_id(tid)).query(TicketWorkflowApi.state)

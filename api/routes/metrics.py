@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from api.deps import State
+from ticketflow import reconcile
 from ticketflow.assignment import store
 from ticketflow.db import repository
 from ticketflow.domain import TicketStatus
@@ -28,6 +29,11 @@ async def metrics(state: State) -> Response:
     degraded.set(1 if lines else 0)
     for agent, count in (await state.redis.hgetall(store.LOAD)).items():
         open_tickets.labels(agent.decode()).set(int(count))
+    repairs = Gauge("ticketflow_repairs_total",
+                    "What the reconciler repaired, by kind (closed_orphan, released_holder, left_line)",
+                    ["kind"], registry=registry)
+    for kind, count in (await state.redis.hgetall(reconcile.REPAIRS)).items():
+        repairs.labels(kind.decode()).set(int(count))
     failed = Gauge("ticketflow_tickets_failed",
                    "Tickets that failed in a way no retry can fix (status failed)", registry=registry)
     async with state.sessions() as session:

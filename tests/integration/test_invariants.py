@@ -51,7 +51,7 @@ async def test_healthy_tickets_agree_and_each_tampering_is_found(
     await redis.delete(store.HOLDER + gapped)
 
     found = await _differences(temporal_client, sessions, redis, tickets)
-    assert found == {(closed_one, "workflow"), (open_one, "row"),
+    assert found == {(closed_one, "workflow_ended"), (open_one, "row"),
                      (gapped, "events"), (gapped, "holder")}
 
 
