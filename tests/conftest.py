@@ -24,6 +24,7 @@ def stack_settings(state: Path, **overrides: object) -> Settings:
         "redis_url": "",
         "flows_dir": ROOT / "flows",
         "task_queue": "tickets-test",
+        "customer_token_secrets": ["tests-sign-customer-tokens-with-this-secret"],
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ class ErrorCode(StrEnum):
     """The ``code`` of every error answer (a client may branch on these; they never change)."""
 
     INVALID_PARAMS = "INVALID_PARAMS"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     HTTP_ERROR = "HTTP_ERROR"
@@ -65,6 +67,21 @@ class InvalidParams(TicketflowError):
 
     def __init__(self, details: Sequence[Detail], message: str = "invalid parameters") -> None:
         super().__init__(message, details=details)
+
+
+class Unauthenticated(TicketflowError):
+    """No credential, or one that is unknown, revoked or expired."""
+
+    code, http_status = ErrorCode.UNAUTHENTICATED, 401
+
+    def __init__(self, message: str = "a valid bearer credential is required") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(TicketflowError):
+    """A valid credential whose role does not allow the operation."""
+
+    code, http_status = ErrorCode.FORBIDDEN, 403
 
 
 class NotFound(TicketflowError, LookupError):

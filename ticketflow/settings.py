@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_inflight_requests: int = Field(default=2_000, ge=1)
 
+    # Identity: how long an API key lookup is remembered (how fast a revocation takes effect).
+    key_cache_seconds: float = Field(default=10.0, ge=0)
+    # Customer tokens (JWT, HS256): the first secret signs, every one verifies (rotation; a
+    # JSON list in the environment, each at least 32 characters). None: no tokens are issued.
+    customer_token_secrets: list[str] = Field(default_factory=list)
+    customer_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
+
     # Reads.
     cache_ttl_seconds: int = 60
     negative_cache_ttl_seconds: int = 5
@@ -84,6 +91,13 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 100
     # Re-try assignment of a queued ticket this often even without a capacity signal.
     queued_recheck_seconds: int = 60
+
+    @field_validator("customer_token_secrets")
+    @classmethod
+    def _long_secrets(cls, value: list[str]) -> list[str]:
+        if any(len(s) < 32 for s in value):
+            raise ValueError("every customer token secret needs at least 32 characters")
+        return value
 
     @field_validator("intent_model", mode="before")
     @classmethod
