@@ -12,23 +12,50 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import State
-from ticketflow import customer_tokens
-from ticketflow.errors import Forbidden, Unauthenticated
+from api.state import AppState
+from ticketflow import customer_tokens, ratelimit
+from ticketflow.errors import Forbidden, RateLimited, Unauthenticated
 from ticketflow.identity import Principal, Role, looks_like_key
+from ticketflow.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
                     description="An API key (`tfk_...`) or a customer token: "
                                 "`Authorization: Bearer <credential>`")
 
 
+def rate_limit(settings: Settings, role: Role) -> ratelimit.Limit:
+    s = settings
+    per_minute, burst = {
+        Role.ADMIN: (s.rate_limit_admin_per_minute, s.rate_limit_admin_burst),
+        Role.AGENT: (s.rate_limit_agent_per_minute, s.rate_limit_agent_burst),
+        Role.INTEGRATION: (s.rate_limit_integration_per_minute, s.rate_limit_integration_burst),
+        Role.CUSTOMER: (s.rate_limit_customer_per_minute, s.rate_limit_customer_burst),
+    }[role]
+    return ratelimit.Limit(per_minute=per_minute, burst=burst)
+
+
 async def authenticate(
+    request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, within its rate limit (``429 RATE_LIMITED`` past it); the verdict is kept
+    on the request for ``api.middleware.RateLimitHeaders``."""
+    principal = await _identify(state, credentials)
+    verdict = await ratelimit.take(state.redis, f"{principal.kind}:{principal.id}",
+                                   rate_limit(state.settings, principal.role))
+    request.state.ratelimit = verdict
+    if not verdict.allowed:
+        raise RateLimited(retry_after=verdict.retry_after)
+    return principal
+
+
+async def _identify(state: AppState,
+                    credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise Unauthenticated()
     secret = credentials.credentials

@@ -242,7 +242,8 @@ _ERROR_ANSWERS = {
     409: "Conflict (ILLEGAL_TRANSITION for an action, AGENT_EXISTS for an agent)",
     413: "Body over the size limit (PAYLOAD_TOO_LARGE)",
     422: "Refused as stated (IDEMPOTENCY_KEY_REUSED; FLOW_INVALID)",
-    429: "Shedding load (OVERLOADED), with Retry-After",
+    429: "Shedding load (OVERLOADED), or over the caller's rate limit (RATE_LIMITED); "
+         "with Retry-After",
     500: "Unexpected failure (INTERNAL)",
     503: "A service is unavailable or too slow (UNAVAILABLE), with Retry-After",
 }

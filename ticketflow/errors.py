@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     HTTP_ERROR = "HTTP_ERROR"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     OVERLOADED = "OVERLOADED"
+    RATE_LIMITED = "RATE_LIMITED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     AGENT_EXISTS = "AGENT_EXISTS"
@@ -114,6 +115,15 @@ class Overloaded(TicketflowError):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class RateLimited(TicketflowError):
+    """The caller is over its rate limit: it may come back after ``Retry-After`` seconds."""
+
+    code, http_status = ErrorCode.RATE_LIMITED, 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__("rate limit exceeded", headers={"Retry-After": str(retry_after)})
 
 
 class InvalidConfiguration(TicketflowError):

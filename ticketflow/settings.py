@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     # JSON list in the environment, each at least 32 characters). None: no tokens are issued.
     customer_token_secrets: list[str] = Field(default_factory=list)
     customer_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
+    # Per-caller rate limits (a token bucket per key, or per customer): the sustained rate
+    # and the requests a caller may send at once, by role.
+    rate_limit_admin_per_minute: int = Field(default=60_000, ge=1)
+    rate_limit_admin_burst: int = Field(default=1_000, ge=1)
+    rate_limit_agent_per_minute: int = Field(default=1_200, ge=1)
+    rate_limit_agent_burst: int = Field(default=100, ge=1)
+    rate_limit_integration_per_minute: int = Field(default=6_000, ge=1)
+    rate_limit_integration_burst: int = Field(default=500, ge=1)
+    rate_limit_customer_per_minute: int = Field(default=120, ge=1)
+    rate_limit_customer_burst: int = Field(default=20, ge=1)
 
     # Reads.
     cache_ttl_seconds: int = 60
