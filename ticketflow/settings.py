@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ticketflow import signing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +31,17 @@ READ_DEADLINE_SECONDS = 5  # client side: a whole read, waiting for a connection
 TEMPORAL_READ_TIMEOUT_SECONDS = 3
 REDIS_COMMAND_TIMEOUT_SECONDS = 3  # any command of the API's Redis connections
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
+
+class WebhookSubscriber(BaseModel):
+    url: str
+    secret: str
+
+    @field_validator("secret")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        signing.secret_key(value)
+        return value
 
 
 class Settings(BaseSettings):
@@ -85,9 +98,12 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 60
     negative_cache_ttl_seconds: int = 5
 
-    # Webhook subscribers (a JSON list in the environment) and the secret that signs them.
-    webhook_urls: list[str] = Field(default_factory=list)
-    webhook_secret: str = "change-me"
+    # Webhook subscribers, each with its own secret (a JSON list in the environment:
+    # [{"url": ..., "secret": "whsec_..."}]), and the secret that signs flow and SLA
+    # notifications (none set: they are not sent). Every POST is signed the Standard
+    # Webhooks way (ticketflow/signing.py); an empty, default or short secret is refused.
+    webhook_subscribers: list[WebhookSubscriber] = Field(default_factory=list)
+    notify_secret: str = ""
 
     # Lifecycle.
     auto_close_seconds: int = Field(default=72 * 3600, ge=1)
@@ -101,6 +117,13 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 100
     # Re-try assignment of a queued ticket this often even without a capacity signal.
     queued_recheck_seconds: int = 60
+
+    @field_validator("notify_secret")
+    @classmethod
+    def _strong_notify_secret(cls, value: str) -> str:
+        if value:
+            signing.secret_key(value)
+        return value
 
     @field_validator("customer_token_secrets")
     @classmethod

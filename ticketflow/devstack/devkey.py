@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ticketflow import signing
 from ticketflow.db import keys
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.identity import Role
 
 DEV_KEY_FILE = "admin.key"
 TOKEN_SECRET_FILE = "customer-token.secret"
+NOTIFY_SECRET_FILE = "notify.secret"
 DEV_KEY_NAME = "dev admin"
 
 
@@ -41,10 +44,18 @@ def ensure_dev_admin_key(database_url: str, state: Path) -> str:
         return pool.submit(asyncio.run, _ensure(database_url, state / DEV_KEY_FILE)).result()
 
 
-def dev_token_secret(state: Path) -> str:
-    """The customer token signing secret of the dev stack."""
-    path = state / TOKEN_SECRET_FILE
+def _kept(path: Path, make: Callable[[], str]) -> str:
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32) + "\n")
+        path.write_text(make() + "\n")
         os.chmod(path, 0o600)
     return path.read_text().strip()
+
+
+def dev_token_secret(state: Path) -> str:
+    """The customer token signing secret of the dev stack."""
+    return _kept(state / TOKEN_SECRET_FILE, lambda: secrets.token_urlsafe(32))
+
+
+def dev_notify_secret(state: Path) -> str:
+    """The secret that signs the dev stack's flow and SLA notifications."""
+    return _kept(state / NOTIFY_SECRET_FILE, signing.new_secret)

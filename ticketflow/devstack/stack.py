@@ -12,7 +12,12 @@ import httpx
 
 from ticketflow.db.migrate import upgrade
 from ticketflow.devstack import components
-from ticketflow.devstack.devkey import DEV_KEY_FILE, dev_token_secret, ensure_dev_admin_key
+from ticketflow.devstack.devkey import (
+    DEV_KEY_FILE,
+    dev_notify_secret,
+    dev_token_secret,
+    ensure_dev_admin_key,
+)
 from ticketflow.devstack.process import Child, require_ports, tcp_open, wait_until
 from ticketflow.settings import ROOT, Settings
 
@@ -60,6 +65,8 @@ class Stack:
             if self.app:
                 if not self.settings.customer_token_secrets:
                     self.settings.customer_token_secrets = [dev_token_secret(self.state)]
+                if not self.settings.notify_secret:
+                    self.settings.notify_secret = dev_notify_secret(self.state)
                 self.admin_key = ensure_dev_admin_key(self.settings.database_url, self.state)
                 self.start_worker()
                 self.start_api()
@@ -97,6 +104,8 @@ class Stack:
             "FLOWS_DIR": str(s.flows_dir), "STATE_DIR": str(s.state_dir),
             "DUPLICATE_WINDOW_SECONDS": str(s.duplicate_window_seconds),
             "CUSTOMER_TOKEN_SECRETS": json.dumps(s.customer_token_secrets),
+            "NOTIFY_SECRET": s.notify_secret,
+            "WEBHOOK_SUBSCRIBERS": json.dumps([w.model_dump() for w in s.webhook_subscribers]),
             "PYTHONUNBUFFERED": "1",
         }
 
