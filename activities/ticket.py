@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -25,7 +26,7 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, capacity, dedupe, failures, intents, tagger, webhooks
+from ticketflow import cache, capacity, dedupe, failures, intents, signing, tagger, webhooks
 from ticketflow.assignment import decision, store
 from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
@@ -75,10 +76,16 @@ class TicketActivities:
     @activity.defn(name="notify")
     async def notify(self, data: NotifyInput) -> None:
         """POST a flow notification; failures raise, so Temporal retries with backoff."""
-        body = {"event_id": f"{data.ticket_id}:{activity.info().activity_id}", "event": data.event,
-                "ticket_id": data.ticket_id, "message": data.message}
+        secret = self._settings.notify_secret
+        if not secret:  # nothing leaves unsigned
+            raise ApplicationError("notifications need NOTIFY_SECRET", non_retryable=True)
+        event_id = f"{data.ticket_id}:{activity.info().activity_id}"
+        body = json.dumps({"event_id": event_id, "event": data.event, "ticket_id": data.ticket_id,
+                           "message": data.message}, separators=(",", ":"),
+                          ensure_ascii=False).encode()
         async with httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT) as http:
-            response = await http.post(data.url, json=body)
+            response = await http.post(data.url, content=body,
+                                       headers=signing.headers(secret, event_id, body))
         response.raise_for_status()
 
     @activity.defn(name="persist")
@@ -119,8 +126,9 @@ class TicketActivities:
     async def publish(self, data: PublishInput) -> None:
         """Send the ticket's new events to the webhook subscribers (retried until they answer)."""
         async with httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT) as http:
-            await webhooks.deliver(http, self._redis, urls=self._settings.webhook_urls,
-                                   secret=self._settings.webhook_secret, events=data.events)
+            await webhooks.deliver(http, self._redis,
+                                   subscribers=self._settings.webhook_subscribers,
+                                   events=data.events)
 
     @activity.defn(name="release")
     async def release(self, data: ReleaseInput) -> None:

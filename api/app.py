@@ -12,14 +12,15 @@ from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
 from api import errors
-from api.middleware import BodyLimit, CatchAll, LoadShedder
-from api.routes import agents, flows, health, metrics, tickets
+from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders
+from api.routes import agents, customer_tokens, flows, health, metrics, tickets
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
 from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
+from ticketflow.keycache import KeyCache
 from ticketflow.redis_client import make_redis
 from ticketflow.settings import (
     DB_CONNECT_TIMEOUT_SECONDS,
@@ -56,16 +57,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(api_database_url(settings.database_url))
+        sessions = make_session_factory(engine)
         redis = make_redis(api_redis_url(settings.redis_url))
         # Lazy: the API starts (and answers 503 for new tickets) while Temporal is down.
         temporal = await Client.connect(settings.temporal_address,
                                         namespace=settings.temporal_namespace, lazy=True)
         app.state.ticketflow = AppState(
             settings=settings, temporal=temporal, redis=redis, engine=engine,
-            sessions=make_session_factory(engine),
+            sessions=sessions,
             cache=TicketCache(redis, ttl=settings.cache_ttl_seconds,
                               negative_ttl=settings.negative_cache_ttl_seconds),
             flows=FlowRegistry(settings.flows_dir, kept=settings.kept_flows_dir),
+            keys=KeyCache(sessions, ttl=settings.key_cache_seconds),
         )
         yield
         await redis.aclose()
@@ -75,10 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   dependencies=[Depends(storable_parameters)],
                   responses=error_answers(*COMMON_ERRORS))
     errors.install(app)
-    for router in (tickets.router, agents.router, flows.router, health.router, metrics.router):
-        app.include_router(router)
+    app.include_router(health.router)
+    for router in (tickets.router, agents.router, flows.router, customer_tokens.router,
+                   metrics.router):
+        # Every route here needs a credential; each names the roles it admits.
+        app.include_router(router, responses=error_answers(401, 403))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(CatchAll)  # outermost: whatever fails inside answers JSON
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

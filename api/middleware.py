@@ -1,4 +1,5 @@
-"""The catch-all, the request-size limit and load shedding, around every route."""
+"""The catch-all, the request-size limit, load shedding and the rate-limit headers, around
+every route."""
 
 from __future__ import annotations
 
@@ -113,3 +114,27 @@ class LoadShedder:
             await self.app(scope, receive, send)
         finally:
             self.inflight -= 1
+
+
+class RateLimitHeaders:
+    """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` on every answer to an authenticated
+    caller, errors included: ``api.auth.authenticate`` leaves its verdict on the request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        state = scope.setdefault("state", {})  # shared by any copy of the scope made inside
+
+        async def with_headers(message: Message) -> None:
+            verdict = state.get("ratelimit")
+            if message["type"] == "http.response.start" and verdict is not None:
+                message["headers"] = [*message.get("headers", []),
+                                      *((k.lower().encode(), v.encode())
+                                        for k, v in verdict.headers().items())]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -9,6 +9,7 @@ docs/api.md and in the OpenAPI.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
@@ -29,7 +30,6 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
                  Storable]
 FreeSubject = Annotated[str, StringConstraints(max_length=200), Storable]
 FreeText = Annotated[str, StringConstraints(max_length=20_000), Storable]
-Actor = Annotated[str, StringConstraints(max_length=128), Storable]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
 SearchText = Annotated[str, StringConstraints(max_length=200), Storable]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255), Storable]
@@ -59,7 +59,8 @@ class Strict(BaseModel):
 
 
 class TicketCreate(Strict):
-    user_id: UserId
+    user_id: UserId | None = Field(
+        default=None, description="Required, except with a customer token (its own user_id)")
     subject: Subject
     content: Content
     channel: ChannelName = Channel.WEB
@@ -206,12 +207,23 @@ class FlowSimulate(Strict):
 
 
 class ActionCreate(Strict):
+    """The actor is the caller's identity, never the body's (a body ``actor`` is refused)."""
+
     action: ActionName
-    actor: Actor = ""
     text: FreeText = ""
     agent_id: AgentId | None = None
     queue: Queue | None = None
     priority: PriorityName | None = None
+
+
+class CustomerTokenCreate(Strict):
+    user_id: UserId
+    ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+
+
+class CustomerTokenRead(BaseModel):
+    token: str
+    expires_at: datetime
 
 
 class ErrorBody(BaseModel):
@@ -224,11 +236,14 @@ class ErrorBody(BaseModel):
 
 _ERROR_ANSWERS = {
     400: "Invalid parameters (INVALID_PARAMS); details name each field",
+    401: "No valid credential (UNAUTHENTICATED), with WWW-Authenticate: Bearer",
+    403: "The credential's role may not do this (FORBIDDEN)",
     404: "Not found (NOT_FOUND)",
     409: "Conflict (ILLEGAL_TRANSITION for an action, AGENT_EXISTS for an agent)",
     413: "Body over the size limit (PAYLOAD_TOO_LARGE)",
     422: "Refused as stated (IDEMPOTENCY_KEY_REUSED; FLOW_INVALID)",
-    429: "Shedding load (OVERLOADED), with Retry-After",
+    429: "Shedding load (OVERLOADED), or over the caller's rate limit (RATE_LIMITED); "
+         "with Retry-After",
     500: "Unexpected failure (INTERNAL)",
     503: "A service is unavailable or too slow (UNAVAILABLE), with Retry-After",
 }

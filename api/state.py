@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from ticketflow.cache import TicketCache
 from ticketflow.flow_registry import FlowRegistry
+from ticketflow.keycache import KeyCache
 from ticketflow.settings import Settings
 
 
@@ -22,3 +23,4 @@ class AppState:
     sessions: async_sessionmaker
     cache: TicketCache
     flows: FlowRegistry
+    keys: KeyCache

@@ -68,9 +68,9 @@ def assigned_count(database_url: str, run: str) -> int:
                             (f"{run}-%",)).fetchone()[0]
 
 
-async def light_load(api_url: str, n: int) -> dict:
+async def light_load(api_url: str, headers: dict[str, str], n: int) -> dict:
     run = uuid.uuid4().hex[:8]
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as http:
         async def post(i: int) -> None:
             r = await http.post("/api/tickets", json={
                 "user_id": f"{run}-{i}", "subject": "Card declined", "content": f"Attempt {i} failed."})
@@ -81,10 +81,12 @@ async def light_load(api_url: str, n: int) -> dict:
     return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "mean_ms": sum(lat) / n}
 
 
-async def intake(api_url: str, database_url: str, n: int, concurrency: int) -> dict:
+async def intake(api_url: str, headers: dict[str, str], database_url: str, n: int,
+                 concurrency: int) -> dict:
     run = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=api_url, limits=limits, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, limits=limits,
+                                 timeout=30) as http:
         async def post(i: int) -> None:
             r = await http.post("/api/tickets", json={
                 "user_id": f"{run}-{i}", "subject": f"Order {i} has not arrived",
@@ -111,17 +113,20 @@ async def main_async(args: argparse.Namespace) -> dict:
                             database_url="", redis_url="")
         stack = Stack(settings).start()
         try:
-            async with httpx.AsyncClient(base_url=stack.api_url) as http:
+            headers = stack.auth_headers
+            async with httpx.AsyncClient(base_url=stack.api_url, headers=headers) as http:
                 for i in range(10):
                     await http.post("/api/agents", json={"agent_id": f"bench-{i}", "name": f"B{i}",
                                                          "capacity": 1000})
             client = await Client.connect(settings.temporal_address)
-            await intake(stack.api_url, settings.database_url, 50, args.concurrency)  # warm-up
+            await intake(stack.api_url, headers, settings.database_url, 50,  # warm-up
+                         args.concurrency)
             runs = []
             for _ in range(args.repeat):
                 b = await baseline(client, args.tickets, args.concurrency)
-                t = await intake(stack.api_url, settings.database_url, args.tickets, args.concurrency)
-                light = await light_load(stack.api_url, args.light)
+                t = await intake(stack.api_url, headers, settings.database_url, args.tickets,
+                                 args.concurrency)
+                light = await light_load(stack.api_url, headers, args.light)
                 runs.append({"baseline": b, "intake": t, "light": light})
                 print(json.dumps(runs[-1]), file=sys.stderr)
         finally:

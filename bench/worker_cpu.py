@@ -111,15 +111,16 @@ async def concurrently(n: int, concurrency: int, call) -> list:
     return results
 
 
-async def tickets_run(api_url: str, database_url: str, worker_pid: int, api_pid: int,
-                      n: int, concurrency: int) -> dict:
+async def tickets_run(api_url: str, headers: dict[str, str], database_url: str,
+                      worker_pid: int, api_pid: int, n: int, concurrency: int) -> dict:
     import httpx
 
     run = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     await until_idle(worker_pid)
     worker0, api0, t0 = cpu_seconds(worker_pid), cpu_seconds(api_pid), time.perf_counter()
-    async with httpx.AsyncClient(base_url=api_url, limits=limits, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, limits=limits,
+                                 timeout=30) as http:
         async def post(i: int) -> str:
             r = await http.post("/api/tickets", json=ticket_body(run, i))
             if r.status_code != 202:
@@ -192,7 +193,8 @@ async def main_async(args: argparse.Namespace) -> dict:
         try:
             worker_pid = stack.child("worker").popen.pid  # type: ignore[union-attr]
             api_pid = stack.child("api").popen.pid  # type: ignore[union-attr]
-            async with httpx.AsyncClient(base_url=stack.api_url) as http:
+            headers = stack.auth_headers
+            async with httpx.AsyncClient(base_url=stack.api_url, headers=headers) as http:
                 for i in range(args.agents):
                     r = await http.post("/api/agents", json={
                         "agent_id": f"bench-{i}", "name": f"B{i}", "queues": AGENT_QUEUES,
@@ -200,13 +202,13 @@ async def main_async(args: argparse.Namespace) -> dict:
                     r.raise_for_status()
             client = await Client.connect(settings.temporal_address)
             # Warm-up, not counted: first imports, connection pools, the empty worker's start.
-            await tickets_run(stack.api_url, settings.database_url, worker_pid, api_pid, 50,
-                              args.concurrency)
+            await tickets_run(stack.api_url, headers, settings.database_url, worker_pid, api_pid,
+                              50, args.concurrency)
             await floor_run(client, empty.popen.pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
             runs = []
             for _ in range(args.repeat):
-                t = await tickets_run(stack.api_url, settings.database_url, worker_pid, api_pid,
-                                      args.tickets, args.concurrency)
+                t = await tickets_run(stack.api_url, headers, settings.database_url, worker_pid,
+                                      api_pid, args.tickets, args.concurrency)
                 floor = await floor_run(client, empty.popen.pid, empty_queue, args.tickets,  # type: ignore[union-attr]
                                         args.concurrency)
                 ticket_ids = t.pop("ticket_ids")

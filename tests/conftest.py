@@ -10,6 +10,9 @@ import pytest
 from ticketflow.devstack.process import free_port
 from ticketflow.settings import ROOT, Settings
 
+# Signs the notifications of every test stack (Standard Webhooks: whsec_ and base64).
+NOTIFY_SECRET = "whsec_" + "dGVzdHMtc2lnbi1ub3RpZmljYXRpb25zLXdpdGgtdGhpcw=="
+
 
 def stack_settings(state: Path, **overrides: object) -> Settings:
     """Settings for a stack of our own: free ports, its own state folder, embedded services."""
@@ -24,6 +27,8 @@ def stack_settings(state: Path, **overrides: object) -> Settings:
         "redis_url": "",
         "flows_dir": ROOT / "flows",
         "task_queue": "tickets-test",
+        "customer_token_secrets": ["tests-sign-customer-tokens-with-this-secret"],
+        "notify_secret": NOTIFY_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

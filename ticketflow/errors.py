@@ -20,11 +20,14 @@ class ErrorCode(StrEnum):
     """The ``code`` of every error answer (a client may branch on these; they never change)."""
 
     INVALID_PARAMS = "INVALID_PARAMS"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     HTTP_ERROR = "HTTP_ERROR"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     OVERLOADED = "OVERLOADED"
+    RATE_LIMITED = "RATE_LIMITED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     AGENT_EXISTS = "AGENT_EXISTS"
@@ -67,6 +70,21 @@ class InvalidParams(TicketflowError):
         super().__init__(message, details=details)
 
 
+class Unauthenticated(TicketflowError):
+    """No credential, or one that is unknown, revoked or expired."""
+
+    code, http_status = ErrorCode.UNAUTHENTICATED, 401
+
+    def __init__(self, message: str = "a valid bearer credential is required") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(TicketflowError):
+    """A valid credential whose role does not allow the operation."""
+
+    code, http_status = ErrorCode.FORBIDDEN, 403
+
+
 class NotFound(TicketflowError, LookupError):
     code, http_status = ErrorCode.NOT_FOUND, 404
 
@@ -97,6 +115,15 @@ class Overloaded(TicketflowError):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class RateLimited(TicketflowError):
+    """The caller is over its rate limit: it may come back after ``Retry-After`` seconds."""
+
+    code, http_status = ErrorCode.RATE_LIMITED, 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__("rate limit exceeded", headers={"Retry-After": str(retry_after)})
 
 
 class InvalidConfiguration(TicketflowError):

@@ -169,7 +169,7 @@ async def submit(
     ticket = NewTicket(ticket_id=ticket_id, fingerprint=fp,
                        created_at=datetime.now(UTC).isoformat(),
                        auto_close_seconds=settings.auto_close_seconds,
-                       publish_events=bool(settings.webhook_urls), revision=REVISION,
+                       publish_events=bool(settings.webhook_subscribers), revision=REVISION,
                        **fields)
     await _accept(client, redis, settings, ticket, own=own)
     return Accepted(ticket_id)

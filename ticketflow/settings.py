@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ticketflow import signing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +31,17 @@ READ_DEADLINE_SECONDS = 5  # client side: a whole read, waiting for a connection
 TEMPORAL_READ_TIMEOUT_SECONDS = 3
 REDIS_COMMAND_TIMEOUT_SECONDS = 3  # any command of the API's Redis connections
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
+
+class WebhookSubscriber(BaseModel):
+    url: str
+    secret: str
+
+    @field_validator("secret")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        signing.secret_key(value)
+        return value
 
 
 class Settings(BaseSettings):
@@ -69,13 +82,33 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_inflight_requests: int = Field(default=2_000, ge=1)
 
+    # Identity: how long an API key lookup is remembered (how fast a revocation takes effect).
+    key_cache_seconds: float = Field(default=10.0, ge=0)
+    # Customer tokens (JWT, HS256): the first secret signs, every one verifies (rotation; a
+    # JSON list in the environment, each at least 32 characters). None: no tokens are issued.
+    customer_token_secrets: list[str] = Field(default_factory=list)
+    customer_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
+    # Per-caller rate limits (a token bucket per key, or per customer): the sustained rate
+    # and the requests a caller may send at once, by role.
+    rate_limit_admin_per_minute: int = Field(default=60_000, ge=1)
+    rate_limit_admin_burst: int = Field(default=1_000, ge=1)
+    rate_limit_agent_per_minute: int = Field(default=1_200, ge=1)
+    rate_limit_agent_burst: int = Field(default=100, ge=1)
+    rate_limit_integration_per_minute: int = Field(default=6_000, ge=1)
+    rate_limit_integration_burst: int = Field(default=500, ge=1)
+    rate_limit_customer_per_minute: int = Field(default=120, ge=1)
+    rate_limit_customer_burst: int = Field(default=20, ge=1)
+
     # Reads.
     cache_ttl_seconds: int = 60
     negative_cache_ttl_seconds: int = 5
 
-    # Webhook subscribers (a JSON list in the environment) and the secret that signs them.
-    webhook_urls: list[str] = Field(default_factory=list)
-    webhook_secret: str = "change-me"
+    # Webhook subscribers, each with its own secret (a JSON list in the environment:
+    # [{"url": ..., "secret": "whsec_..."}]), and the secret that signs flow and SLA
+    # notifications (none set: they are not sent). Every POST is signed the Standard
+    # Webhooks way (ticketflow/signing.py); an empty, default or short secret is refused.
+    webhook_subscribers: list[WebhookSubscriber] = Field(default_factory=list)
+    notify_secret: str = ""
 
     # Lifecycle.
     auto_close_seconds: int = Field(default=72 * 3600, ge=1)
@@ -89,6 +122,20 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 100
     # Re-try assignment of a queued ticket this often even without a capacity signal.
     queued_recheck_seconds: int = 60
+
+    @field_validator("notify_secret")
+    @classmethod
+    def _strong_notify_secret(cls, value: str) -> str:
+        if value:
+            signing.secret_key(value)
+        return value
+
+    @field_validator("customer_token_secrets")
+    @classmethod
+    def _long_secrets(cls, value: list[str]) -> list[str]:
+        if any(len(s) < 32 for s in value):
+            raise ValueError("every customer token secret needs at least 32 characters")
+        return value
 
     @field_validator("intent_model", mode="before")
     @classmethod

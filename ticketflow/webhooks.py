@@ -1,8 +1,8 @@
 """Signed webhooks: every ticket event, to every subscriber, at least once.
 
-Each POST carries one event with a unique ``event_id`` (``<ticket>:<seq>``) so
-receivers drop repeats, and ``X-Ticketflow-Signature: sha256=<hex>``, an HMAC-SHA256
-of the raw body with the shared secret. Deliveries already acknowledged by a
+Each POST carries one event with a unique ``event_id`` (``<ticket>:<seq>``, also its
+``webhook-id``) so receivers drop repeats, signed the Standard Webhooks way with the
+subscriber's own secret (``ticketflow.signing``). Deliveries already acknowledged by a
 subscriber are remembered in Redis, so a retry after a partial failure resends only
 what is missing.
 """
@@ -10,27 +10,20 @@ what is missing.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 from redis.asyncio import Redis
 
+from ticketflow import signing
 from ticketflow.domain import Priority, TicketEvent, TicketSnapshot, TicketStatus
+from ticketflow.settings import WebhookSubscriber
 
 DELIVERED = "tf:delivered:"
 DELIVERED_TTL = 7 * 24 * 3600
-SIGNATURE_HEADER = "X-Ticketflow-Signature"
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, body), signature)
 
 
 @dataclass(frozen=True)
@@ -67,20 +60,20 @@ class DeliveryFailed(Exception):
     """Some subscriber did not acknowledge; the activity is retried with backoff."""
 
 
-async def deliver(http: httpx.AsyncClient, redis: Redis, *, urls: list[str], secret: str,
-                  events: list[WebhookEvent]) -> int:
+async def deliver(http: httpx.AsyncClient, redis: Redis, *,
+                  subscribers: Sequence[WebhookSubscriber], events: list[WebhookEvent]) -> int:
     """POST each event to each subscriber that has not acknowledged it; returns how many sent."""
     sent, failures = 0, []
-    for url in urls:
+    for subscriber in subscribers:
+        url = subscriber.url
         for event in events:
             key = f"{DELIVERED}{hashlib.sha1(url.encode()).hexdigest()[:12]}:{event.event_id}"
             if await redis.exists(key):
                 continue
             body = json.dumps(asdict(event), separators=(",", ":"), ensure_ascii=False).encode()
             try:
-                response = await http.post(url, content=body, headers={
-                    "Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
-                    "X-Ticketflow-Event-Id": event.event_id})
+                response = await http.post(url, content=body, headers=signing.headers(
+                    subscriber.secret, event.event_id, body))
                 response.raise_for_status()
             except httpx.HTTPError as exc:
                 failures.append(f"{url}: {exc!r}")

@@ -6,6 +6,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Path, Query
 
+from api.auth import allow
 from api.deps import Session, State
 from api.schemas import (
     AGENT_ID_PATTERN,
@@ -21,7 +22,8 @@ from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
 from ticketflow.db.repository import AgentChanges, AgentRecord
-from ticketflow.errors import AgentExists, NotFound
+from ticketflow.errors import AgentExists, Forbidden, NotFound
+from ticketflow.identity import Principal, Role
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -39,7 +41,8 @@ async def _with_load(state: State, agents: list[AgentRecord]) -> list[AgentRead]
     ]
 
 
-@router.post("", status_code=201, response_model=AgentRead, responses=error_answers(409))
+@router.post("", status_code=201, response_model=AgentRead, responses=error_answers(409),
+             dependencies=[allow(Role.ADMIN)])
 async def create_agent(body: AgentCreate, state: State, session: Session) -> AgentRead:
     agent = await repository.create_agent(session, **body.model_dump())
     if agent is None:
@@ -48,7 +51,7 @@ async def create_agent(body: AgentCreate, state: State, session: Session) -> Age
     return (await _with_load(state, [agent]))[0]
 
 
-@router.get("", response_model=AgentPage)
+@router.get("", response_model=AgentPage, dependencies=[allow(Role.ADMIN, Role.AGENT)])
 async def list_agents(state: State, session: Session,
                       queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> dict:
     agents = await repository.list_agents(session, queue=queue)
@@ -58,9 +61,14 @@ async def list_agents(state: State, session: Session,
 
 
 @router.patch("/{agent_id}", response_model=AgentRead, responses=error_answers(404))
-async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State,
-                       session: Session) -> AgentRead:
+async def update_agent(agent_id: AgentPath, body: AgentUpdate, state: State, session: Session,
+                       principal: Annotated[Principal, allow(Role.ADMIN, Role.AGENT)]
+                       ) -> AgentRead:
+    """An agent key changes only its own agent's ``online``; an admin key anything."""
     changes = cast(AgentChanges, body.model_dump(exclude_unset=True))  # the same fields
+    if principal.role == Role.AGENT and (agent_id != principal.agent_id
+                                         or set(changes) - {"online"}):
+        raise Forbidden("an agent key changes only its own agent's online state")
     agent = await repository.update_agent(session, agent_id, changes)
     if agent is None:
         raise NotFound(f"agent {agent_id} not found")

@@ -5,16 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from api.auth import allow
 from api.deps import State
 from ticketflow import reconcile
 from ticketflow.assignment import store
 from ticketflow.db import repository
 from ticketflow.domain import TicketStatus
+from ticketflow.identity import Role
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", include_in_schema=False, dependencies=[allow(Role.ADMIN)])
 async def metrics(state: State) -> Response:
     registry = CollectorRegistry()
     waiting = Gauge("ticketflow_waiting_tickets", "Tickets waiting for an agent", ["queue"],

@@ -1,4 +1,5 @@
-"""Ticket routes: create, read, list, events."""
+"""Ticket routes: create, read, list, events, actions; each within the caller's rights
+(``ticketflow.rights``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
+from api.auth import EVERYONE, allow
 from api.deps import Session, State
 from api.schemas import (
     AGENT_ID_PATTERN,
@@ -26,48 +28,78 @@ from api.schemas import (
     UserId,
     error_answers,
 )
-from ticketflow import actions, intake
-from ticketflow.db import repository
+from ticketflow import actions, intake, rights
+from ticketflow.db import origins, repository
+from ticketflow.documents import TicketDocument
 from ticketflow.domain import Action
-from ticketflow.errors import NotFound
+from ticketflow.errors import Forbidden, InvalidParams, NotFound
+from ticketflow.identity import Principal, Role
 from ticketflow.reads import read_ticket
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
 TicketId = Annotated[str, Path(pattern=TICKET_ID_PATTERN)]
+Creator = Annotated[Principal, allow(Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER)]
+Reader = Annotated[Principal, allow(*EVERYONE)]
+Actor = Annotated[Principal, allow(Role.ADMIN, Role.AGENT, Role.CUSTOMER)]
 
 
 def _not_found(ticket_id: str) -> NotFound:
     return NotFound(f"ticket {ticket_id} not found")
 
 
+async def _readable(state: State, principal: Principal, ticket_id: str) -> TicketDocument:
+    """The ticket, if ``principal`` may see it; "not found" otherwise, so ids cannot be probed."""
+    ticket = await read_ticket(ticket_id=ticket_id, cache=state.cache, sessions=state.sessions,
+                               temporal=state.temporal)
+    creator = await origins.creator(state.sessions, ticket_id) \
+        if ticket is not None and principal.role == Role.INTEGRATION else None
+    if ticket is None or not rights.may_read(principal, user_id=ticket["user_id"],
+                                             creator=creator):
+        raise _not_found(ticket_id)
+    return rights.customer_view(ticket) if principal.role == Role.CUSTOMER else ticket
+
+
+def _user_id(body: TicketCreate, principal: Principal) -> str:
+    if principal.role == Role.CUSTOMER:
+        if body.user_id is not None and body.user_id != principal.user_id:
+            raise InvalidParams([{"field": "user_id",
+                                  "message": "a customer token creates tickets for its own user_id"}])
+        return str(principal.user_id)
+    if body.user_id is None:
+        raise InvalidParams([{"field": "user_id", "message": "Field required"}])
+    return body.user_id
+
+
 @router.post("", status_code=202, response_model=TicketAccepted,
              responses={200: {"model": RepeatSubmit}, **error_answers(422)})
 async def create_ticket(
-    body: TicketCreate, state: State,
+    body: TicketCreate, state: State, principal: Creator,
     idempotency_key: Annotated[IdempotencyKey | None, Header()] = None,
 ) -> Response:
+    """A customer token creates tickets for its own ``user_id`` (which may be left out)."""
+    fields = {**body.model_dump(mode="json"), "user_id": _user_id(body, principal)}
     verdict = await intake.submit(client=state.temporal, redis=state.redis,
-                                  settings=state.settings, fields=body.model_dump(mode="json"),
-                                  idempotency_key=idempotency_key, sessions=state.sessions)
+                                  settings=state.settings, fields=fields,
+                                  idempotency_key=idempotency_key, sessions=state.sessions,
+                                  idempotency_scope=rights.idempotency_scope(
+                                      principal, fields["user_id"]))
     if isinstance(verdict, intake.Repeat):
         return JSONResponse(RepeatSubmit(ticket_id=verdict.ticket_id).model_dump(), 200)
+    await origins.record(state.sessions, ticket_id=verdict.ticket_id, key_id=principal.key_id)
     return JSONResponse(TicketAccepted(ticket_id=verdict.ticket_id).model_dump(), 202,
                         headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
 
 
 @router.get("/{ticket_id}", responses=error_answers(404))
-async def get_ticket(ticket_id: TicketId, state: State) -> dict:
-    ticket = await read_ticket(ticket_id=ticket_id.upper(), cache=state.cache,
-                               sessions=state.sessions, temporal=state.temporal)
-    if ticket is None:
-        raise _not_found(ticket_id)
-    return dict(ticket)
+async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> dict:
+    return dict(await _readable(state, principal, ticket_id.upper()))
 
 
 @router.get("", response_model=TicketPage)
 async def list_tickets(
     session: Session,
+    principal: Reader,
     status: StatusName | None = None,
     queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None,
     assignee: Annotated[str | None, Query(pattern=AGENT_ID_PATTERN)] = None,
@@ -79,25 +111,47 @@ async def list_tickets(
                                         description="next_cursor of the previous page")] = None,
 ) -> dict:
     """Newest first, as summaries (no content, no metadata): the whole ticket is
-    ``GET /api/tickets/{id}``."""
+    ``GET /api/tickets/{id}``. A customer lists only their own tickets, an integration only
+    those created with its key."""
+    if principal.role == Role.CUSTOMER:
+        if user_id is not None and user_id != principal.user_id:
+            return {"items": [], "next_cursor": None}
+        user_id = principal.user_id
     items, next_cursor = await repository.list_tickets(
         session, status=status, queue=queue, assignee=assignee, user_id=user_id, tag=tag, q=q,
-        limit=limit, cursor=cursor.upper() if cursor else None)
+        limit=limit, cursor=cursor.upper() if cursor else None,
+        created_by=principal.key_id if principal.role == Role.INTEGRATION else None)
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))
-async def ticket_events(ticket_id: TicketId, state: State, session: Session) -> dict:
+async def ticket_events(ticket_id: TicketId, state: State, session: Session,
+                        principal: Reader) -> dict:
+    await _readable(state, principal, ticket_id.upper())
     events = await repository.list_events(session, ticket_id.upper())
-    if not events and await read_ticket(ticket_id=ticket_id.upper(), cache=state.cache,
-                                        sessions=state.sessions, temporal=state.temporal) is None:
-        raise _not_found(ticket_id)
+    if principal.role == Role.CUSTOMER:
+        return {"ticket_id": ticket_id.upper(), "events": rights.public_events(events)}
     return {"ticket_id": ticket_id.upper(), "events": events}
 
 
 @router.post("/{ticket_id}/actions", responses=error_answers(404, 409))
-async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State) -> dict:
+async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
+                        session: Session, principal: Actor) -> dict:
+    """The actor recorded is the caller's (an agent's id for an agent key). An agent acts on
+    tickets assigned to them or waiting unassigned in their queues; a customer replies to
+    and reopens their own tickets."""
+    action = Action(**body.model_dump(mode="json"), actor=principal.actor)
+    if action.action not in rights.actions_of(principal.role):
+        raise Forbidden(f"the {principal.role} role may not {action.action}")
+    if principal.role != Role.ADMIN:
+        ticket = await _readable(state, principal, ticket_id.upper())
+    if principal.role == Role.AGENT:
+        agent = await repository.get_agent(session, str(principal.agent_id))
+        queues = agent["queues"] if agent is not None else []
+        if not rights.agent_may_act(str(principal.agent_id), queues,
+                                    assignee=ticket["assignee"], queue=ticket["queue"]):
+            raise Forbidden("the ticket is neither assigned to you nor waiting in your queues")
     # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
-    result = await actions.act(state.temporal, ticket_id.upper(),
-                               Action(**body.model_dump(mode="json")))
+    result = await actions.act(state.temporal, ticket_id.upper(), action)
     return asdict(result)
+

@@ -39,6 +39,17 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         assert f"http://127.0.0.1:{s.temporal_ui_port}" in output
         assert httpx.get(f"http://127.0.0.1:{s.api_port}/readyz", timeout=10).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{s.temporal_ui_port}", timeout=10).status_code == 200
+        # The dev admin key, printed and kept in the state folder, opens the API; the keys
+        # commands reach the running stack with no flags.
+        (key,) = [line.split()[2] for line in lines if line.strip().startswith("admin key")]
+        assert (s.state_dir / "admin.key").read_text().strip() == key
+        api = f"http://127.0.0.1:{s.api_port}/api/agents"
+        assert httpx.get(api, timeout=10).status_code == 401
+        assert httpx.get(api, headers={"Authorization": f"Bearer {key}"},
+                         timeout=10).status_code == 200
+        listed = subprocess.run([str(Path(sys.executable).parent / "ticketflow"), "keys", "list"],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 0 and "\tdev admin\t" in listed.stdout, listed.stderr
     finally:
         dev.send_signal(signal.SIGINT)
         dev.wait(60)

@@ -46,7 +46,8 @@ async def temporal_list(stack: Stack, query: str) -> list[str]:
 
 async def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survives_a_restart(
         stack: Stack, tmp_path: Path) -> None:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as api:
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.auth_headers,
+                                 timeout=10) as api:
         assert (await api.get("/readyz")).status_code == 200
         assert (await api.post("/api/agents", json={"agent_id": "gina", "name": "Gina",
                                                     "queues": ["general"], "capacity": 5})
@@ -88,7 +89,8 @@ async def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survive
     # Restart the whole stack on the same state folder.
     await asyncio.to_thread(stack.stop)
     await asyncio.to_thread(stack.start)
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10) as api:
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.auth_headers,
+                                 timeout=10) as api:
         assert (await api.get(f"/api/tickets/{regular_id}")).json()["status"] == "assigned"
         # The VIP ticket's workflow was mid-way (queued); it carries on after the restart.
         await api.post("/api/agents", json={"agent_id": "vera", "name": "Vera", "queues": ["vip"],

@@ -39,8 +39,10 @@ from temporalio.client import Client
 from activities.ticket import TicketActivities
 from api.app import create_app
 from tests.helpers import terminate_running
+from ticketflow.db import keys
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
+from ticketflow.identity import Role
 from ticketflow.redis_client import make_redis
 from ticketflow.settings import Settings
 from worker import build_worker
@@ -120,12 +122,22 @@ async def worker(settings: Settings, temporal_client: Client, redis: Redis,
 
 
 @pytest.fixture(scope="module")
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The FastAPI app in process, with its lifespan, over a real ASGI transport."""
+async def admin_headers(sessions: async_sessionmaker) -> dict[str, str]:
+    """``Authorization`` for an admin key of this module's database."""
+    key = await keys.create_key(sessions, role=Role.ADMIN, name="tests")
+    return {"Authorization": f"Bearer {key.secret}"}
+
+
+@pytest.fixture(scope="module")
+async def http(settings: Settings, admin_headers: dict[str, str]
+               ) -> AsyncIterator[httpx.AsyncClient]:
+    """The FastAPI app in process, with its lifespan, over a real ASGI transport, sending an
+    admin key as every client sends its credential."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api",
+                                     headers=admin_headers) as client:
             yield client
 
 

@@ -52,7 +52,7 @@ async def _at_least(sessions: async_sessionmaker, ticket_ids: list[str], n: int)
 
 async def test_temporal_restart_loses_nothing_and_refused_tickets_are_accepted_later(
         settings: Settings, redis: Redis, sessions: async_sessionmaker, tmp_path: Path,
-        clean: None) -> None:
+        clean: None, admin_headers: dict[str, str]) -> None:
     port = free_port()
     settings = settings.model_copy(update={"temporal_address": f"127.0.0.1:{port}",
                                            "state_dir": tmp_path})
@@ -75,7 +75,8 @@ async def test_temporal_restart_loses_nothing_and_refused_tickets_are_accepted_l
         temporal.stop()
 
         async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+                transport=httpx.ASGITransport(app=app), base_url="http://api",
+                headers=admin_headers) as http:
             late = {"user_id": "late-customer", "subject": "Where is my order",
                     "content": "It has been a week"}
             refused = await http.post("/api/tickets", json=late)

@@ -268,8 +268,10 @@ async def unreachable(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         "database_url": f"postgresql://postgres@{dead}/ticketflow", "temporal_address": dead})
     app = create_app(broken)
     transport = httpx.ASGITransport(app=app)
+    # Any well-formed key: checking it needs the database, which is down.
     async with app.router.lifespan_context(app), \
-            httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            httpx.AsyncClient(transport=transport, base_url="http://api",
+                              headers={"Authorization": "Bearer tfk_" + "x" * 43}) as client:
         yield client
 
 

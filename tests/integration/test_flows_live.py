@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from activities.ticket import TicketActivities
+from tests.conftest import NOTIFY_SECRET
 from tests.helpers import Receiver, eventually, terminate_running
 from tests.integration.pipeline_checks import seed_agents
 from tests.integration.test_workflow import new_ticket
-from ticketflow import ids
+from ticketflow import ids, signing
 from ticketflow.db import repository
 from ticketflow.domain import Action
 from ticketflow.flow_registry import FlowRegistry
@@ -112,6 +113,7 @@ async def test_running_tickets_keep_their_plan_while_new_ones_take_the_edit(
     assert sorted(r["message"] for r in notes) == sorted(
         f"{subjects[s['ticket']['ticket_id']]} went to {s['queue']}" for s in states)
     assert all(r["event"] == "routed" for r in notes)
+    assert all(signing.verify(NOTIFY_SECRET, d.headers, d.body) for d in webhook.accepted)
 
 
 async def test_a_wait_for_assigned_ends_when_the_ticket_is_assigned_again(

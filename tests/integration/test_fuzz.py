@@ -98,9 +98,11 @@ def served(settings: Settings, no_workflows_left: None) -> Iterator[str]:
 
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_operation_answers_5xx_or_leaves_the_contract(case: schemathesis.Case,
-                                                         served: str) -> None:
-    response = case.call(base_url=served, timeout=30)
+def test_no_operation_answers_5xx_or_leaves_the_contract(
+        case: schemathesis.Case, served: str, admin_headers: dict[str, str]) -> None:
+    # Every case as an admin: the fuzzer explores inputs; tests/integration/test_identity.py
+    # and test_rights.py hold who may call what.
+    response = case.call(base_url=served, timeout=30, headers=admin_headers)
     OPERATIONS.add(case.operation.label)
     STATUSES[response.status_code] += 1
     request = case.as_curl_command()
@@ -121,12 +123,13 @@ def test_every_operation_was_fuzzed() -> None:
           f"{len(ACCEPTED)} tickets accepted; statuses {dict(sorted(STATUSES.items()))}")
 
 
-def test_every_accepted_ticket_is_processed(served: str) -> None:
+def test_every_accepted_ticket_is_processed(served: str, admin_headers: dict[str, str]) -> None:
     assert ACCEPTED, "the fuzzer had no ticket accepted"
     waiting, deadline = set(ACCEPTED), time.monotonic() + PROCESSED_WITHIN_SECONDS
     while waiting and time.monotonic() < deadline:
         for ticket_id in sorted(waiting):
-            r = requests.get(f"{served}/api/tickets/{ticket_id}", timeout=10)
+            r = requests.get(f"{served}/api/tickets/{ticket_id}", timeout=10,
+                             headers=admin_headers)
             assert r.status_code == 200, r.text
             if r.json()["status"] != "processing":
                 waiting.discard(ticket_id)

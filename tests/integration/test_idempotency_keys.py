@@ -17,8 +17,9 @@ from temporalio.client import Client
 from ulid import ULID
 
 from tests.helpers import eventually
-from ticketflow import idempotency, ids
+from ticketflow import idempotency, ids, rights
 from ticketflow.db import idempotency as store
+from ticketflow.db import keys
 from ticketflow.settings import Settings
 
 
@@ -50,6 +51,13 @@ async def exactly_one_workflow(client: Client, settings: Settings, user_id: str)
     return found[0]
 
 
+async def http_scope(sessions: async_sessionmaker, headers: dict[str, str], user: str) -> str:
+    """The scope of an Idempotency-Key the ``http`` client sends for ``user``."""
+    principal = await keys.authenticate(sessions, headers["Authorization"].split()[1])
+    assert principal is not None
+    return rights.idempotency_scope(principal, user)
+
+
 async def stored_key(sessions: async_sessionmaker, scope: str, key: str) -> dict | None:
     async with sessions() as s:
         row = (await s.execute(text(
@@ -60,7 +68,8 @@ async def stored_key(sessions: async_sessionmaker, scope: str, key: str) -> dict
 
 
 async def test_same_key_same_caller_same_body_is_the_same_ticket_and_other_body_is_422(
-        http: httpx.AsyncClient, sessions: async_sessionmaker, settings: Settings) -> None:
+        http: httpx.AsyncClient, sessions: async_sessionmaker, settings: Settings,
+        admin_headers: dict[str, str]) -> None:
     user, key = fresh("idem"), fresh("order")
     first = await post(http, body(user), key)
     again = await post(http, body(user), key)
@@ -71,7 +80,7 @@ async def test_same_key_same_caller_same_body_is_the_same_ticket_and_other_body_
     assert reused.status_code == 422
     assert reused.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
 
-    row = await stored_key(sessions, user, key)
+    row = await stored_key(sessions, await http_scope(sessions, admin_headers, user), key)
     assert row is not None
     assert row["ticket_id"] == ticket_id
     assert len(row["body_hash"]) == 64
@@ -119,14 +128,15 @@ async def test_losing_redis_between_two_posts_keeps_the_same_ticket(
 
 async def test_concurrent_posts_with_one_key_make_exactly_one_ticket(
         http: httpx.AsyncClient, sessions: async_sessionmaker, temporal_client: Client,
-        settings: Settings) -> None:
+        settings: Settings, admin_headers: dict[str, str]) -> None:
     user, key = fresh("race"), fresh("order")
     answers = await asyncio.gather(*(post(http, body(user), key) for _ in range(20)))
     assert {a.status_code for a in answers} == {202}, [a.text for a in answers]
     ticket_ids = {a.json()["ticket_id"] for a in answers}
     assert len(ticket_ids) == 1
     (ticket_id,) = ticket_ids
-    assert (await stored_key(sessions, user, key) or {}).get("ticket_id") == ticket_id
+    scope = await http_scope(sessions, admin_headers, user)
+    assert (await stored_key(sessions, scope, key) or {}).get("ticket_id") == ticket_id
     assert await exactly_one_workflow(temporal_client, settings, user) == ids.workflow_id(ticket_id)
 
 

@@ -76,16 +76,18 @@ async def own_client(own_settings: Settings) -> Client:
 
 
 @asynccontextmanager
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def api(settings: Settings, headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            transport=httpx.ASGITransport(app=app), base_url="http://api",
+            headers=headers) as http:
         yield http
 
 
 @pytest.fixture
-async def http(own_settings: Settings, own_temporal: Child) -> AsyncIterator[httpx.AsyncClient]:
-    async with api(own_settings) as client:
+async def http(own_settings: Settings, own_temporal: Child,
+               admin_headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with api(own_settings, admin_headers) as client:
         # The app's Temporal client connects lazily: connect it while the server answers.
         assert (await client.post("/api/tickets", json=body("warm-up"))).status_code == 202
         yield client
@@ -172,29 +174,29 @@ async def test_unknown_acceptance_keeps_the_claim_and_the_retry_gets_the_same_ti
 
 
 async def test_a_start_the_server_refuses_releases_the_claim(
-        settings: Settings, temporal_client: Client) -> None:
+        settings: Settings, temporal_client: Client, admin_headers: dict[str, str]) -> None:
     """A start answered "no" certainly did not happen: 503 UNAVAILABLE, and the same body sent
     again is not called a repeat of a ticket that does not exist."""
     payload = body("refused")
     refusing = settings.model_copy(update={"temporal_namespace": "no-such-namespace"})
-    async with api(refusing) as http:
+    async with api(refusing, admin_headers) as http:
         first = await http.post("/api/tickets", json=payload)
         second = await http.post("/api/tickets", json=payload)
     for answer in (first, second):
         assert answer.status_code == 503, answer.text
         assert answer.json()["code"] == "UNAVAILABLE"
-    async with api(settings) as http:
+    async with api(settings, admin_headers) as http:
         accepted = await http.post("/api/tickets", json=payload)
     assert accepted.status_code == 202, accepted.text
     assert await exists(temporal_client, accepted.json()["ticket_id"])
 
 
 async def test_a_server_that_cannot_be_reached_is_unavailable_and_nothing_is_kept(
-        settings: Settings, tmp_path: Path) -> None:
+        settings: Settings, tmp_path: Path, admin_headers: dict[str, str]) -> None:
     payload = body("down")
     unreachable = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}",
                                               "state_dir": tmp_path})
-    async with api(unreachable) as http:
+    async with api(unreachable, admin_headers) as http:
         first = await http.post("/api/tickets", json=payload)
         second = await http.post("/api/tickets", json=payload)
     for answer in (first, second):

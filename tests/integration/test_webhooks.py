@@ -12,14 +12,14 @@ from temporalio.client import Client
 from activities.ticket import TicketActivities
 from tests.helpers import Receiver, eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
-from ticketflow import actions, webhooks
+from ticketflow import actions, signing
 from ticketflow.db import repository
 from ticketflow.domain import Action
 from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import Settings
+from ticketflow.settings import Settings, WebhookSubscriber
 from worker import build_worker
 
-SECRET = "s3cret"
+SECRET = signing.new_secret()
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def receiver() -> Iterator[Receiver]:
 async def test_every_event_is_delivered_once_after_dedup_despite_failures(
         settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
         receiver: Receiver, clean: None) -> None:
-    settings = settings.model_copy(update={"webhook_urls": [receiver.url], "webhook_secret": SECRET})
+    settings = settings.model_copy(update={
+        "webhook_subscribers": [WebhookSubscriber(url=receiver.url, secret=SECRET)]})
     await seed_agents(sessions, count=1, capacity=5)
     activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
                                   flows=FlowRegistry(settings.flows_dir), temporal=temporal_client)
@@ -55,5 +56,5 @@ async def test_every_event_is_delivered_once_after_dedup_despite_failures(
     assert [unique[i]["kind"] for i in sorted(unique, key=lambda i: int(i.split(":")[1]))] == [
         "created", "tagged", "routed", "assigned", "reply", "customer_reply", "resolved", "closed"]
     assert receiver.calls > len(expected)  # the failures were retried
-    assert all(webhooks.verify(SECRET, d.body, d.header(webhooks.SIGNATURE_HEADER) or "")
-               for d in receiver.accepted)
+    assert all(signing.verify(SECRET, d.headers, d.body) for d in receiver.accepted)
+    assert all(d.header("webhook-id") == d.json()["event_id"] for d in receiver.accepted)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketflow import documents, search
-from ticketflow.db.models import Agent, Ticket, TicketEvent
+from ticketflow.db.models import Agent, Ticket, TicketEvent, TicketOrigin
 from ticketflow.documents import TicketDocument, TicketSummary
 from ticketflow.domain import TicketSnapshot
 from ticketflow.settings import READ_DEADLINE_SECONDS
@@ -128,10 +128,15 @@ async def list_tickets(
     q: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    created_by: str | None = None,
 ) -> tuple[list[TicketSummary], str | None]:
     """Summaries, newest first; ``cursor`` is the last id of the previous page (ids sort by
-    time). The whole ticket is :func:`get_ticket`'s."""
+    time). ``created_by``: only tickets created with that key. The whole ticket is
+    :func:`get_ticket`'s."""
     stmt: Select = select(*_SUMMARY_COLUMNS)
+    if created_by is not None:
+        stmt = stmt.where(Ticket.id.in_(select(TicketOrigin.ticket_id).where(
+            TicketOrigin.key_id == created_by)))
     for column, value in ((Ticket.status, status), (Ticket.queue, queue),
                           (Ticket.assignee, assignee), (Ticket.user_id, user_id)):
         if value is not None:
@@ -193,3 +198,8 @@ async def list_agents(session: AsyncSession, *, queue: str | None = None,
     if online_only:
         stmt = stmt.where(_AGENTS.c.online.is_(True))
     return [agent_record(r) for r in await _read(session, stmt)]
+
+
+async def get_agent(session: AsyncSession, agent_id: str) -> AgentRecord | None:
+    rows = await _read(session, select(_AGENTS).where(_AGENTS.c.id == agent_id))
+    return agent_record(rows[0]) if rows else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -11,6 +12,12 @@ import httpx
 
 from ticketflow.db.migrate import upgrade
 from ticketflow.devstack import components
+from ticketflow.devstack.devkey import (
+    DEV_KEY_FILE,
+    dev_notify_secret,
+    dev_token_secret,
+    ensure_dev_admin_key,
+)
 from ticketflow.devstack.process import Child, require_ports, tcp_open, wait_until
 from ticketflow.settings import ROOT, Settings
 
@@ -24,6 +31,7 @@ class Stack:
     settings: Settings
     app: bool = True
     children: list[Child] = field(default_factory=list)
+    admin_key: str = ""  # the dev admin key (started with the app only)
 
     def __post_init__(self) -> None:
         # Decided once: a restarted stack starts its embedded services again.
@@ -55,6 +63,11 @@ class Stack:
             self._start_services()
             upgrade(self.settings.database_url)
             if self.app:
+                if not self.settings.customer_token_secrets:
+                    self.settings.customer_token_secrets = [dev_token_secret(self.state)]
+                if not self.settings.notify_secret:
+                    self.settings.notify_secret = dev_notify_secret(self.state)
+                self.admin_key = ensure_dev_admin_key(self.settings.database_url, self.state)
                 self.start_worker()
                 self.start_api()
         except BaseException:
@@ -90,6 +103,9 @@ class Stack:
             "TASK_QUEUE": s.task_queue,
             "FLOWS_DIR": str(s.flows_dir), "STATE_DIR": str(s.state_dir),
             "DUPLICATE_WINDOW_SECONDS": str(s.duplicate_window_seconds),
+            "CUSTOMER_TOKEN_SECRETS": json.dumps(s.customer_token_secrets),
+            "NOTIFY_SECRET": s.notify_secret,
+            "WEBHOOK_SUBSCRIBERS": json.dumps([w.model_dump() for w in s.webhook_subscribers]),
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -119,6 +135,11 @@ class Stack:
     def api_url(self) -> str:
         return f"http://{self.settings.api_host}:{self.settings.api_port}"
 
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization`` with the dev admin key, for clients of this stack."""
+        return {"Authorization": f"Bearer {self.admin_key}"}
+
     def summary(self) -> str:
         s = self.settings
         return "\n".join([
@@ -129,6 +150,8 @@ class Stack:
             f"  PostgreSQL     {s.database_url}",
             f"  Redis          {s.redis_url}",
             f"  state, logs    {self.state}",
+            f"  admin key      {self.admin_key}  (also in {self.state / DEV_KEY_FILE})",
+            f"                 e.g. export KEY=$(cat {self.state / DEV_KEY_FILE})",
             "Ctrl-C stops everything.",
         ])
 

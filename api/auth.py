@@ -1,0 +1,88 @@
+"""Authentication: one dependency turns ``Authorization: Bearer <credential>`` (an API key,
+or a customer token) into a :class:`~ticketflow.identity.Principal`; :func:`allow` admits
+the roles a route names.
+
+Keys are looked up by their SHA-256 and the answer (a principal, or "no such live key") is
+kept in process for ``Settings.key_cache_seconds``: a revoked key stops working within that
+long (10 s by default) in every API process, and a key's ``last_used_at`` is written at most
+once per lookup, and at most once a minute.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import State
+from api.state import AppState
+from ticketflow import customer_tokens, ratelimit
+from ticketflow.errors import Forbidden, RateLimited, Unauthenticated
+from ticketflow.identity import Principal, Role, looks_like_key
+from ticketflow.settings import Settings
+
+bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="An API key (`tfk_...`) or a customer token: "
+                                "`Authorization: Bearer <credential>`")
+
+
+def rate_limit(settings: Settings, role: Role) -> ratelimit.Limit:
+    s = settings
+    per_minute, burst = {
+        Role.ADMIN: (s.rate_limit_admin_per_minute, s.rate_limit_admin_burst),
+        Role.AGENT: (s.rate_limit_agent_per_minute, s.rate_limit_agent_burst),
+        Role.INTEGRATION: (s.rate_limit_integration_per_minute, s.rate_limit_integration_burst),
+        Role.CUSTOMER: (s.rate_limit_customer_per_minute, s.rate_limit_customer_burst),
+    }[role]
+    return ratelimit.Limit(per_minute=per_minute, burst=burst)
+
+
+async def authenticate(
+    request: Request,
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, within its rate limit (``429 RATE_LIMITED`` past it); the verdict is kept
+    on the request for ``api.middleware.RateLimitHeaders``."""
+    principal = await _identify(state, credentials)
+    verdict = await ratelimit.take(state.redis, f"{principal.kind}:{principal.id}",
+                                   rate_limit(state.settings, principal.role))
+    request.state.ratelimit = verdict
+    if not verdict.allowed:
+        raise RateLimited(retry_after=verdict.retry_after)
+    return principal
+
+
+async def _identify(state: AppState,
+                    credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    if credentials is None:
+        raise Unauthenticated()
+    secret = credentials.credentials
+    if looks_like_key(secret):
+        principal = await state.keys.principal(secret)
+        if principal is None:
+            raise Unauthenticated("unknown or revoked API key")
+        return principal
+    customer = customer_tokens.verify(secret, state.settings.customer_token_secrets)
+    if customer is None:
+        raise Unauthenticated("unknown, invalid or expired credential")
+    return customer
+
+
+Authenticated = Annotated[Principal, Depends(authenticate)]
+
+
+def allow(*roles: Role) -> Any:
+    """A route dependency admitting callers of these roles only (others: 403 FORBIDDEN)."""
+
+    async def check(principal: Authenticated) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"the {principal.role} role may not do this")
+        return principal
+
+    return Depends(check)
+
+
+STAFF = (Role.ADMIN, Role.AGENT, Role.INTEGRATION)
+EVERYONE = (*STAFF, Role.CUSTOMER)

@@ -1,0 +1,168 @@
+"""Identity: API keys (hashed, revocable, last used), the bearer check on every route but the
+public ones, 401 and 403 in the error contract, and the scheme in the OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.app import create_app
+from ticketflow.db import keys
+from ticketflow.db.models import ApiKey
+from ticketflow.identity import KEY_PREFIX, Role, key_hash
+from ticketflow.settings import Settings
+
+ULID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
+PROTECTED = [
+    ("GET", "/api/tickets"), ("POST", "/api/tickets"), ("GET", f"/api/tickets/{ULID}"),
+    ("GET", f"/api/tickets/{ULID}/events"), ("POST", f"/api/tickets/{ULID}/actions"),
+    ("GET", "/api/agents"), ("POST", "/api/agents"), ("PATCH", "/api/agents/x"),
+    ("GET", "/api/flows"), ("GET", "/api/flows/default"), ("POST", "/api/flows/simulate"),
+    ("GET", "/metrics"),
+]
+
+
+@pytest.fixture(scope="module")
+async def anonymous(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with no key cache, so that a revocation shows at once."""
+    app = create_app(settings.model_copy(update={"key_cache_seconds": 0}))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        yield client
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def assert_unauthenticated(r: httpx.Response) -> None:
+    assert r.status_code == 401, r.text
+    assert r.json()["code"] == "UNAUTHENTICATED"
+    assert set(r.json()) == {"error", "code", "details"}
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+async def test_public_routes_need_no_key(anonymous: httpx.AsyncClient) -> None:
+    for path in ("/healthz", "/readyz", "/docs", "/openapi.json"):
+        assert (await anonymous.get(path)).status_code == 200, path
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+async def test_every_other_route_is_401_without_a_valid_key(
+        anonymous: httpx.AsyncClient, method: str, path: str) -> None:
+    assert_unauthenticated(await anonymous.request(method, path))
+    assert_unauthenticated(await anonymous.request(method, path, headers=bearer("nope")))
+    assert_unauthenticated(await anonymous.request(
+        method, path, headers=bearer(KEY_PREFIX + "A" * 43)))
+    assert_unauthenticated(await anonymous.request(
+        method, path, headers={"Authorization": "Basic dXNlcjpwYXNz"}))
+
+
+async def test_keys_are_stored_hashed_and_marked_used(
+        anonymous: httpx.AsyncClient, sessions: async_sessionmaker) -> None:
+    new = await keys.create_key(sessions, role=Role.ADMIN, name="hashed")
+    assert new.secret.startswith(KEY_PREFIX) and len(new.secret) > 40
+    async with sessions() as session:
+        row = await session.scalar(select(ApiKey).where(ApiKey.id == new.record.key_id))
+    assert row is not None and row.last_used_at is None
+    assert row.secret_hash == key_hash(new.secret) and new.secret not in row.secret_hash
+    assert (await anonymous.get("/api/flows", headers=bearer(new.secret))).status_code == 200
+    used = {k.key_id: k for k in await keys.list_keys(sessions)}[new.record.key_id]
+    assert used.last_used_at is not None
+
+
+async def test_a_revoked_key_is_refused(anonymous: httpx.AsyncClient,
+                                        sessions: async_sessionmaker) -> None:
+    new = await keys.create_key(sessions, role=Role.ADMIN, name="to revoke")
+    assert (await anonymous.get("/api/agents", headers=bearer(new.secret))).status_code == 200
+    assert await keys.revoke_key(sessions, new.record.key_id)
+    assert await keys.revoke_key(sessions, new.record.key_id)  # twice is harmless
+    assert not await keys.revoke_key(sessions, "key_unknown")
+    assert_unauthenticated(await anonymous.get("/api/agents", headers=bearer(new.secret)))
+
+
+async def test_an_agent_key_needs_its_agent_and_only_it(sessions: async_sessionmaker) -> None:
+    with pytest.raises(ValueError, match="agent id"):
+        await keys.create_key(sessions, role=Role.AGENT, name="no agent")
+    with pytest.raises(ValueError, match="agent id"):
+        await keys.create_key(sessions, role=Role.ADMIN, name="admin", agent_id="ann")
+    new = await keys.create_key(sessions, role=Role.AGENT, name="ann", agent_id="ann")
+    assert new.record.agent_id == "ann"
+
+
+@pytest.mark.parametrize(("role", "method", "path", "body"), [
+    (Role.INTEGRATION, "POST", "/api/agents", {"agent_id": "x", "name": "X"}),
+    (Role.INTEGRATION, "GET", "/api/agents", None),
+    (Role.INTEGRATION, "POST", f"/api/tickets/{ULID}/actions", {"action": "resolve"}),
+    (Role.INTEGRATION, "GET", "/metrics", None),
+    (Role.AGENT, "POST", "/api/agents", {"agent_id": "x", "name": "X"}),
+    (Role.AGENT, "POST", "/api/tickets", {"user_id": "u", "subject": "s", "content": "c"}),
+    (Role.AGENT, "POST", "/api/flows/simulate", {"ticket": {"subject": "s", "content": "c"}}),
+    (Role.AGENT, "GET", "/metrics", None),
+])
+async def test_a_role_that_may_not_is_403(anonymous: httpx.AsyncClient,
+                                          sessions: async_sessionmaker, role: Role, method: str,
+                                          path: str, body: dict | None) -> None:
+    new = await keys.create_key(sessions, role=role, name=str(role),
+                                agent_id="ann" if role == Role.AGENT else None)
+    r = await anonymous.request(method, path, json=body, headers=bearer(new.secret))
+    assert r.status_code == 403, r.text
+    assert r.json()["code"] == "FORBIDDEN"
+
+
+async def test_the_openapi_declares_the_bearer_scheme(anonymous: httpx.AsyncClient) -> None:
+    schema = (await anonymous.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "An API key (`tfk_...`) or a customer token: "
+                       "`Authorization: Bearer <credential>`"}
+    tickets = schema["paths"]["/api/tickets"]["get"]
+    assert tickets["security"] == [{"bearer": []}]
+    assert {"401", "403"} <= set(tickets["responses"])
+    assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+def ticketflow_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``ticketflow`` command as a script runs it, against this module's database."""
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    return subprocess.run([str(Path(sys.executable).parent / "ticketflow"), *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+async def test_the_cli_creates_lists_and_revokes_keys(
+        settings: Settings, anonymous: httpx.AsyncClient) -> None:
+    run = functools.partial(asyncio.to_thread, ticketflow_cli, settings)
+    created = await run("keys", "create", "--role", "agent", "--agent-id", "ann", "--name", "Ann")
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip().splitlines()[-1]
+    assert secret.startswith(KEY_PREFIX)
+    assert (await anonymous.get("/api/agents", headers=bearer(secret))).status_code == 200
+    for role in ("admin", "integration"):
+        made = await run("keys", "create", "--role", role, "--name", f"an {role} key")
+        assert made.returncode == 0 and made.stdout.strip().splitlines()[-1].startswith(KEY_PREFIX)
+    refused = await run("keys", "create", "--role", "agent", "--name", "no agent")
+    assert refused.returncode == 2 and "--agent-id" in refused.stderr
+
+    listed = await run("keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = [row for row in listed.stdout.splitlines() if "\tAnn\t" in row]
+    key_id, role, name, agent, _created, last_used = line.split("\t")
+    assert (role, name, agent) == ("agent", "Ann", "ann") and last_used != "-"
+    assert secret not in listed.stdout
+
+    revoked = await run("keys", "revoke", key_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert_unauthenticated(await anonymous.get("/api/agents", headers=bearer(secret)))
+    assert (await run("keys", "revoke", "key_unknown")).returncode == 1
+    assert "\trevoked " in next(row for row in (await run("keys", "list")).stdout.splitlines()
+                                 if row.startswith(key_id))

@@ -1,0 +1,23 @@
+"""Which key created a ticket (``ticket_origins``): recorded at acceptance, read for rights."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from ticketflow.db.models import TicketOrigin
+
+
+async def record(sessions: async_sessionmaker, *, ticket_id: str, key_id: str) -> None:
+    """The first creator stays (a retried POST with the same Idempotency-Key changes nothing)."""
+    async with sessions() as session:
+        await session.execute(insert(TicketOrigin).values(ticket_id=ticket_id, key_id=key_id)
+                              .on_conflict_do_nothing(index_elements=["ticket_id"]))
+        await session.commit()
+
+
+async def creator(sessions: async_sessionmaker, ticket_id: str) -> str | None:
+    async with sessions() as session:
+        return await session.scalar(
+            select(TicketOrigin.key_id).where(TicketOrigin.ticket_id == ticket_id))
