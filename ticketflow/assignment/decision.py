@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from ticketflow.assignment import store
+from ticketflow.assignment.modes import Mode
 from ticketflow.assignment.policy import (
     DEFAULT_EPSILON,
     NO_HINTS,
@@ -51,9 +52,18 @@ async def assign(redis: Redis, agents: list[AgentState], *, ticket_id: str, queu
     assignment = Assignment(
         agent_id=reservation.agent_id, queue=queue, reason=_reason(reservation, candidates, queue),
         candidates=[c.as_dict() for c in candidates],
-        mode="normal" if reservation.agent_id else "degraded", bound=max(reservation.bound, 0),
+        mode=_mode(reservation, candidates), bound=max(reservation.bound, 0),
         ring_position=key_position(customer_id), spills=reservation.spills)
     return Decision(assignment, reservation)
+
+
+def _mode(reservation: store.Reservation, candidates: list[Candidate]) -> str:
+    # the recorded form is a plain string (the AssignmentMode search attribute follows it)
+    """normal: placed; unserved: no online agent serves the queue (the ticket waits for one);
+    degraded: it waits because the agents who serve the queue are full (see :mod:`.modes`)."""
+    if reservation.agent_id is not None:
+        return Mode.NORMAL.value
+    return (Mode.UNSERVED if not candidates else Mode.DEGRADED).value
 
 
 def _reason(reservation: store.Reservation, candidates: list[Candidate], queue: str) -> str:
