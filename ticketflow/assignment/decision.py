@@ -41,14 +41,15 @@ class Decision:
 async def assign(redis: Redis, agents: list[AgentState], *, ticket_id: str, queue: str,
                  customer_id: str, priority: str = Priority.NORMAL.value, created_ms: int = 0,
                  hints: Hints = NO_HINTS, epsilon: float = DEFAULT_EPSILON,
-                 model: PressureModel = DEFAULT_MODEL) -> Decision:
+                 model: PressureModel = DEFAULT_MODEL, guarded: bool = False) -> Decision:
     """Place ``ticket_id`` with one of ``agents`` (their ``open`` and response time as last
-    seen), or put it in its queue's waiting line."""
+    seen), or put it in its queue's waiting line. ``guarded``: see :func:`.store.reserve`."""
     candidates = ranked(agents, queue=queue, customer=customer_id, model=model, epsilon=epsilon,
                         hints=hints)
     reservation = await store.reserve(
         redis, ticket_id=ticket_id, queue=queue, score=store.queue_score(priority, created_ms),
-        ring_order=[(c.agent_id, c.capacity) for c in candidates], epsilon=epsilon)
+        ring_order=[(c.agent_id, c.capacity) for c in candidates], epsilon=epsilon,
+        guarded=guarded)
     assignment = Assignment(
         agent_id=reservation.agent_id, queue=queue, reason=_reason(reservation, candidates, queue),
         candidates=[c.as_dict() for c in candidates],
