@@ -75,8 +75,10 @@ end
 return n
 """
 
-# Give back a slot restored for a ticket whose row moved on, if it is still the one restored.
+# Give back a slot restored for a ticket whose row moved on, if it is still the one restored
+# (a ticket released since then holds, if anything, a slot of a later reservation).
 _UNHOLD = """
+if redis.call('EXISTS', KEYS[3] .. ARGV[1]) == 1 then return 0 end
 if redis.call('GET', KEYS[2] .. ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[2] .. ARGV[1])
 if tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0') > 0 then
@@ -110,8 +112,10 @@ async def intact(redis: Redis) -> bool:
     return bool(await redis.exists(store.EPOCH))
 
 
-async def rebuild(redis: Redis, sessions: async_sessionmaker, *, window_seconds: int) -> Rebuilt:
-    """Write the assignment state and duplicate claims again from PostgreSQL, then the epoch.
+async def rebuild(redis: Redis, sessions: async_sessionmaker, *, window_seconds: int
+                  ) -> Rebuilt | None:
+    """Write the assignment state and duplicate claims again from PostgreSQL, then the epoch;
+    None if another process had just done it.
 
     Raises :class:`Rebuilding` when another process holds the lock.
     """
@@ -120,7 +124,7 @@ async def rebuild(redis: Redis, sessions: async_sessionmaker, *, window_seconds:
         raise Rebuilding
     try:
         if await intact(redis):  # rebuilt by someone else just now
-            return Rebuilt()
+            return None
         held, queued, recent = await _rows(sessions, window_seconds)
         done, agent_of = Rebuilt(), dict(held)
         for i in range(0, len(held), BATCH):
@@ -157,7 +161,8 @@ async def settle(redis: Redis, sessions: async_sessionmaker, restored: dict[str,
         repairs += len(await redis.eval(_HOLD, 3, store.LOAD, store.HOLDER, store.RELEASED, *pairs))
     for ticket_id, agent in restored.items():
         if now_held.get(ticket_id) != agent:
-            repairs += int(await redis.eval(_UNHOLD, 2, store.LOAD, store.HOLDER, ticket_id, agent))
+            repairs += int(await redis.eval(_UNHOLD, 3, store.LOAD, store.HOLDER, store.RELEASED,
+                                            ticket_id, agent))
     return repairs
 
 
@@ -196,11 +201,13 @@ class Repairer:
         self._pending: tuple[float, dict[str, str]] | None = None  # the second look: when, what
 
     async def ensure(self) -> Rebuilt | None:
-        """Rebuild if Redis lost its state; None if it had not. Raises :class:`Rebuilding`
-        while another process rebuilds."""
+        """Rebuild if Redis lost its state; None if it had not (or another process just
+        rebuilt it). Raises :class:`Rebuilding` while another process rebuilds."""
         if await intact(self._redis):
             return None
         done = await rebuild(self._redis, self._sessions, window_seconds=self._window)
+        if done is None:
+            return None
         log.warning("Redis had lost its state: rebuilt from PostgreSQL (%s)", done)
         self._pending = (time.monotonic() + SETTLE_AFTER_SECONDS, done.restored)
         if self._temporal is not None:

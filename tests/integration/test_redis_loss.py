@@ -168,3 +168,34 @@ async def _placed(sessions: async_sessionmaker, tickets: list[str]) -> bool:
 
 async def _status(sessions: async_sessionmaker, ticket_id: str, status: str) -> bool:
     return (await _rows(sessions, [ticket_id])).get(ticket_id, ("", None))[0] == status
+
+
+async def test_a_holder_is_never_counted_twice(
+        repairing_worker: redis_repair.Repairer, redis: Redis, sessions: async_sessionmaker,
+        clean: None) -> None:
+    """Rebuilds racing each other, and a rebuild over holders already there, count each
+    ticket once; a second look leaves a ticket released meanwhile alone."""
+    async with sessions() as session:
+        await session.execute(text(
+            "INSERT INTO tickets (id, user_id, subject, content, channel, user_level, priority, "
+            "status, queue, assignee, tags, metadata, version, created_at, updated_at, search_text) "
+            "VALUES (:id, 'u', 's', 'c', 'web', 0, 'normal', 'assigned', 'general', 'agent-0', "
+            "'{}', '{}', 1, now(), now(), '')"), {"id": "held-1"})
+        await session.commit()
+    await redis.flushdb()
+    outcomes = await asyncio.gather(*(redis_repair.rebuild(redis, sessions, window_seconds=600)
+                                      for _ in range(4)), return_exceptions=True)
+    # one of them rebuilt (or the worker's own round did, just before them)
+    assert sum(isinstance(o, redis_repair.Rebuilt) for o in outcomes) <= 1, outcomes
+    assert await redis_repair.intact(redis)
+    assert all(o is None or isinstance(o, (redis_repair.Rebuilt, redis_repair.Rebuilding))
+               for o in outcomes)
+    await redis.delete(store.EPOCH)  # lost again, but the holder is still there
+    await eventually(lambda: redis_repair.intact(redis))  # the worker's round rebuilds
+    assert await redis.hget(store.LOAD, "agent-0") == b"1"
+
+    # Released after the rebuild, before its row says so: the second look does not undo that.
+    assert await store.release(redis, "held-1", guarded=True) == "agent-0"
+    assert await redis_repair.settle(redis, sessions, {"held-1": "agent-0"}) == 0
+    assert await redis.hget(store.LOAD, "agent-0") == b"0"
+    assert not await redis.exists(store.HOLDER + "held-1")
