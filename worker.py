@@ -26,6 +26,7 @@ from ticketflow import intents
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
+from ticketflow.redis_repair import Repairer
 from ticketflow.settings import Settings
 from ticketflow.temporal import connect
 from workflows.reconcile import EVERY, SCHEDULE_ID, ReconcileWorkflow
@@ -77,12 +78,16 @@ async def run(settings: Settings) -> None:
     client = await connect(settings)
     model = intents.current(settings.intent_model)  # a broken model stops the worker here
     log.info("intent model: %s", model.version if model else "none")
-    activities = TicketActivities(settings=settings, redis=redis,
-                                  sessions=make_session_factory(engine),
+    sessions = make_session_factory(engine)
+    # Redis loss is found and repaired at start and every few seconds (redis_repair).
+    repairer = Repairer(redis=redis, sessions=sessions,
+                        window_seconds=settings.duplicate_window_seconds, temporal=client)
+    repairing = asyncio.create_task(repairer.run())  # its first round runs at once
+    activities = TicketActivities(settings=settings, redis=redis, sessions=sessions,
                                   flows=FlowRegistry(settings.flows_dir, kept=settings.kept_flows_dir),
-                                  temporal=client)
-    reconciler = ReconcileActivities(settings=settings, redis=redis,
-                                     sessions=make_session_factory(engine), temporal=client)
+                                  temporal=client, repairer=repairer)
+    reconciler = ReconcileActivities(settings=settings, redis=redis, sessions=sessions,
+                                     temporal=client)
     worker = build_worker(client, settings, activities, reconciler)
     await ensure_reconcile_schedule(client, settings)
     stop = asyncio.Event()
@@ -92,6 +97,7 @@ async def run(settings: Settings) -> None:
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)
     async with worker:
         await stop.wait()
+    repairing.cancel()
     await redis.aclose()
     await engine.dispose()
 

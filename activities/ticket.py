@@ -26,7 +26,7 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, capacity, dedupe, failures, intents, signing, tagger, webhooks
+from ticketflow import cache, capacity, dedupe, failures, intents, redis_repair, signing, tagger, webhooks
 from ticketflow.assignment import decision, store
 from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
@@ -42,7 +42,8 @@ NOTIFY_HTTP_TIMEOUT = 5.0
 
 class TicketActivities:
     def __init__(self, *, settings: Settings, redis: Redis, sessions: async_sessionmaker,
-                 flows: FlowRegistry, temporal: Client | None = None) -> None:
+                 flows: FlowRegistry, temporal: Client | None = None,
+                 repairer: redis_repair.Repairer | None = None) -> None:
         self._settings = settings
         self._redis = redis
         self._sessions = sessions
@@ -50,6 +51,10 @@ class TicketActivities:
         self._temporal = temporal  # to wake the next waiting ticket
         self._pressure = PressureModel(target_response_s=settings.target_response_seconds)
         self._snapshot = store.Snapshot()
+        # Rebuilds Redis's assignment state when a step finds it lost (see redis_repair).
+        self._repairer = repairer or redis_repair.Repairer(
+            redis=redis, sessions=sessions, window_seconds=settings.duplicate_window_seconds,
+            temporal=temporal)
 
     @activity.defn(name="dedupe")
     async def dedupe(self, data: DedupeInput) -> DedupeResult:
@@ -111,11 +116,18 @@ class TicketActivities:
         loads, response = await self._snapshot.read(self._redis, [a["agent_id"] for a in rows])
         agents = [AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"], tuple(a["queues"]),
                              loads[a["agent_id"]], response[a["agent_id"]]) for a in rows]
-        decided = await decision.assign(
-            self._redis, agents, ticket_id=data.ticket_id, queue=data.queue,
-            customer_id=data.customer_id, priority=data.priority, created_ms=data.created_ms,
-            hints=Hints.from_mapping(data.hints), epsilon=self._settings.assignment_epsilon,
-            model=self._pressure)
+        async def decide() -> decision.Decision:
+            return await decision.assign(
+                self._redis, agents, ticket_id=data.ticket_id, queue=data.queue,
+                customer_id=data.customer_id, priority=data.priority, created_ms=data.created_ms,
+                hints=Hints.from_mapping(data.hints), epsilon=self._settings.assignment_epsilon,
+                model=self._pressure, guarded=True)
+
+        try:
+            decided = await decide()
+        except store.StateLost:  # Redis lost its data: rebuild it (or retry while another does)
+            await self._repairer.ensure()
+            decided = await decide()
         placed = decided.reservation
         self._snapshot.saw(placed.loads)
         if placed.agent_id is not None and placed.next_waiting and self._temporal is not None:
@@ -133,7 +145,11 @@ class TicketActivities:
     @activity.defn(name="release")
     async def release(self, data: ReleaseInput) -> None:
         """The ticket no longer needs its agent (or its place in line): let the next one in."""
-        await store.release(self._redis, data.ticket_id)
+        try:
+            await store.release(self._redis, data.ticket_id, guarded=True)
+        except store.StateLost:
+            await self._repairer.ensure()
+            await store.release(self._redis, data.ticket_id, guarded=True)
         await store.leave_line(self._redis, data.queue, data.ticket_id)
         if self._temporal is not None:
             await capacity.wake_head(self._temporal, self._redis, data.queue)

@@ -163,7 +163,12 @@ class AgentRead(BaseModel):
 class AgentPage(BaseModel):
     items: list[AgentRead]
     mode: Literal["normal", "degraded"] = Field(
-        description="degraded while tickets wait because no agent has room")
+        description="degraded while tickets of some served queue wait because every online "
+                    "agent serving it is at capacity; an unserved queue does not count")
+    queues: dict[str, Literal["normal", "degraded", "unserved"]] = Field(
+        default_factory=dict,
+        description="the mode of each queue an online agent serves or tickets wait in: "
+                    "unserved when no online agent serves it (its tickets wait for one)")
     waiting: dict[str, int] = Field(description="waiting tickets, by queue")
 
 

@@ -17,7 +17,7 @@ from api.schemas import (
     AgentUpdate,
     error_answers,
 )
-from ticketflow.assignment import store
+from ticketflow.assignment import modes, store
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
@@ -55,9 +55,10 @@ async def create_agent(body: AgentCreate, state: State, session: Session) -> Age
 async def list_agents(state: State, session: Session,
                       queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> dict:
     agents = await repository.list_agents(session, queue=queue)
-    waiting = await store.waiting_counts(state.redis)
+    every = agents if queue is None else await repository.list_agents(session)
+    queues, waiting = await modes.read(state.redis, every)
     return {"items": [a.model_dump() for a in await _with_load(state, agents)],
-            "mode": "degraded" if waiting else "normal", "waiting": waiting}
+            "mode": modes.overall(queues), "queues": queues, "waiting": waiting}
 
 
 @router.patch("/{agent_id}", response_model=AgentRead, responses=error_answers(404))

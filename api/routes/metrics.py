@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from api.auth import allow
 from api.deps import State
 from ticketflow import reconcile
-from ticketflow.assignment import store
+from ticketflow.assignment import modes, store
 from ticketflow.db import repository
 from ticketflow.domain import TicketStatus
 from ticketflow.identity import Role
@@ -22,13 +22,25 @@ async def metrics(state: State) -> Response:
     waiting = Gauge("ticketflow_waiting_tickets", "Tickets waiting for an agent", ["queue"],
                     registry=registry)
     degraded = Gauge("ticketflow_assignment_degraded",
-                     "1 while tickets wait because every agent is at capacity", registry=registry)
+                     "1 while tickets of a served queue wait because every agent serving it is full",
+                     registry=registry)
     open_tickets = Gauge("ticketflow_agent_open_tickets", "Open tickets held by an agent", ["agent"],
                          registry=registry)
-    lines = await store.waiting_counts(state.redis)
+    unserved = Gauge("ticketflow_queue_unserved",
+                     "1 while no online agent serves a queue its tickets wait in", ["queue"],
+                     registry=registry)
+    queue_degraded = Gauge("ticketflow_queue_degraded",
+                           "1 while a queue's tickets wait because every agent serving it is full",
+                           ["queue"], registry=registry)
+    async with state.sessions() as session:
+        agents = await repository.list_agents(session)
+    queues, lines = await modes.read(state.redis, agents)
     for queue, count in lines.items():
         waiting.labels(queue).set(count)
-    degraded.set(1 if lines else 0)
+    for queue, mode in queues.items():
+        unserved.labels(queue).set(1 if mode == modes.Mode.UNSERVED else 0)
+        queue_degraded.labels(queue).set(1 if mode == modes.Mode.DEGRADED else 0)
+    degraded.set(1 if modes.overall(queues) == modes.Mode.DEGRADED else 0)
     for agent, count in (await state.redis.hgetall(store.LOAD)).items():
         open_tickets.labels(agent.decode()).set(int(count))
     repairs = Gauge("ticketflow_repairs_total",

@@ -97,7 +97,7 @@ async def test_a_decision_takes_the_first_agent_under_bound_and_capacity(
         return min(c.capacity, load_bound(open_total, c.capacity, capacity_total, epsilon))
 
     if got.agent_id is None:
-        assert got.mode == "degraded"
+        assert got.mode == ("degraded" if order else "unserved")
         assert all(c.open >= c.capacity for c in order)  # bounds add up past the load: only capacity stops us
         assert after == {a.agent_id: a.open for a in agents}
         assert await store.waiting(own_db, "general") == ["t"]
@@ -193,7 +193,7 @@ async def test_with_no_room_the_ticket_waits_in_degraded_mode(own_db: Redis) -> 
     assert (waits.agent_id, waits.mode, waits.bound) == (None, "degraded", 0)
     assert waits.reason == "every agent is at its bound or capacity"
     nobody = (await decision.assign(own_db, [], ticket_id="t2", queue="vip", customer_id="x")).assignment
-    assert (nobody.agent_id, nobody.reason) == (None, "no online agent serves vip")
+    assert (nobody.agent_id, nobody.mode, nobody.reason) == (None, "unserved", "no online agent serves vip")
     assert await store.waiting(own_db, "general") == ["t1"]
     assert await store.waiting(own_db, "vip") == ["t2"]
 

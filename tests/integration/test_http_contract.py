@@ -212,9 +212,12 @@ async def test_queued_ticket_is_assigned_when_an_agent_arrives(
 
     await eventually(lambda: status("queued"))
     agents = (await http.get("/api/agents")).json()
-    assert (agents["mode"], agents["waiting"]) == ("degraded", {"general": 1})
+    # Nobody serves the queue: it is unserved, and that alone does not degrade the service.
+    assert (agents["mode"], agents["queues"], agents["waiting"]) == (
+        "normal", {"general": "unserved"}, {"general": 1})
     metrics = (await http.get("/metrics")).text
-    assert "ticketflow_assignment_degraded 1.0" in metrics
+    assert "ticketflow_assignment_degraded 0.0" in metrics
+    assert 'ticketflow_queue_unserved{queue="general"} 1.0' in metrics
     assert 'ticketflow_waiting_tickets{queue="general"} 1.0' in metrics
 
     await http.post("/api/agents", json={"agent_id": "bob", "name": "Bob", "capacity": 1})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from ticketflow.assignment import store
+from ticketflow.assignment.modes import Mode
 from ticketflow.assignment.policy import (
     DEFAULT_EPSILON,
     NO_HINTS,
@@ -40,20 +41,30 @@ class Decision:
 async def assign(redis: Redis, agents: list[AgentState], *, ticket_id: str, queue: str,
                  customer_id: str, priority: str = Priority.NORMAL.value, created_ms: int = 0,
                  hints: Hints = NO_HINTS, epsilon: float = DEFAULT_EPSILON,
-                 model: PressureModel = DEFAULT_MODEL) -> Decision:
+                 model: PressureModel = DEFAULT_MODEL, guarded: bool = False) -> Decision:
     """Place ``ticket_id`` with one of ``agents`` (their ``open`` and response time as last
-    seen), or put it in its queue's waiting line."""
+    seen), or put it in its queue's waiting line. ``guarded``: see :func:`.store.reserve`."""
     candidates = ranked(agents, queue=queue, customer=customer_id, model=model, epsilon=epsilon,
                         hints=hints)
     reservation = await store.reserve(
         redis, ticket_id=ticket_id, queue=queue, score=store.queue_score(priority, created_ms),
-        ring_order=[(c.agent_id, c.capacity) for c in candidates], epsilon=epsilon)
+        ring_order=[(c.agent_id, c.capacity) for c in candidates], epsilon=epsilon,
+        guarded=guarded)
     assignment = Assignment(
         agent_id=reservation.agent_id, queue=queue, reason=_reason(reservation, candidates, queue),
         candidates=[c.as_dict() for c in candidates],
-        mode="normal" if reservation.agent_id else "degraded", bound=max(reservation.bound, 0),
+        mode=_mode(reservation, candidates), bound=max(reservation.bound, 0),
         ring_position=key_position(customer_id), spills=reservation.spills)
     return Decision(assignment, reservation)
+
+
+def _mode(reservation: store.Reservation, candidates: list[Candidate]) -> str:
+    # the recorded form is a plain string (the AssignmentMode search attribute follows it)
+    """normal: placed; unserved: no online agent serves the queue (the ticket waits for one);
+    degraded: it waits because the agents who serve the queue are full (see :mod:`.modes`)."""
+    if reservation.agent_id is not None:
+        return Mode.NORMAL.value
+    return (Mode.UNSERVED if not candidates else Mode.DEGRADED).value
 
 
 def _reason(reservation: store.Reservation, candidates: list[Candidate], queue: str) -> str:

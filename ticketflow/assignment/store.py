@@ -3,7 +3,8 @@
 Keys: ``tf:load`` (agent → open tickets), ``tf:rt`` (agent → EWMA of first-response
 seconds), ``tf:holder:<ticket>`` (the agent holding a ticket: makes every step
 idempotent), ``tf:queued:<queue>`` (a sorted set of waiting tickets, most urgent and
-then oldest first).
+then oldest first), ``tf:epoch`` (present while this state is whole: see
+:mod:`ticketflow.redis_repair`).
 
 The reservation is one Lua script: it re-reads live loads, computes the bounded-load
 cap from them, refuses a ticket that would overtake a waiting one, and walks the ring
@@ -24,8 +25,19 @@ LOAD = "tf:load"
 RESPONSE = "tf:rt"
 HOLDER = "tf:holder:"
 QUEUED = "tf:queued:"
+# Written once the state above has been rebuilt from PostgreSQL (ticketflow.redis_repair): its
+# absence means Redis lost its data, and guarded reservations and releases wait for the rebuild.
+EPOCH = "tf:epoch"
+# A ticket released lately: the repair's second look must not give it its agent back.
+RELEASED = "tf:released:"
+RELEASED_SECONDS = 120
+
+
+class StateLost(Exception):
+    """Redis lost the assignment state (no ``tf:epoch``): rebuild it, then try again."""
 
 _RESERVE = """
+if KEYS[4] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then return 'LOST' end
 local held = redis.call('GET', KEYS[2] .. ARGV[1])
 if held then return {held, 0, -1, 0, false} end
 local queued = KEYS[3]
@@ -73,6 +85,8 @@ return out
 """
 
 _RELEASE = """
+if KEYS[3] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return {'LOST'} end
+if KEYS[3] ~= '' then redis.call('SET', KEYS[4] .. ARGV[1], '1', 'EX', ARGV[2]) end
 local agent = redis.call('GET', KEYS[2] .. ARGV[1])
 if not agent then return false end
 redis.call('DEL', KEYS[2] .. ARGV[1])
@@ -119,12 +133,20 @@ async def live(redis: Redis, agent_ids: list[str]) -> tuple[dict[str, int], dict
 
 
 async def reserve(redis: Redis, *, ticket_id: str, queue: str, score: float,
-                  ring_order: list[tuple[str, int]], epsilon: float) -> Reservation:
-    """Reserve the first agent of ``ring_order`` (id, capacity) under its bound and capacity."""
+                  ring_order: list[tuple[str, int]], epsilon: float,
+                  guarded: bool = False) -> Reservation:
+    """Reserve the first agent of ``ring_order`` (id, capacity) under its bound and capacity.
+
+    ``guarded``: raise :class:`StateLost` instead while Redis has lost its state (no
+    ``tf:epoch``), so nothing is placed on loads that do not count the agents' tickets yet.
+    """
     # One packed argument instead of two per agent: argument packing dominates the call.
     order = " ".join(f"{agent_id} {capacity}" for agent_id, capacity in ring_order)
-    agent, spills, bound, queued, *rest = await redis.eval(
-        _RESERVE, 3, LOAD, HOLDER, QUEUED + queue, ticket_id, repr(score), epsilon, order)
+    result = await redis.eval(_RESERVE, 4, LOAD, HOLDER, QUEUED + queue, EPOCH if guarded else "",
+                              ticket_id, repr(score), epsilon, order)
+    if result == b"LOST":
+        raise StateLost(ticket_id)
+    agent, spills, bound, queued, *rest = result
     agent_id = agent.decode() if isinstance(agent, bytes) else None
     behind, loads = (rest[0], rest[1:]) if rest else (None, [])
     seen = {a: int(n) for (a, _), n in zip(ring_order, loads, strict=False)}
@@ -161,8 +183,14 @@ class Snapshot:
         self._loads.update(loads)
 
 
-async def release(redis: Redis, ticket_id: str) -> str | None:
-    agent = await redis.eval(_RELEASE, 2, LOAD, HOLDER, ticket_id)
+async def release(redis: Redis, ticket_id: str, *, guarded: bool = False) -> str | None:
+    """Give back the ticket's agent slot, if it holds one. ``guarded``: raise
+    :class:`StateLost` while Redis has lost its state, and mark the ticket released a while
+    (``tf:released:<ticket>``) so that the repair does not give it its agent back."""
+    agent = await redis.eval(_RELEASE, 4, LOAD, HOLDER, EPOCH if guarded else "", RELEASED,
+                             ticket_id, RELEASED_SECONDS)
+    if agent == [b"LOST"]:
+        raise StateLost(ticket_id)
     return agent.decode() if isinstance(agent, bytes) else None
 
 
