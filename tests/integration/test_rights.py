@@ -59,7 +59,10 @@ async def world(settings: Settings, sessions: async_sessionmaker) -> AsyncIterat
         return bearer((await keys.create_key(sessions, role=role, name=f"{role} {agent_id}",
                                              agent_id=agent_id)).secret)
 
-    app = create_app(settings)
+    # Rights, not rate limits, are under test here (test_rate_limits.py has those): the module
+    # walks every operation as each role, faster than a customer's default bucket refills.
+    app = create_app(settings.model_copy(update={"rate_limit_customer_burst": 10_000,
+                                                 "rate_limit_agent_burst": 10_000}))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
         admin, integration = await key(Role.ADMIN), await key(Role.INTEGRATION)
