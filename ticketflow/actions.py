@@ -43,8 +43,8 @@ class OutcomeUnknown(TicketflowError):
                          headers={"Retry-After": str(OUTCOME_RETRY_AFTER_SECONDS)})
 
 
-NOT_READY_RETRIES = 10
-NOT_READY_BACKOFF_SECONDS = 0.1
+NOT_ADMITTED = (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.RESOURCE_EXHAUSTED)
+NOT_READY_BACKOFF_SECONDS = 0.05
 # No action request waits longer than this for the ticket's answer.
 ACTION_DEADLINE_SECONDS = 10.0
 OUTCOME_RETRY_AFTER_SECONDS = 5
@@ -56,7 +56,8 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
     clock = asyncio.get_running_loop().time
     deadline = clock() + ACTION_DEADLINE_SECONDS
     try:
-        for attempt in range(NOT_READY_RETRIES):
+        attempt = 0
+        while True:
             try:
                 return await handle.execute_update(
                     UPDATES[ActionKind(action.action)], action,
@@ -64,12 +65,14 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
             except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
                 raise OutcomeUnknown(action.action) from exc
             except RPCError as exc:
-                # The workflow task that carried the update was lost (e.g. racing an
-                # activity result): nothing was applied, so asking again is safe.
-                if exc.status != RPCStatusCode.FAILED_PRECONDITION or attempt == NOT_READY_RETRIES - 1:
+                # Not admitted, so nothing was applied and asking again is safe: the workflow
+                # task that carried it was lost (e.g. racing an activity result), or the
+                # ticket already has the server's limit of actions in flight (10).
+                backoff = min(NOT_READY_BACKOFF_SECONDS * 2 ** attempt, 1.0)
+                if exc.status not in NOT_ADMITTED or clock() + backoff >= deadline:
                     raise
-                await asyncio.sleep(NOT_READY_BACKOFF_SECONDS * (attempt + 1))
-        raise AssertionError("unreachable")
+                attempt += 1
+                await asyncio.sleep(backoff)
     except WorkflowUpdateFailedError as exc:
         # The workflow refused it: the failure names the actions the ticket allows now.
         cause = exc.cause
