@@ -3,7 +3,7 @@
 Callers in the core (intake, actions, capacity) and the API start and message tickets
 through these definitions, typed, without importing the workflow's implementation
 (``workflows.ticket.TicketWorkflow``, which declares the same handlers; a unit test
-holds the two equal). No bodies: nothing here runs.
+holds the two equal). Declarations only (bodies are `...`): nothing here runs.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ WORKFLOW_NAME = "TicketWorkflow"
 class TicketWorkflowApi:
     @workflow.run
     async def run(self, ticket: NewTicket) -> TicketSnapshot:
-        raise NotImplementedError
+        ...
 
     # One update per action, so ops read the action in the Temporal UI. Each is decided
     # under the ticket's lock: refused (409 over HTTP) when the state forbids it by then.
@@ -35,63 +35,63 @@ class TicketWorkflowApi:
     @workflow.update(name="reply")
     async def reply(self, action: Action) -> ActionResult:
         """An agent's public reply: the ticket then waits on the customer."""
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="comment")
     async def comment(self, action: Action) -> ActionResult:
         """An internal note."""
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="customer_reply")
     async def customer_reply(self, action: Action) -> ActionResult:
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="transfer")
     async def transfer(self, action: Action) -> ActionResult:
         """To another queue or a named agent."""
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="escalate")
     async def escalate(self, action: Action) -> ActionResult:
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="resolve")
     async def resolve(self, action: Action) -> ActionResult:
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="reopen")
     async def reopen(self, action: Action) -> ActionResult:
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="close")
     async def close(self, action: Action) -> ActionResult:
-        raise NotImplementedError
+        ...
 
     @workflow.update(name="act")
     async def act(self, action: Action) -> ActionResult:
         """Any action, named in ``action.action``: the single update of tickets started before
         each action had its own (their histories replay through it)."""
-        raise NotImplementedError
+        ...
 
     @workflow.signal(name="capacity_available")
     def capacity_available(self) -> None:
         """Agent capacity may have freed: a queued ticket tries again."""
-        raise NotImplementedError
+        ...
 
     @workflow.signal(name="ticket_event")
     def ticket_event(self, name: str) -> None:
         """Something happened that a flow's `wait` may be waiting for."""
-        raise NotImplementedError
+        ...
 
     @workflow.query(name="state")
     def state(self) -> TicketState:
         """The ticket as the workflow holds it: its snapshot, event count and clocks."""
-        raise NotImplementedError
+        ...
 
     @workflow.query(name="assignment")
     def assignment(self) -> Assignment | None:
         """The last assignment decision: candidates, pressures, ring position, spills, why."""
-        raise NotImplementedError
+        ...
 
 
 # The update that carries each action.
