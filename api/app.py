@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders
-from api.routes import agents, customer_tokens, flows, health, metrics, tickets
+from api.routes import agents, customer_tokens, docs, flows, health, metrics, tickets
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await engine.dispose()
 
     app = FastAPI(title="ticketflow", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None,  # api/routes/docs.py
                   dependencies=[Depends(storable_parameters)],
                   responses=error_answers(*COMMON_ERRORS))
     errors.install(app)
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    metrics.router):
         # Every route here needs a credential; each names the roles it admits.
         app.include_router(router, responses=error_answers(401, 403))
+    docs.install(app, settings.api_docs)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
     app.add_middleware(RateLimitHeaders)

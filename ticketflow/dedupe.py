@@ -55,8 +55,16 @@ def identity(user_id: str) -> str:
     return unicodedata.normalize("NFC", user_id)
 
 
-def fingerprint(user_id: str, subject: str, content: str) -> str:
-    material = "\x1f".join((identity(user_id), normalise(subject), normalise(content)))
+def scope(user_id: str, key_id: str | None = None) -> str:
+    """Whose submissions are compared (and whose Idempotency-Keys are one namespace): a
+    customer's own (``key_id`` None), or a key's on behalf of that customer, so that a
+    repeat never names a ticket its caller may not read."""
+    return identity(user_id) if key_id is None else f"key:{key_id}:{identity(user_id)}"
+
+
+def fingerprint(scope: str, subject: str, content: str) -> str:
+    """``scope`` as :func:`scope` gives it (a bare user id is its customer's own scope)."""
+    material = "\x1f".join((identity(scope), normalise(subject), normalise(content)))
     return hashlib.sha256(material.encode()).hexdigest()
 
 

@@ -121,6 +121,7 @@ class AcceptanceUnknown(IntakeError):
 @dataclass(frozen=True)
 class Accepted:
     ticket_id: str
+    fingerprint: str  # what the duplicate check claimed
 
 
 @dataclass(frozen=True)
@@ -140,20 +141,21 @@ async def submit(
     fields: dict[str, Any],
     idempotency_key: str | None = None,
     sessions: async_sessionmaker | None = None,
-    idempotency_scope: str | None = None,
+    scope: str | None = None,
 ) -> Accepted | Repeat:
     """Accept a validated ticket body, or say which ticket it repeats.
 
-    An ``idempotency_key`` is scoped to ``idempotency_scope``: the caller's identity, which
-    defaults to the body's ``user_id``; its mapping is stored through ``sessions``.
+    Duplicates and an ``idempotency_key`` are looked for within ``scope``
+    (``dedupe.scope``), which defaults to the body's customer; a key's mapping is stored
+    through ``sessions``.
     """
     ticket_id = ids.new_ticket_id()
     own = True  # the ticket id was minted by this request: no one else can have started it
-    fp = dedupe.fingerprint(fields["user_id"], fields["subject"], fields["content"])
+    scope = dedupe.scope(fields["user_id"]) if scope is None else scope
+    fp = dedupe.fingerprint(scope, fields["subject"], fields["content"])
     if idempotency_key is not None:
         if sessions is None:
             raise ValueError("an Idempotency-Key needs the database: pass sessions")
-        scope = dedupe.identity(fields["user_id"]) if idempotency_scope is None else idempotency_scope
         ticket_id, own = await _use_key(sessions, redis, settings, scope, idempotency_key,
                                         body_hash(fields), ticket_id)
     try:
@@ -172,7 +174,7 @@ async def submit(
                        publish_events=bool(settings.webhook_subscribers), revision=REVISION,
                        **fields)
     await _accept(client, redis, settings, ticket, own=own)
-    return Accepted(ticket_id)
+    return Accepted(ticket_id, fp)
 
 
 async def _use_key(sessions: async_sessionmaker, redis: Redis, settings: Settings, scope: str,

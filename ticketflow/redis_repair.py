@@ -9,7 +9,8 @@ without persistence, a FLUSHALL), :func:`rebuild` writes them again from the tic
   load, in one script that sets the holder only if absent, so no ticket is counted twice;
 - queued rows wait in their queue's line, ordered by ``store.queue_score(priority, created)``
   (unless the ticket holds an agent by now);
-- rows younger than the duplicate window claim their fingerprint for the rest of it.
+- rows younger than the duplicate window claim their fingerprint for the rest of it (the one
+  their creator claimed, kept in `ticket_origins`: duplicates are compared per caller).
 
 Then it writes ``tf:epoch``, whose absence is how loss is detected (one EXISTS), and wakes
 the head of every waiting line. Until then guarded reservations and releases (the ``assign``
@@ -179,14 +180,16 @@ async def _rows(sessions: async_sessionmaker, window_seconds: int
             "SELECT id, queue, priority, created_at FROM tickets "
             "WHERE status = 'queued' AND queue IS NOT NULL"))).all()
         recent = [] if window_seconds <= 0 else (await session.execute(text(
-            "SELECT id, user_id, subject, content, created_at FROM tickets "
-            "WHERE status <> 'duplicate' AND created_at > now() - make_interval(secs => :window) "
-            "ORDER BY created_at, id"), {"window": window_seconds})).all()
+            "SELECT t.id, t.user_id, t.subject, t.content, t.created_at, o.fingerprint "
+            "FROM tickets t LEFT JOIN ticket_origins o ON o.ticket_id = t.id "
+            "WHERE t.status <> 'duplicate' "
+            "AND t.created_at > now() - make_interval(secs => :window) "
+            "ORDER BY t.created_at, t.id"), {"window": window_seconds})).all()
     return ([(r.id, r.assignee) for r in held],
             [(r.id, r.queue, store.queue_score(r.priority, int(r.created_at.timestamp() * 1000)))
              for r in queued],
-            [(dedupe.fingerprint(r.user_id, r.subject, r.content), r.id, r.created_at.timestamp())
-             for r in recent])
+            [(r.fingerprint or dedupe.fingerprint(dedupe.scope(r.user_id), r.subject, r.content),
+              r.id, r.created_at.timestamp()) for r in recent])
 
 
 class Repairer:

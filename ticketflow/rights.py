@@ -51,12 +51,11 @@ def agent_may_act(agent_id: str, agent_queues: Sequence[str], *, assignee: str |
     return assignee == agent_id or (assignee is None and queue in agent_queues)
 
 
-def idempotency_scope(principal: Principal, user_id: str) -> str:
-    """What an ``Idempotency-Key`` is scoped to: the customer for a customer token (so a
-    re-issued token finds the same ticket), the key and the ticket's customer for a key."""
-    if principal.role == Role.CUSTOMER:
-        return dedupe.identity(user_id)
-    return f"key:{principal.key_id}:{dedupe.identity(user_id)}"
+def submission_scope(principal: Principal, user_id: str) -> str:
+    """What duplicate checks and ``Idempotency-Key``s are scoped to: the customer for a
+    customer token (so a re-issued token finds the same ticket), the key and the ticket's
+    customer for a key."""
+    return dedupe.scope(user_id, None if principal.role == Role.CUSTOMER else principal.key_id)
 
 
 def customer_view(ticket: TicketDocument) -> TicketDocument:

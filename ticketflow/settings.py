@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -31,6 +32,14 @@ READ_DEADLINE_SECONDS = 5  # client side: a whole read, waiting for a connection
 TEMPORAL_READ_TIMEOUT_SECONDS = 3
 REDIS_COMMAND_TIMEOUT_SECONDS = 3  # any command of the API's Redis connections
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
+
+
+class DocsAccess(StrEnum):
+    """Who may read the API documentation (``/docs`` and ``/openapi.json``)."""
+
+    PUBLIC = "public"
+    ADMIN = "admin"  # the schema needs an admin key; the page is a shell that asks for one
+    OFF = "off"  # neither exists
 
 
 class WebhookSubscriber(BaseModel):
@@ -81,6 +90,7 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(default=86_400, ge=1)
     max_body_bytes: int = 1_048_576
     max_inflight_requests: int = Field(default=2_000, ge=1)
+    api_docs: DocsAccess = DocsAccess.PUBLIC
 
     # Identity: how long an API key lookup is remembered (how fast a revocation takes effect).
     key_cache_seconds: float = Field(default=10.0, ge=0)

@@ -82,11 +82,11 @@ async def create_ticket(
     verdict = await intake.submit(client=state.temporal, redis=state.redis,
                                   settings=state.settings, fields=fields,
                                   idempotency_key=idempotency_key, sessions=state.sessions,
-                                  idempotency_scope=rights.idempotency_scope(
-                                      principal, fields["user_id"]))
+                                  scope=rights.submission_scope(principal, fields["user_id"]))
     if isinstance(verdict, intake.Repeat):
         return JSONResponse(RepeatSubmit(ticket_id=verdict.ticket_id).model_dump(), 200)
-    await origins.record(state.sessions, ticket_id=verdict.ticket_id, key_id=principal.key_id)
+    await origins.record(state.sessions, ticket_id=verdict.ticket_id, key_id=principal.key_id,
+                         fingerprint=verdict.fingerprint)
     return JSONResponse(TicketAccepted(ticket_id=verdict.ticket_id).model_dump(), 202,
                         headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
 

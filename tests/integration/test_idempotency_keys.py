@@ -55,7 +55,7 @@ async def http_scope(sessions: async_sessionmaker, headers: dict[str, str], user
     """The scope of an Idempotency-Key the ``http`` client sends for ``user``."""
     principal = await keys.authenticate(sessions, headers["Authorization"].split()[1])
     assert principal is not None
-    return rights.idempotency_scope(principal, user)
+    return rights.submission_scope(principal, user)
 
 
 async def stored_key(sessions: async_sessionmaker, scope: str, key: str) -> dict | None:

@@ -20,7 +20,7 @@ from api.app import create_app
 from ticketflow.db import keys
 from ticketflow.db.models import ApiKey
 from ticketflow.identity import KEY_PREFIX, Role, key_hash
-from ticketflow.settings import Settings
+from ticketflow.settings import DocsAccess, Settings
 
 ULID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
 PROTECTED = [
@@ -130,6 +130,56 @@ async def test_the_openapi_declares_the_bearer_scheme(anonymous: httpx.AsyncClie
     assert tickets["security"] == [{"bearer": []}]
     assert {"401", "403"} <= set(tickets["responses"])
     assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+async def test_a_repeat_never_names_a_ticket_its_caller_cannot_read(
+        anonymous: httpx.AsyncClient, sessions: async_sessionmaker) -> None:
+    """Duplicates are compared per caller: two integrations submitting the same text for the
+    same customer each get their own ticket; each repeat names its own caller's ticket."""
+    first, second = [await keys.create_key(sessions, role=Role.INTEGRATION, name=f"shop {n}")
+                     for n in (1, 2)]
+    body = {"user_id": "shared-customer", "subject": "Where is my parcel",
+            "content": "It has not arrived"}
+    made = [await anonymous.post("/api/tickets", json=body, headers=bearer(k.secret))
+            for k in (first, second)]
+    assert [r.status_code for r in made] == [202, 202]
+    ids = [r.json()["ticket_id"] for r in made]
+    assert ids[0] != ids[1]
+    for key, ticket_id in zip((first, second), ids, strict=True):
+        again = await anonymous.post("/api/tickets", json=body, headers=bearer(key.secret))
+        assert (again.status_code, again.json()) == (
+            200, {"code": "REPEAT_SUBMIT", "ticket_id": ticket_id})
+        assert (await anonymous.get(f"/api/tickets/{ticket_id}",
+                                    headers=bearer(key.secret))).status_code == 200
+
+
+@pytest.mark.parametrize("access", list(DocsAccess))
+async def test_the_api_documentation_is_public_admin_only_or_off(
+        settings: Settings, sessions: async_sessionmaker, access: DocsAccess) -> None:
+    app = create_app(settings.model_copy(update={"api_docs": access}))
+    admin = await keys.create_key(sessions, role=Role.ADMIN, name="docs reader")
+    agent = await keys.create_key(sessions, role=Role.AGENT, name="docs agent", agent_id="ann")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+        page = await client.get("/docs")
+        schema = await client.get("/openapi.json")
+        as_admin = await client.get("/openapi.json", headers=bearer(admin.secret))
+        as_agent = await client.get("/openapi.json", headers=bearer(agent.secret))
+        asset = await client.get("/docs/assets/swagger-ui-bundle.js")
+    if access == DocsAccess.OFF:
+        for answer in (page, schema, as_admin, asset):
+            assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND"
+        return
+    # The page is a shell served with its assets (no network needed); it asks for a
+    # credential and sends it as a Bearer header, the schema's request included.
+    assert page.status_code == 200 and "Bearer " in page.text
+    assert asset.status_code == 200 and "SwaggerUIBundle" in asset.text
+    assert as_admin.status_code == 200 and "/api/tickets" in as_admin.json()["paths"]
+    if access == DocsAccess.PUBLIC:
+        assert schema.status_code == as_agent.status_code == 200
+    else:
+        assert_unauthenticated(schema)
+        assert as_agent.status_code == 403
 
 
 def ticketflow_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

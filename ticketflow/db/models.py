@@ -133,6 +133,8 @@ class TicketOrigin(Base):
 
     ticket_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(40))
+    # The duplicate claim's fingerprint (``dedupe.fingerprint``), to rebuild it after Redis loss.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (Index("ix_ticket_origins_key_id", "key_id", "ticket_id"),)

@@ -1,4 +1,5 @@
-"""Which key created a ticket (``ticket_origins``): recorded at acceptance, read for rights."""
+"""Which key created a ticket (``ticket_origins``), and the duplicate fingerprint it claimed:
+recorded at acceptance, read for rights and to rebuild a lost Redis."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ticketflow.db.models import TicketOrigin
 
 
-async def record(sessions: async_sessionmaker, *, ticket_id: str, key_id: str) -> None:
+async def record(sessions: async_sessionmaker, *, ticket_id: str, key_id: str,
+                 fingerprint: str | None = None) -> None:
     """The first creator stays (a retried POST with the same Idempotency-Key changes nothing)."""
     async with sessions() as session:
-        await session.execute(insert(TicketOrigin).values(ticket_id=ticket_id, key_id=key_id)
+        await session.execute(insert(TicketOrigin).values(ticket_id=ticket_id, key_id=key_id,
+                                                          fingerprint=fingerprint)
                               .on_conflict_do_nothing(index_elements=["ticket_id"]))
         await session.commit()
 

@@ -1,0 +1,81 @@
+"""The API documentation: ``/openapi.json`` and ``/docs``, a page for people.
+
+``Settings.api_docs`` says who may read them: ``public`` (anyone), ``admin`` (the schema needs
+an admin key; the page stays a public shell) or ``off`` (neither exists). The page asks for a
+credential, keeps it in the browser tab only (``sessionStorage``), and sends it as a Bearer
+header with every request it makes, the schema's included. Swagger UI is served from the
+``swagger-ui-py`` package, so the page works with no network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import swagger_ui
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.auth import allow
+from ticketflow.identity import Role
+from ticketflow.settings import DocsAccess
+
+ASSETS = Path(swagger_ui.__file__).parent / "static"
+ASSETS_PATH = "/docs/assets"
+
+
+def install(app: FastAPI, access: DocsAccess) -> None:
+    if access == DocsAccess.OFF:
+        return
+    router = APIRouter(include_in_schema=False)
+    guard = [allow(Role.ADMIN)] if access == DocsAccess.ADMIN else []
+
+    @router.get("/openapi.json", dependencies=guard)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @router.get("/docs")
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(_page(app.title, needs_key=access == DocsAccess.ADMIN))
+
+    app.include_router(router)
+    app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="docs-assets")
+
+
+def _page(title: str, *, needs_key: bool) -> str:
+    options: dict[str, Any] = {"url": "/openapi.json", "dom_id": "#ui",
+                               "persistAuthorization": False, "deepLinking": True}
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} API</title>
+<link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
+<style>#key{{font:14px sans-serif;padding:8px 16px;background:#f4f4f4}}
+#key input{{width:28em}}</style></head>
+<body>
+<form id="key">API key or customer token:
+<input name="credential" type="password" autocomplete="off" placeholder="tfk_...">
+<button>Use</button> <span id="key-state"></span></form>
+<div id="ui"></div>
+<script src="{ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script>
+const NEEDS_KEY = {json.dumps(needs_key)};
+const credential = () => sessionStorage.getItem("ticketflow-credential") || "";
+function show() {{
+  document.getElementById("key-state").textContent = credential() ? "set for this tab" : "";
+  if (NEEDS_KEY && !credential()) return;
+  SwaggerUIBundle(Object.assign({json.dumps(options)}, {{
+    requestInterceptor: (req) => {{
+      if (credential()) req.headers["Authorization"] = "Bearer " + credential();
+      return req;
+    }},
+  }}));
+}}
+document.getElementById("key").addEventListener("submit", (event) => {{
+  event.preventDefault();
+  sessionStorage.setItem("ticketflow-credential", event.target.credential.value.trim());
+  event.target.credential.value = "";
+  show();
+}});
+show();
+</script></body></html>"""
