@@ -29,12 +29,10 @@ def _dev(_: argparse.Namespace) -> int:
         print(f"ticketflow dev: {exc}", file=sys.stderr)
         return 1
     print(stack.summary(), flush=True)
+    stack.supervise(lambda message: print(f"ticketflow dev: {message}", flush=True))
     try:
         while not stop.wait(1.0):
-            for child in stack.children:
-                if child.exited():
-                    print(f"{child.name} exited; see {child.log}:\n{child.tail()}", file=sys.stderr)
-                    return 1
+            pass
     finally:
         print("stopping ...", flush=True)
         stack.stop()

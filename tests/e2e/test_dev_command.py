@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,12 +30,25 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None
     dev = subprocess.Popen([str(Path(sys.executable).parent / "ticketflow"), "dev"], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
-    try:
-        assert dev.stdout is not None
-        for line in dev.stdout:
+    said: queue.Queue[str] = queue.Queue()
+    assert dev.stdout is not None
+    threading.Thread(target=lambda: [said.put(line) for line in dev.stdout],  # type: ignore[union-attr]
+                     daemon=True).start()
+
+    def wait_for(prefix: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = said.get(timeout=1)
+            except queue.Empty:
+                continue
             lines.append(line)
-            if line.startswith("Ctrl-C stops everything"):
-                break
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no {prefix!r} in:\n{''.join(lines)}")
+
+    try:
+        wait_for("Ctrl-C stops everything")
         output = "".join(lines)
         assert "ticketflow is running" in output, output
         assert f"http://127.0.0.1:{s.temporal_ui_port}" in output
@@ -50,6 +65,20 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         listed = subprocess.run([str(Path(sys.executable).parent / "ticketflow"), "keys", "list"],
                                 env=env, capture_output=True, text=True, timeout=60)
         assert listed.returncode == 0 and "\tdev admin\t" in listed.stdout, listed.stderr
+
+        # A child that dies is restarted, and the restart is told; the API serves again.
+        for name, marker in (("worker", "worker.py"), ("redis", "redis-server")):
+            os.kill(child_pid(dev.pid, marker), signal.SIGKILL)
+            assert "(killed by SIGKILL); restarting in" in wait_for(f"ticketflow dev: {name} exited")
+            wait_for(f"ticketflow dev: {name} restarted")
+        deadline = time.monotonic() + 60
+        while httpx.get(f"http://127.0.0.1:{s.api_port}/readyz", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline, "the stack did not come back"
+            time.sleep(0.5)
+        made = httpx.post(f"http://127.0.0.1:{s.api_port}/api/tickets", timeout=15,
+                          headers={"Authorization": f"Bearer {key}"},
+                          json={"user_id": "after-restart", "subject": "Hi", "content": "Hello"})
+        assert made.status_code == 202, made.text
     finally:
         dev.send_signal(signal.SIGINT)
         dev.wait(60)
@@ -60,6 +89,21 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None
     while not all(port_free(p) for p in ports) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert all(port_free(p) for p in ports), "every process the launcher started must be gone"
+
+
+def child_pid(parent: int, marker: str) -> int:
+    """The child of ``parent`` whose command line contains ``marker``."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and marker in argv:
+            return int(entry.name)
+    raise AssertionError(f"no child of {parent} runs {marker}")
 
 
 def test_a_missing_binary_names_the_package(tmp_path: Path) -> None:

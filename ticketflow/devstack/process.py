@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -77,6 +78,8 @@ class Child:
     popen: subprocess.Popen | None = None
 
     def start(self) -> Child:
+        if self.popen is not None:
+            self._kill_leftovers()
         self.log.parent.mkdir(parents=True, exist_ok=True)
         out = self.log.open("ab")
         self.popen = subprocess.Popen(
@@ -86,6 +89,14 @@ class Child:
         )
         out.close()
         return self
+
+    def _kill_leftovers(self) -> None:
+        """A restart first ends what the previous run left in its session (PostgreSQL's
+        backends outlive a killed postmaster and hold its shared memory)."""
+        assert self.popen is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
 
     def exited(self) -> bool:
         return self.popen is not None and self.popen.poll() is not None

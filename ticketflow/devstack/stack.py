@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from ticketflow.devstack.devkey import (
     ensure_dev_admin_key,
 )
 from ticketflow.devstack.process import Child, require_ports, tcp_open, wait_until
+from ticketflow.devstack.supervisor import Supervisor
 from ticketflow.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,15 @@ class Stack:
         # Decided once: a restarted stack starts its embedded services again.
         self.embedded_postgres = not self.settings.database_url
         self.embedded_redis = not self.settings.redis_url
+        self._supervising: tuple[Supervisor, threading.Event, threading.Thread] | None = None
+
+    def supervise(self, say: Callable[[str], None]) -> None:
+        """From now until :meth:`stop`, restart any child that dies (``supervisor.py``)."""
+        supervisor, stop = Supervisor(self.children, say), threading.Event()
+        thread = threading.Thread(target=supervisor.run, args=(stop,), name="supervisor",
+                                  daemon=True)
+        self._supervising = (supervisor, stop, thread)
+        thread.start()
 
     @property
     def state(self) -> Path:
@@ -156,6 +168,12 @@ class Stack:
         ])
 
     def stop(self) -> None:
+        if self._supervising is not None:
+            supervisor, stop, thread = self._supervising
+            supervisor.pause()
+            stop.set()
+            thread.join()
+            self._supervising = None
         for child in reversed(self.children):
             child.stop()
         self.children.clear()
