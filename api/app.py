@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
 from api import errors
-from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders
+from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders, ReadDeadline
 from api.routes import agents, customer_tokens, docs, flows, health, metrics, tickets
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(ReadDeadline)
     app.add_middleware(CatchAll)  # outermost: whatever fails inside answers JSON
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -3,13 +3,16 @@ every route."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import from_exception, render
+from api.errors import Unavailable, from_exception, render
+from ticketflow import deadlines
 from ticketflow.errors import Overloaded, PayloadTooLarge
+from ticketflow.settings import READ_DEADLINE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,52 @@ class CatchAll:
             if started:  # too late for another answer; the server closes the connection
                 return
             await render(error)(scope, receive, send)
+
+
+class ReadDeadline:
+    """A read (GET) has one deadline for all its waits, authentication included
+    (``ticketflow.deadlines``); writes keep the deadlines of their own steps.
+
+    Each wait ends at the deadline, but what runs after it may wait again: psycopg, when a
+    query is interrupted, asks the server to cancel it and waits up to 10 s more, which a
+    paused PostgreSQL never answers. So a read not answered ``CLEANUP_GRACE_SECONDS`` past
+    its deadline is answered ``503 UNAVAILABLE`` here, and its task finishes unheard."""
+
+    CLEANUP_GRACE_SECONDS = 0.5
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._unheard: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        answered, started = False, False
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with deadlines.request(READ_DEADLINE_SECONDS):
+            task = asyncio.create_task(self.app(scope, receive, guarded))
+        done, _ = await asyncio.wait([task], timeout=READ_DEADLINE_SECONDS
+                                     + self.CLEANUP_GRACE_SECONDS)
+        if done or started:
+            return await task
+        answered = True
+        self._unheard.add(task)
+        task.add_done_callback(self._forget)
+        log.warning("UNAVAILABLE on %s %s: no answer by the read deadline",
+                    scope["method"], scope["path"])
+        await render(Unavailable("no answer within the read deadline"))(scope, receive, send)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._unheard.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("a read answered 503 at its deadline ended later: %r", exc)
 
 
 class BodyLimit:

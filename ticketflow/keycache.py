@@ -2,7 +2,8 @@
 
 A revoked key stops working within ``ttl`` seconds (``Settings.key_cache_seconds``) in every
 API process; unknown keys are remembered as misses for as long, so guessing costs no database
-reads beyond one a key.
+reads beyond one a key. A lookup waits for the database no longer than a read does
+(``deadlines``): past it the request is ``503 UNAVAILABLE``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ticketflow.db import keys
 from ticketflow.identity import Principal, key_hash
+from ticketflow.settings import READ_DEADLINE_SECONDS
 
 
 class KeyCache:
@@ -29,7 +31,7 @@ class KeyCache:
         entry = self._entries.get(digest)
         if entry is not None and entry[0] > now:
             return entry[1]
-        principal = await keys.authenticate(self.sessions, secret)
+        principal = await keys.authenticate(self.sessions, secret, deadline=READ_DEADLINE_SECONDS)
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
         self._entries[digest] = (now + self.ttl, principal)

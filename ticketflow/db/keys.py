@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from ticketflow.db.engine import bounded
 from ticketflow.db.models import ApiKey
 from ticketflow.identity import (
     KEY_ROLES,
@@ -80,10 +81,11 @@ async def revoke_key(sessions: async_sessionmaker, key_id: str) -> bool:
     return found
 
 
-async def authenticate(sessions: async_sessionmaker, secret: str) -> Principal | None:
+async def authenticate(sessions: async_sessionmaker, secret: str, *,
+                       deadline: float = 60.0) -> Principal | None:
     """The principal of a live key with this secret, or None. Marks the key used (at most
-    once per ``LAST_USED_RESOLUTION``)."""
-    async with sessions() as session:
+    once per ``LAST_USED_RESOLUTION``). Past ``deadline`` seconds: ``TimeoutError``."""
+    async with sessions() as session, bounded(session, deadline):
         row = await session.scalar(select(ApiKey).where(
             ApiKey.secret_hash == key_hash(secret), ApiKey.revoked_at.is_(None)))
         if row is None:

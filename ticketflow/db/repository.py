@@ -6,7 +6,6 @@ they raise ``TimeoutError``, which the API answers 503.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -17,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketflow import documents, search
+from ticketflow.db.engine import bounded
 from ticketflow.db.models import Agent, Ticket, TicketEvent, TicketOrigin
 from ticketflow.documents import TicketDocument, TicketSummary
 from ticketflow.domain import TicketSnapshot
@@ -33,7 +33,7 @@ _SUMMARY_COLUMNS = [_TICKETS.c[name] for name in documents.SUMMARY_COLUMNS]
 
 async def _read(session: AsyncSession, stmt: Executable) -> Sequence[RowMapping]:
     """The rows of a read, within the read deadline."""
-    async with asyncio.timeout(READ_DEADLINE_SECONDS):
+    async with bounded(session, READ_DEADLINE_SECONDS):
         return (await session.execute(stmt)).mappings().all()
 
 
