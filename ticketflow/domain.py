@@ -80,6 +80,20 @@ class EventKind(StrEnum):
     FAILED = "failed"
 
 
+class Language(StrEnum):
+    """What the tagger reads a ticket's text as (``nlp.language``)."""
+
+    ENGLISH = "en"
+    CHINESE = "zh"
+    OTHER = "other"  # neither Latin nor CJK letters
+
+
+class Sentiment(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
 class WaitEvent(StrEnum):
     """What a flow's ``wait`` step can wait for (docs/flows.md, flows/schema.json)."""
 
@@ -126,7 +140,7 @@ class Tagging:
     tags: list[str]
     intent: str | None = None
     intent_confidence: float = 0.0
-    sentiment: str = "neutral"  # negative, neutral, positive
+    sentiment: str = Sentiment.NEUTRAL  # a Sentiment
     urgent: bool = False
     model_version: str = ""
 

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ticketflow.flows import FlowError, FlowProblem, Plan, compile_flow, load_flows
+from ticketflow.flows.compiler import SLA_FILE, TAXONOMY_FILE
 from ticketflow.sla.clocks import SlaPolicy
 from ticketflow.sla.policies import compile_policies
 from ticketflow.tagger import Taxonomy, compile_taxonomy, load_taxonomy
-
-SLA_FILE = "sla.yaml"
-TAXONOMY_FILE = "taxonomy.yaml"
 
 
 @dataclass(frozen=True)
@@ -34,22 +32,22 @@ def load_config(directory: Path) -> FlowConfig:
     plans: list[Plan] = []
     sla: dict[str, SlaPolicy] = {}
     taxonomy: Taxonomy | None = None
-    try:
-        plans = load_flows(directory)
-    except FlowError as exc:
-        problems += exc.problems
+    policies: set[str] | None = None  # what a flow's `set: {sla: …}` may name, when known
     if (path := directory / SLA_FILE).exists():
         try:
             sla = compile_policies(path.read_text(), str(path))
+            policies = set(sla)
         except FlowError as exc:
             problems += exc.problems
+    try:
+        plans = load_flows(directory, policies=policies)
+    except FlowError as exc:
+        problems += exc.problems
     try:
         path = directory / TAXONOMY_FILE
         taxonomy = compile_taxonomy(path.read_text(), str(path)) if path.exists() else load_taxonomy()
     except FlowError as exc:
         problems += exc.problems
-    if sla:
-        problems += _unknown_policies(directory, plans, sla)
     if problems or taxonomy is None:
         raise FlowError(problems)
     return FlowConfig(plans=plans, sla=sla, taxonomy=taxonomy)
@@ -63,15 +61,6 @@ def check_file(path: Path) -> str:
         return f"taxonomy with {len(compile_taxonomy(path.read_text(), str(path)).tags)} tags"
     plan = compile_flow(path.read_text(), str(path))
     return f"flow {plan.name} (digest {plan.digest})"
-
-
-def _unknown_policies(directory: Path, plans: list[Plan],
-                      sla: dict[str, SlaPolicy]) -> list[FlowProblem]:
-    return [FlowProblem(str(directory), 0, 0, step.id,
-                        f"flow {plan.name}: set: sla {step.args['sla']!r} is not a policy of "
-                        f"{SLA_FILE} (known: {', '.join(sorted(sla))})")
-            for plan in plans for step in plan.steps
-            if step.action == "set" and "sla" in step.args and step.args["sla"] not in sla]
 
 
 def keep(directory: Path, kept: Path) -> None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ticketflow.domain import Tagging
+from ticketflow.domain import Language, Sentiment, Tagging
 from ticketflow.flows import yamldoc
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.search import CJK, segment
@@ -91,8 +91,8 @@ def load_taxonomy(path: Path = FLOWS / "taxonomy.yaml") -> Taxonomy:
 def detect_language(text: str) -> str:
     cjk, latin = len(CJK.findall(text)), len(_LATIN.findall(text))
     if cjk == 0 and latin == 0:
-        return "other"
-    return "zh" if cjk * 3 >= latin else "en"
+        return Language.OTHER
+    return Language.CHINESE if cjk * 3 >= latin else Language.ENGLISH
 
 
 def tag(subject: str, content: str, taxonomy: Taxonomy | None = None,
@@ -112,7 +112,8 @@ def tag(subject: str, content: str, taxonomy: Taxonomy | None = None,
         confidence = 1.0 if intent else 0.0
     score = sum(p.found(lowered, chinese_words) for p in taxonomy.positive) - \
         sum(p.found(lowered, chinese_words) for p in taxonomy.negative)
-    sentiment = "negative" if score < 0 else "positive" if score > 0 else "neutral"
+    sentiment = Sentiment.NEGATIVE if score < 0 else Sentiment.POSITIVE if score > 0 \
+        else Sentiment.NEUTRAL
     version = f"{taxonomy.version}+{model.version}" if model else taxonomy.version
     return Tagging(language=detect_language(text), tags=tags, intent=intent,
                    intent_confidence=confidence, sentiment=sentiment,

@@ -38,11 +38,11 @@ CASES = [
     (NotFound("flow nope not found"), 404, {}, {
         "error": "flow nope not found", "code": "NOT_FOUND", "details": []}),
     (FlowError([FlowProblem("flows/x.yaml", 3, 5, "route", "unknown step"),
-                FlowProblem("flows/taxonomy.yaml", 0, 0, None, "empty")]), 422, {}, {
-        "error": "flows/x.yaml:3:5: step route: unknown step\nflows/taxonomy.yaml: empty",
+                FlowProblem("flows/a.yaml", 0, 0, None, "empty")]), 422, {}, {
+        "error": "flows/a.yaml: empty\nflows/x.yaml:3:5: step route: unknown step",
         "code": "FLOW_INVALID", "details": [
-            {"field": "flows/x.yaml:3:5", "message": "step route: unknown step"},
-            {"field": "flows/taxonomy.yaml", "message": "empty"}]}),
+            {"field": "flows/a.yaml", "message": "empty"},
+            {"field": "flows/x.yaml:3:5", "message": "step route: unknown step"}]}),
     (errors.ApiError(418, "TEAPOT", "short and stout", headers={"X-Why": "tea"}), 418,
      {"x-why": "tea"}, {"error": "short and stout", "code": "TEAPOT", "details": []}),
 ]

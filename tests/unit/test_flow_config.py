@@ -50,7 +50,8 @@ def test_a_taxonomy_syntax_error_is_a_problem_with_a_position(folder: Path) -> N
 def test_a_flow_naming_an_unknown_policy_is_refused(folder: Path) -> None:
     flow = folder / "vip_ticket.yaml"
     flow.write_text(flow.read_text().replace("sla: vip", "sla: platinum"))
-    assert "set: sla 'platinum' is not a policy of sla.yaml" in _problems(folder)
+    assert ("vip_ticket.yaml:14:44: step vip_channel: SLA policy 'platinum' does not exist; "
+            "the policies in sla.yaml are priority, standard, vip") in _problems(folder)
 
 
 def test_an_edit_that_breaks_one_file_changes_none(folder: Path) -> None:

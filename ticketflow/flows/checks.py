@@ -90,23 +90,27 @@ def _normalised(expression: str) -> str:
     return re.sub(r"\s+", "", expression)
 
 
-def set_problems(plans: list[Plan]) -> list[str]:
-    problems = []
+def set_problems(plans: list[Plan]) -> list[tuple[str | None, str, str]]:
+    """Problems of the flows as a set: (the flow to show it in, its key, the message)."""
+    problems: list[tuple[str | None, str, str]] = []
     names: dict[str, Plan] = {}
     for plan in plans:
         if plan.name in names:
-            problems.append(f"two flows are named {plan.name!r}")
+            problems.append((None, "name", f"two flows are named {plan.name!r}"))
         names[plan.name] = plan
     defaults = [p.name for p in plans if p.default]
     if len(defaults) != 1:
-        problems.append(f"exactly one flow must be `default: true`, found {defaults or 'none'}")
+        problems.append((defaults[-1] if defaults else None, "default",
+                         f"exactly one flow must be `default: true`, found "
+                         f"{', '.join(defaults) if defaults else 'none'}"))
     seen: dict[str, str] = {}
     for plan in sorted(plans, key=lambda p: (p.order, p.name)):
         if plan.when is None:
             continue
         key = _normalised(plan.when)
         if key in seen:
-            problems.append(f"flows {seen[key]!r} and {plan.name!r} have the same `when`; "
-                            f"{plan.name!r} could never be selected")
+            problems.append((plan.name, "when",
+                             f"flows {seen[key]!r} and {plan.name!r} have the same `when`; "
+                             f"{plan.name!r} could never be selected"))
         seen.setdefault(key, plan.name)
     return problems

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from ticketflow.flows import checks, yamldoc
+from ticketflow.flows.cel_check import closest
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.flows.expressions import check, check_template, holds, prepare
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
+
+# The flows folder's files that are not flows.
+SLA_FILE = "sla.yaml"
+TAXONOMY_FILE = "taxonomy.yaml"
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -25,20 +31,24 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return f"{where}: {error.message}"
 
 
-def compile_flow(source: str, path: str = "<flow>") -> Plan:
+def compile_flow(source: str, path: str = "<flow>", *,
+                 policies: Collection[str] | None = None) -> Plan:
+    """A flow's plan, or FlowError with every problem of the file at once: the schema's,
+    then each condition's and template's (``cel_check``), each reference (``policies``: the
+    SLA policy names a ``set: {sla: …}`` may use, when known), and the graph's."""
     doc, report = yamldoc.load(source, path)
     if not isinstance(doc, dict):
         report.add((), "a flow is a mapping with `name` and `steps`")
         raise FlowError(report.problems)
-    for error in sorted(yamldoc.validator("schema.json").iter_errors(doc),
-                        key=lambda e: list(map(str, e.absolute_path))):
+    for error in yamldoc.validator("schema.json").iter_errors(doc):
         report.add(tuple(error.absolute_path), _schema_message(error))
-    if report.problems:
+    well_formed = not report.problems
+    _check_expressions(doc, report)
+    _check_references(doc, report, policies)
+    if not well_formed:
         raise FlowError(report.problems)
 
     steps = tuple(_step(raw, i, report) for i, raw in enumerate(doc["steps"]))
-    if doc.get("when") and (why := check(doc["when"])):
-        report.add(("when",), why)
     if doc.get("default") and doc.get("when"):
         report.add(("when",), "the default flow takes every ticket; remove `when`")
     plan = Plan(
@@ -54,6 +64,47 @@ def compile_flow(source: str, path: str = "<flow>") -> Plan:
     return plan
 
 
+def _expressions(doc: dict[str, Any]) -> Iterator[tuple[tuple, str, bool]]:
+    """(where, text, is a condition) of every condition and template a flow holds, read
+    from whatever the document has, well-formed or not."""
+    if isinstance(doc.get("when"), str):
+        yield ("when",), doc["when"], True
+    steps = doc.get("steps")
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict):
+            continue
+        if isinstance(step.get("if"), str):
+            yield ("steps", i, "if"), step["if"], True
+        switch = step.get("switch")
+        for j, branch in enumerate(switch if isinstance(switch, list) else []):
+            if isinstance(branch, dict) and isinstance(branch.get("when"), str):
+                yield ("steps", i, "switch", j, "when"), branch["when"], True
+        if isinstance(step.get("auto_reply"), str):
+            yield ("steps", i, "auto_reply"), step["auto_reply"], False
+        notify = step.get("notify")
+        if isinstance(notify, dict) and isinstance(notify.get("message"), str):
+            yield ("steps", i, "notify", "message"), notify["message"], False
+
+
+def _check_expressions(doc: dict[str, Any], report: yamldoc.Reporter) -> None:
+    for where, text, condition in _expressions(doc):
+        for issue in check(text) if condition else check_template(text):
+            report.add_inside(where, issue.offset, issue.message)
+
+
+def _check_references(doc: dict[str, Any], report: yamldoc.Reporter,
+                      policies: Collection[str] | None) -> None:
+    steps = doc.get("steps")
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        fields = step.get("set") if isinstance(step, dict) else None
+        sla = fields.get("sla") if isinstance(fields, dict) else None
+        if policies is not None and isinstance(sla, str) and sla not in policies:
+            known = sorted(policies)
+            report.add(("steps", i, "set", "sla"),
+                       f"SLA policy {sla!r} does not exist{closest(sla, known)}; the policies "
+                       f"in {SLA_FILE} are {', '.join(known)}")
+
+
 def _step(raw: dict[str, Any], i: int, report: yamldoc.Reporter) -> Step:
     where = ("steps", i)
     actions = [a for a in ACTIONS if a in raw]
@@ -65,39 +116,41 @@ def _step(raw: dict[str, Any], i: int, report: yamldoc.Reporter) -> Step:
         report.add((*where, "else"), "`else` needs an `if`")
     if "on_timeout" in raw and "event" not in raw.get("wait", {}):
         report.add((*where, "on_timeout"), "`on_timeout` belongs to a `wait` on an event")
-    for key in ("if",):
-        if key in raw and (why := check(raw[key])):
-            report.add((*where, key), why)
-    branches = []
-    for j, b in enumerate(raw.get("switch", [])):
-        if "when" in b and (why := check(b["when"])):
-            report.add((*where, "switch", j, "when"), why)
-        branches.append(Branch(target=b.get("jump_to", b.get("default", "")), when=b.get("when")))
+    branches = tuple(Branch(target=b.get("jump_to", b.get("default", "")), when=b.get("when"))
+                     for b in raw.get("switch", []))
     action = actions[0] if actions else None
     args = raw.get(action, {}) if action else {}
     if action == "auto_reply":
         args = {"template": raw["auto_reply"]}
-        if why := check_template(raw["auto_reply"]):
-            report.add((*where, "auto_reply"), why)
-    if action == "notify" and "message" in args and (why := check_template(args["message"])):
-        report.add((*where, "notify", "message"), why)
     return Step(id=raw["id"], action=action, args=args, condition=raw.get("if"),
-                else_to=raw.get("else"), jump_to=raw.get("jump_to"), switch=tuple(branches),
+                else_to=raw.get("else"), jump_to=raw.get("jump_to"), switch=branches,
                 on_timeout=raw.get("on_timeout"))
 
 
-def load_flows(directory: Path) -> list[Plan]:
-    """Compile every flow in ``directory`` and check them as a set; in selection order."""
+def load_flows(directory: Path, *, policies: Collection[str] | None = None) -> list[Plan]:
+    """Compile every flow in ``directory`` and check them as a set; in selection order.
+    FlowError with every problem of every file."""
     plans: list[Plan] = []
+    files: dict[str, tuple[str, str]] = {}  # flow name -> (file, source)
     problems: list[FlowProblem] = []
     for file in sorted(directory.glob("*.yaml")):
-        if file.name in ("taxonomy.yaml", "sla.yaml"):
+        if file.name in (TAXONOMY_FILE, SLA_FILE):
             continue
+        source = file.read_text()
         try:
-            plans.append(compile_flow(file.read_text(), str(file)))
+            plan = compile_flow(source, str(file), policies=policies)
         except FlowError as exc:
             problems += exc.problems
-    problems += [FlowProblem(str(directory), 0, 0, None, m) for m in checks.set_problems(plans)]
+            continue
+        plans.append(plan)
+        files.setdefault(plan.name, (str(file), source))
+    for name, key, message in checks.set_problems(plans):
+        if name in files:
+            _, report = yamldoc.load(files[name][1], files[name][0])
+            report.add((key,), message)
+            problems += report.problems
+        else:
+            problems.append(FlowProblem(str(directory), 0, 0, None, message))
     if problems:
         raise FlowError(problems)
     return sorted(plans, key=selection_key)

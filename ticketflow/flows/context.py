@@ -5,7 +5,44 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ticketflow.domain import DEFAULT_QUEUE, DEFAULT_SLA, NewTicket, Priority, Tagging, TicketStatus
+from ticketflow.domain import (
+    DEFAULT_QUEUE,
+    DEFAULT_SLA,
+    Channel,
+    Language,
+    NewTicket,
+    Priority,
+    Sentiment,
+    Tagging,
+    TicketStatus,
+)
+from ticketflow.flows.cel_types import (
+    BOOL,
+    DOUBLE,
+    DYN,
+    INT,
+    STRING,
+    TIMESTAMP,
+    Type,
+    list_of,
+    map_of,
+    obj,
+    one_of,
+)
+
+# What conditions and templates may read, with its types: the one description the static
+# checks (``cel_check``), the sample below and docs/flows.md follow.
+CONTEXT: dict[str, Type] = {
+    "ticket": obj(
+        id=STRING, user_id=STRING, subject=STRING, content=STRING, channel=one_of(Channel),
+        user_level=INT, priority=one_of(Priority), queue=STRING, tags=list_of(STRING),
+        sla=STRING, metadata=map_of(STRING, DYN),  # the client's own: read at run time
+        created_at=STRING, status=one_of(TicketStatus)),
+    "nlp": obj(language=one_of(Language), intent=STRING, intent_confidence=DOUBLE,
+               tags=list_of(STRING), sentiment=one_of(Sentiment), urgent=BOOL),
+    "customer": obj(id=STRING, level=INT),
+    "now": TIMESTAMP,
+}
 
 # A representative context, used to check expressions and templates at compile time.
 SAMPLE: dict[str, Any] = {

@@ -34,5 +34,6 @@ class FlowError(InvalidConfiguration, ValueError):
     """A flow (or set of flows, or the taxonomy flows use) that cannot be used."""
 
     def __init__(self, problems: list[FlowProblem]) -> None:
+        problems = sorted(problems, key=lambda p: (p.file, p.line, p.column))
         super().__init__("\n".join(map(str, problems)), details=[p.detail() for p in problems])
         self.problems = problems

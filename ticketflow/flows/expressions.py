@@ -8,9 +8,11 @@ from typing import Any
 
 import cel
 
-from ticketflow.flows.context import SAMPLE, VARIABLES
+from ticketflow.flows.cel_check import Issue, check_condition, check_path, path_type
+from ticketflow.flows.context import CONTEXT
 
-TEMPLATE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
+TEMPLATE_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+_ANY_FIELD = re.compile(r"\{\{(.*?)\}\}")
 
 
 @lru_cache(maxsize=4096)
@@ -24,7 +26,8 @@ def holds(expression: str, context: dict[str, Any] | cel.Context) -> bool:
 
     A condition that cannot be evaluated for this ticket (it reads ``ticket.metadata.plan``
     and the ticket has no such key, or the value has another type) is false: a ticket must
-    never get stuck on its flow. Compile-time checks catch what a sample ticket can show.
+    never get stuck on its flow. The static checks (:func:`check`) leave only what reads the
+    client's free-form ``ticket.metadata`` to run time.
     """
     try:
         return program(expression).execute(context) is True
@@ -36,34 +39,26 @@ def prepare(context: dict[str, Any]) -> cel.Context:
     return cel.Context(context)
 
 
-def check(expression: str) -> str | None:
-    """Why ``expression`` cannot be used as a condition, or None."""
+def check(expression: str) -> list[Issue]:
+    """Every problem of ``expression`` as a condition, each at its offset (``cel_check``)."""
+    issues = check_condition(expression, CONTEXT)
+    if issues:
+        return issues
     try:
-        compiled = program(expression)
-    except ValueError as exc:
-        return f"invalid CEL: {_first_line(str(exc))} in {expression!r}"
-    unknown = sorted(set(compiled.variables()) - set(VARIABLES))
-    if unknown:
-        return f"unknown variable {', '.join(unknown)} in {expression!r} (known: {', '.join(VARIABLES)})"
-    try:
-        value = compiled.execute(SAMPLE)
-    except KeyError:
-        return None  # a key the sample lacks (metadata), which real tickets may have
-    except Exception as exc:  # noqa: BLE001 - CEL raises several kinds for type errors
-        return f"CEL type error in {expression!r}: {_first_line(str(exc))}"
-    if not isinstance(value, bool):
-        return f"condition {expression!r} gives {type(value).__name__}, expected a bool"
-    return None
+        program(expression)
+    except ValueError as exc:  # checked here, yet beyond what the evaluator supports
+        return [Issue(0, f"the evaluator refuses this expression: {_first_line(str(exc))}")]
+    return []
 
 
 _CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): ([^\n|]*?)(?: expecting .*)?$", re.MULTILINE)
 
 
 def _first_line(text: str) -> str:
-    """CEL's message, reduced to its position and cause."""
+    """The evaluator's message, reduced to its position and cause."""
     if match := _CEL_ERROR.search(text):
         return f"at {match.group(1)}:{match.group(2)}: {match.group(3).strip()}"
-    return next((line for line in text.splitlines() if line.strip()), text)[:200]
+    return next((line for line in text.splitlines() if line.strip()), text)
 
 
 def lookup(context: dict[str, Any], path: str) -> Any:
@@ -79,10 +74,18 @@ def render(template: str, context: dict[str, Any]) -> str:
     return TEMPLATE_FIELD.sub(lambda m: str(lookup(context, m.group(1))), template)
 
 
-def check_template(template: str) -> str | None:
-    for match in TEMPLATE_FIELD.finditer(template):
-        try:
-            lookup(SAMPLE, match.group(1))
-        except KeyError:
-            return f"template field {{{{{match.group(1)}}}}} is not a known field"
-    return None
+def check_template(template: str) -> list[Issue]:
+    """Every ``{{ ... }}`` of ``template``: a dotted path to a field of the context."""
+    issues = []
+    for match in _ANY_FIELD.finditer(template):
+        inner = match.group(1).strip()
+        offset = match.start(1) + (len(match.group(1)) - len(match.group(1).lstrip()))
+        if not TEMPLATE_FIELD.fullmatch(match.group()):
+            issues.append(Issue(offset, f"a template field is a dotted path like "
+                                        f"{{{{ticket.subject}}}}, not {{{{{inner}}}}}"))
+        elif (issue := check_path(inner, CONTEXT)) is not None:
+            issues.append(Issue(offset + issue.offset, issue.message))
+        elif (found := path_type(inner, CONTEXT)) is not None and found.name == "object":
+            issues.append(Issue(offset, f"{{{{{inner}}}}} is a group of fields; name one: "
+                                        f"{', '.join(n for n, _ in found.fields)}"))
+    return issues

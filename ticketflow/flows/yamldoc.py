@@ -23,23 +23,26 @@ def validator(schema_file: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json.loads((FLOWS / schema_file).read_text()))
 
 
-def positions(node: yaml.Node, path: tuple = ()) -> dict[tuple, tuple[int, int]]:
-    """Map each path in the document to the (line, column) where its value starts."""
-    found = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
+def nodes(node: yaml.Node, path: tuple = ()) -> dict[tuple, yaml.Node]:
+    """Map each path in the document to the node of its value."""
+    found = {path: node}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            found.update(positions(value, (*path, key.value)))
+            found.update(nodes(value, (*path, key.value)))
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            found.update(positions(item, (*path, i)))
+            found.update(nodes(item, (*path, i)))
     return found
 
 
 class Reporter:
     """Collects problems, each at the nearest position the document has for its path."""
 
-    def __init__(self, path: str, doc: Any, places: dict[tuple, tuple[int, int]]) -> None:
-        self.path, self.doc, self.positions = path, doc, places
+    def __init__(self, path: str, doc: Any, source: str = "",
+                 found: dict[tuple, yaml.Node] | None = None) -> None:
+        self.path, self.doc, self.source, self.nodes = path, doc, source, found or {}
+        self.positions = {where: (n.start_mark.line + 1, n.start_mark.column + 1)
+                          for where, n in self.nodes.items()}
         self.problems: list[FlowProblem] = []
 
     def step_name(self, where: tuple) -> str | None:
@@ -56,9 +59,41 @@ class Reporter:
         line, column = self.positions.get(probe, (0, 0))
         self.problems.append(FlowProblem(self.path, line, column, self.step_name(where), message))
 
+    def add_inside(self, where: tuple, offset: int, message: str) -> None:
+        """A problem at character ``offset`` of the string value at ``where`` (an expression,
+        a template): placed at that character in the file."""
+        node = self.nodes.get(where)
+        if not isinstance(node, yaml.ScalarNode) or offset <= 0:
+            return self.add(where, message)
+        index = _source_index(self.source, node, offset)
+        line = self.source.count("\n", 0, index)
+        column = index - (self.source.rfind("\n", 0, index) + 1)
+        self.problems.append(FlowProblem(self.path, line + 1, column + 1, self.step_name(where),
+                                         message))
+
     def raise_any(self) -> None:
         if self.problems:
             raise FlowError(self.problems)
+
+
+def _source_index(source: str, node: yaml.ScalarNode, offset: int) -> int:
+    """Where character ``offset`` of a scalar's value is in the source. Exact for a plain or
+    quoted value on one line; otherwise (folded, escaped, block values) the nearest place in
+    the value's text where the same characters appear."""
+    start, end = node.start_mark.index, node.end_mark.index
+    quoted = node.style in ("'", '"')
+    if node.start_mark.line == node.end_mark.line and node.style in (None, "'", '"'):
+        return start + offset + (1 if quoted else 0)
+    value = str(node.value)
+    region = source[start:end]
+    for width in (12, 6, 3, 1):
+        needle = value[offset:offset + width]
+        hits = [i for i in range(len(region)) if region.startswith(needle, i)] if needle else []
+        if hits:
+            # The value's text reads left to right: prefer the hit nearest its share of it.
+            guess = offset * len(region) // max(len(value), 1)
+            return start + min(hits, key=lambda i: abs(i - guess))
+    return start
 
 
 def load(source: str, path: str) -> tuple[Any, Reporter]:
@@ -71,7 +106,7 @@ def load(source: str, path: str) -> tuple[Any, Reporter]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise FlowError([FlowProblem(path, line, column, None,
                                      f"invalid YAML: {getattr(exc, 'problem', exc)}")]) from exc
-    return doc, Reporter(path, doc, positions(node) if node is not None else {})
+    return doc, Reporter(path, doc, source, nodes(node) if node is not None else {})
 
 
 def checked(source: str, path: str, schema_file: str, what: str) -> tuple[dict[str, Any], Reporter]:

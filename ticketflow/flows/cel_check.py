@@ -1,0 +1,358 @@
+"""Static checks of flow conditions: every name and field against the declared context
+(``context.CONTEXT``), every operator and function against its operands' types.
+
+A mistake is an :class:`Issue` at its offset in the expression: an unknown variable or field
+(with the closest known name), a comparison whose sides can never be equal or ordered, a
+literal that a field with a fixed vocabulary never holds, a function that does not exist or
+does not take these arguments, a condition that is not a bool. ``ticket.metadata`` is the
+client's own, free-form: what is read inside it is known only at run time (``dyn``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ticketflow.flows.cel_syntax import (
+    Binary,
+    Call,
+    CelSyntaxError,
+    Conditional,
+    Ident,
+    Index,
+    ListExpr,
+    Literal,
+    MapExpr,
+    Node,
+    Select,
+    Unary,
+    parse,
+)
+from ticketflow.flows.cel_types import (
+    BOOL,
+    BYTES,
+    DOUBLE,
+    DURATION,
+    DYN,
+    INT,
+    NULL,
+    NUMBERS,
+    STRING,
+    TIMESTAMP,
+    TYPE,
+    UINT,
+    Type,
+    list_of,
+    map_of,
+)
+
+
+@dataclass(frozen=True)
+class Issue:
+    offset: int
+    message: str
+
+
+_LITERAL_TYPES = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bytes": BYTES,
+                  "bool": BOOL, "null": NULL}
+_CONVERSIONS = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bytes": BYTES,
+                "bool": BOOL, "dyn": DYN, "type": TYPE, "timestamp": TIMESTAMP,
+                "duration": DURATION}
+_STRING_TESTS = ("contains", "startsWith", "endsWith", "matches")
+_TIME_PARTS = ("getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
+               "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds")
+_MACROS = ("all", "exists", "exists_one", "map", "filter")
+FUNCTIONS = sorted({"size", "has", *_CONVERSIONS, *_STRING_TESTS, *_TIME_PARTS, *_MACROS})
+
+
+def check_condition(expression: str, context: Mapping[str, Type]) -> list[Issue]:
+    """Every problem of ``expression`` as a flow condition (it must give a bool)."""
+    try:
+        tree = parse(expression)
+    except CelSyntaxError as exc:
+        return [Issue(exc.offset, f"invalid CEL: {exc.message}")]
+    checker = _Checker(dict(context))
+    result = checker.type(tree)
+    if not checker.issues and result.name not in ("bool", "dyn"):
+        checker.issues.append(Issue(0, f"a condition must give a bool; this gives {result}"))
+    return checker.issues
+
+
+def check_path(path: str, context: Mapping[str, Type]) -> Issue | None:
+    """A dotted path (a template's ``{{ ticket.subject }}``) against the context."""
+    checker = _Checker(dict(context))
+    checker.type(_path_node(path))
+    return checker.issues[0] if checker.issues else None
+
+
+def path_type(path: str, context: Mapping[str, Type]) -> Type | None:
+    """The type of a dotted path that :func:`check_path` accepts."""
+    checker = _Checker(dict(context))
+    found = checker.type(_path_node(path))
+    return None if checker.issues else found
+
+
+def _path_node(path: str) -> Node:
+    offset, node = 0, None
+    for i, part in enumerate(path.split(".")):
+        node = Ident(offset, part) if i == 0 else Select(offset, node, part)  # type: ignore[arg-type]
+        offset += len(part) + 1
+    assert node is not None
+    return node
+
+
+def closest(name: str, known: list[str]) -> str:
+    """`` (did you mean X?)`` when one of ``known`` is close to ``name``."""
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+class _Checker:
+    def __init__(self, scope: dict[str, Type]) -> None:
+        self.scope = scope
+        self.issues: list[Issue] = []
+
+    def fail(self, node: Node, message: str) -> Type:
+        self.issues.append(Issue(node.pos, message))
+        return DYN  # one mistake, one message: what depends on it is not checked again
+
+    def type(self, node: Node) -> Type:
+        match node:
+            case Literal(kind=kind):
+                return _LITERAL_TYPES[kind]
+            case Ident(name=name):
+                if name in self.scope:
+                    return self.scope[name]
+                known = sorted(self.scope)
+                return self.fail(node, f"unknown variable {name}{closest(name, known)}; "
+                                       f"known: {', '.join(known)}")
+            case Select(operand=operand, field=name):
+                return self.select(node, self.type(operand), name, operand)
+            case Index(operand=operand, index=index):
+                return self.index(node, self.type(operand), self.type(index))
+            case ListExpr(items=items):
+                types = [self.type(i) for i in items]
+                return list_of(types[0] if types and all(t == types[0] for t in types) else DYN)
+            case MapExpr(entries=entries):
+                pairs = [(self.type(k), self.type(v)) for k, v in entries]
+                return map_of(pairs[0][0] if pairs else DYN, DYN)
+            case Unary(op=op, operand=operand):
+                return self.unary(node, op, self.type(operand))
+            case Binary(op=op, left=left, right=right):
+                return self.binary(node, op, left, right)
+            case Conditional(test=test, then=then, otherwise=otherwise):
+                self.want_bool(test, self.type(test), "the test of `? :`")
+                first, second = self.type(then), self.type(otherwise)
+                return first if first == second else DYN
+            case Call():
+                return self.call(node)
+        raise AssertionError(node)
+
+    def select(self, node: Node, operand: Type, name: str, operand_node: Node) -> Type:
+        if operand.name == "object":
+            if (found := operand.field(name)) is not None:
+                return found
+            known = [n for n, _ in operand.fields]
+            return self.fail(node, f"unknown field {_path(operand_node)}.{name}"
+                                   f"{closest(name, known)}; known: {', '.join(known)}")
+        if operand.name == "map":
+            if operand.key not in (STRING, DYN, None):
+                return self.fail(node, f"`.{name}` reads a string key, but the keys are {operand.key}")
+            return operand.elem or DYN
+        if operand.name == "dyn":
+            return DYN
+        return self.fail(node, f"{_path(operand_node)} is a {operand}: it has no field {name}")
+
+    def index(self, node: Node, operand: Type, index: Type) -> Type:
+        if operand.name == "list":
+            if index.name not in ("int", "uint", "dyn"):
+                return self.fail(node, f"a list is indexed by an int, not a {index}")
+            return operand.elem or DYN
+        if operand.name == "map":
+            if not _comparable(operand.key or DYN, index):
+                return self.fail(node, f"the keys are {operand.key}, not {index}")
+            return operand.elem or DYN
+        if operand.name == "object":
+            return self.fail(node, "fields are read with `.name`, not `[...]`")
+        if operand.name == "dyn":
+            return DYN
+        return self.fail(node, f"a {operand} cannot be indexed")
+
+    def unary(self, node: Node, op: str, operand: Type) -> Type:
+        if op == "!":
+            self.want_bool(node, operand, "`!`")
+            return BOOL
+        if operand.name in ("int", "double", "duration", "dyn"):
+            return operand
+        return self.fail(node, f"`-` needs a number, not a {operand}")
+
+    def want_bool(self, node: Node, found: Type, what: str) -> None:
+        if found.name not in ("bool", "dyn"):
+            self.fail(node, f"{what} needs a bool, not a {found}")
+
+    def binary(self, node: Node, op: str, left_node: Node, right_node: Node) -> Type:
+        left, right = self.type(left_node), self.type(right_node)
+        if DYN in (left, right) and op not in ("&&", "||", "in", "==", "!="):
+            return BOOL if op in ("<", "<=", ">", ">=") else DYN
+        if op in ("&&", "||"):
+            self.want_bool(left_node, left, f"`{op}`")
+            self.want_bool(right_node, right, f"`{op}`")
+            return BOOL
+        if op in ("==", "!="):
+            if not _comparable(left, right):
+                return self.fail(node, f"{_shown(left_node, left)} and {_shown(right_node, right)} "
+                                       f"can never be equal")
+            self.vocabulary(left_node, left, right_node)
+            self.vocabulary(right_node, right, left_node)
+            return BOOL
+        if op in ("<", "<=", ">", ">="):
+            if not (_numeric(left) and _numeric(right)) and (
+                    left.name != right.name or left.name not in ("string", "timestamp",
+                                                                  "duration", "bytes", "bool")):
+                return self.fail(node, f"{_shown(left_node, left)} and "
+                                       f"{_shown(right_node, right)} cannot be ordered")
+            return BOOL
+        if op == "in":
+            return self.membership(node, left_node, left, right_node, right)
+        return self.arithmetic(node, op, left_node, left, right_node, right)
+
+    def membership(self, node: Node, left_node: Node, left: Type, right_node: Node,
+                   right: Type) -> Type:
+        if right.name == "list":
+            elem = right.elem or DYN
+            if not _comparable(left, elem):
+                return self.fail(node, f"{_shown(left_node, left)} is never in "
+                                       f"{_shown(right_node, right)}")
+            if isinstance(right_node, ListExpr):
+                for item in right_node.items:
+                    self.vocabulary(left_node, left, item)
+            return BOOL
+        if right.name == "map":
+            if not _comparable(left, right.key or DYN):
+                return self.fail(node, f"{_shown(left_node, left)} is never a key of "
+                                       f"{_shown(right_node, right)}")
+            return BOOL
+        if right.name == "dyn":
+            return BOOL
+        hint = " (for text, use .contains())" if right.name == "string" else ""
+        return self.fail(node, f"`in` needs a list or a map on its right, not a {right}{hint}")
+
+    def arithmetic(self, node: Node, op: str, left_node: Node, left: Type, right_node: Node,
+                   right: Type) -> Type:
+        pair = (left.name, right.name)
+        if left.name in NUMBERS and left == right:
+            return left
+        if op == "+" and left == right and left.name in ("string", "bytes", "list", "duration"):
+            return left
+        if op == "+" and set(pair) == {"timestamp", "duration"}:
+            return TIMESTAMP
+        if op == "-" and pair in (("timestamp", "timestamp"), ("duration", "duration")):
+            return DURATION
+        if op == "-" and pair == ("timestamp", "duration"):
+            return TIMESTAMP
+        both = " (CEL does not mix int and double: convert one, e.g. double(x))" \
+            if left.name in NUMBERS and right.name in NUMBERS else ""
+        return self.fail(node, f"`{op}` is not defined for {_shown(left_node, left)} and "
+                               f"{_shown(right_node, right)}{both}")
+
+    def vocabulary(self, field_node: Node, field: Type, other: Node | None) -> None:
+        """A field with a fixed vocabulary compared with a string literal it never holds."""
+        if not field.values or not isinstance(other, Literal) or other.kind != "string":
+            return
+        if other.value not in field.values:
+            known = sorted(field.values)
+            self.fail(other, f"{_path(field_node)} is never {_path(other)}"
+                             f"{closest(str(other.value), known)}; it is one of {', '.join(known)}")
+
+    def call(self, node: Call) -> Type:
+        name, args, target = node.name, node.args, node.target
+        if name == "has" and target is None:
+            if len(args) != 1 or not isinstance(args[0], Select):
+                return self.fail(node, "has() takes one field selection, e.g. has(ticket.metadata.plan)")
+            self.type(args[0].operand)
+            return BOOL
+        if name in _MACROS and target is not None:
+            return self.macro(node, self.type(target))
+        arg_types = [self.type(a) for a in args]
+        receiver = self.type(target) if target is not None else None
+        if name == "size":
+            sized = receiver if receiver is not None else (arg_types[0] if len(arg_types) == 1 else None)
+            if sized is None or len(arg_types) != (0 if receiver is not None else 1):
+                return self.fail(node, "size() takes one string, bytes, list or map")
+            if sized.name not in ("string", "bytes", "list", "map", "dyn"):
+                return self.fail(node, f"size() of a {sized} is not defined")
+            return INT
+        if name in _CONVERSIONS and target is None:
+            if len(args) != 1:
+                return self.fail(node, f"{name}() takes one argument")
+            return _CONVERSIONS[name]
+        if name in _STRING_TESTS and receiver is not None:
+            if receiver.name not in ("string", "dyn"):
+                return self.fail(node, f".{name}() is for strings, not a {receiver}")
+            if len(arg_types) != 1 or arg_types[0].name not in ("string", "dyn"):
+                return self.fail(node, f".{name}() takes one string")
+            return BOOL
+        if name in _TIME_PARTS and receiver is not None:
+            if receiver.name not in ("timestamp", "duration", "dyn"):
+                return self.fail(node, f".{name}() is for timestamps, not a {receiver}")
+            if args:
+                return self.fail(node, f".{name}() takes no arguments here (times are UTC)")
+            return INT
+        return self.fail(node, f"unknown function {name}(){closest(name, FUNCTIONS)}")
+
+    def macro(self, node: Call, receiver: Type) -> Type:
+        if len(node.args) != 2 or not isinstance(node.args[0], Ident):
+            return self.fail(node, f".{node.name}(x, ...) takes a variable name and an expression")
+        if receiver.name not in ("list", "map", "dyn"):
+            return self.fail(node, f".{node.name}() is for lists and maps, not a {receiver}")
+        item = (receiver.key if receiver.name == "map" else receiver.elem) or DYN
+        variable = node.args[0].name
+        saved = self.scope.get(variable)
+        self.scope[variable] = item
+        try:
+            body = self.type(node.args[1])
+        finally:
+            if saved is None:
+                del self.scope[variable]
+            else:
+                self.scope[variable] = saved
+        if node.name == "map":
+            return list_of(body)
+        self.want_bool(node.args[1], body, f".{node.name}()")
+        return list_of(item) if node.name == "filter" else BOOL
+
+
+def _numeric(t: Type) -> bool:
+    return t.name in NUMBERS
+
+
+def _comparable(a: Type, b: Type) -> bool:
+    if "dyn" in (a.name, b.name) or "null" in (a.name, b.name):
+        return True
+    if _numeric(a) and _numeric(b):
+        return True
+    if a.name != b.name:
+        return False
+    if a.name in ("list", "map"):
+        return _comparable(a.elem or DYN, b.elem or DYN) and _comparable(a.key or DYN, b.key or DYN)
+    return True
+
+
+def _path(node: Node) -> str:
+    match node:
+        case Ident(name=name):
+            return name
+        case Select(operand=operand, field=name):
+            return f"{_path(operand)}.{name}"
+        case Literal(value=value, kind="string"):
+            return json.dumps(value, ensure_ascii=False)
+        case Literal(value=value):
+            return str(value).lower() if isinstance(value, bool) else str(value)
+    return "the expression"
+
+
+def _shown(node: Node, t: Type) -> str:
+    """``ticket.user_level (int)``, ``"5" (string)``."""
+    return f"{_path(node)} ({t})"

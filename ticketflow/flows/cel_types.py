@@ -1,0 +1,48 @@
+"""The types the static checks reason with, and the declared context of flow expressions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Type:
+    name: str  # int uint double string bool bytes null timestamp duration list map object dyn type
+    elem: Type | None = None  # a list's items, a map's values
+    key: Type | None = None  # a map's keys
+    fields: tuple[tuple[str, Type], ...] = ()  # an object's fields
+    values: frozenset[str] = field(default=frozenset())  # a string that is one of these
+
+    def __str__(self) -> str:
+        if self.name == "list":
+            return f"list({self.elem})"
+        if self.name == "map":
+            return f"map({self.key}, {self.elem})"
+        return self.name
+
+    def field(self, name: str) -> Type | None:
+        return dict(self.fields).get(name)
+
+
+INT, UINT, DOUBLE = Type("int"), Type("uint"), Type("double")
+STRING, BOOL, BYTES, NULL = Type("string"), Type("bool"), Type("bytes"), Type("null")
+TIMESTAMP, DURATION, DYN, TYPE = Type("timestamp"), Type("duration"), Type("dyn"), Type("type")
+NUMBERS = frozenset({"int", "uint", "double"})
+
+
+def list_of(elem: Type) -> Type:
+    return Type("list", elem=elem)
+
+
+def map_of(key: Type, value: Type) -> Type:
+    return Type("map", elem=value, key=key)
+
+
+def one_of(values: type[StrEnum] | tuple[str, ...]) -> Type:
+    """A string known to be one of ``values``: comparing it with another literal is an error."""
+    return Type("string", values=frozenset(str(v) for v in values))
+
+
+def obj(**fields: Type) -> Type:
+    return Type("object", fields=tuple(fields.items()))
