@@ -170,11 +170,13 @@ def _active_plans():
 def _flows_graph(args: argparse.Namespace) -> int:
     from ticketflow.flows.graph import mermaid
 
-    for plan in _active_plans():
+    plans = _active_plans()
+    for plan in plans:
         if plan.name == args.name:
             print(mermaid(plan), end="")
             return 0
-    print(f"no flow named {args.name!r}", file=sys.stderr)
+    print(f"no flow named {args.name!r}; the flows are {', '.join(p.name for p in plans)}",
+          file=sys.stderr)
     return 1
 
 

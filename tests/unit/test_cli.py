@@ -28,6 +28,22 @@ def test_graph(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("flowchart TD")
     assert "vip_channel" in out
     assert main(["flows", "graph", "nope"]) == 1
+    assert capsys.readouterr().err == (
+        "no flow named 'nope'; the flows are vip_ticket, refund_escalation, default\n")
+
+
+def test_validate_reports_every_problem_of_a_folder_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "name: a\ndefault: true\nsteps:\n  - id: s\n    if: ticket.user_levl > 3\n")
+    (tmp_path / "b.yaml").write_text("name: b\nwhen: nlp.sentimnt == 'negative'\nsteps:\n  - id: s\n")
+    (tmp_path / "taxonomy.yaml").write_text("tags: [unclosed\n")
+    assert main(["flows", "validate", str(tmp_path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[0].removeprefix(str(tmp_path) + "/") for line in lines] == [
+        "a.yaml:5:16", "b.yaml:2:11", "taxonomy.yaml:2:1"], lines
+    assert "unknown field ticket.user_levl (did you mean user_level?)" in lines[0]
+    assert "unknown field nlp.sentimnt (did you mean sentiment?)" in lines[1]
 
 
 def test_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

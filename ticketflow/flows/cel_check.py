@@ -190,7 +190,7 @@ class _Checker:
 
     def want_bool(self, node: Node, found: Type, what: str) -> None:
         if found.name not in ("bool", "dyn"):
-            self.fail(node, f"{what} needs a bool, not a {found}")
+            self.issues.append(Issue(_start(node), f"{what} needs a bool, not a {found}"))
 
     def binary(self, node: Node, op: str, left_node: Node, right_node: Node) -> Type:
         left, right = self.type(left_node), self.type(right_node)
@@ -322,6 +322,20 @@ class _Checker:
             return list_of(body)
         self.want_bool(node.args[1], body, f".{node.name}()")
         return list_of(item) if node.name == "filter" else BOOL
+
+
+def _start(node: Node) -> int:
+    """Where the text of ``node`` begins (a selection's own offset is its field's)."""
+    match node:
+        case Select(operand=operand) | Index(operand=operand):
+            return _start(operand)
+        case Binary(left=left):
+            return _start(left)
+        case Conditional(test=test):
+            return _start(test)
+        case Call(target=Node() as target):
+            return _start(target)
+    return node.pos
 
 
 def _numeric(t: Type) -> bool:

@@ -63,7 +63,7 @@ class Reporter:
         """A problem at character ``offset`` of the string value at ``where`` (an expression,
         a template): placed at that character in the file."""
         node = self.nodes.get(where)
-        if not isinstance(node, yaml.ScalarNode) or offset <= 0:
+        if not isinstance(node, yaml.ScalarNode) or offset < 0:
             return self.add(where, message)
         index = _source_index(self.source, node, offset)
         line = self.source.count("\n", 0, index)
