@@ -161,3 +161,12 @@ def test_the_declared_context_is_the_one_the_sample_and_the_docs_show() -> None:
             assert set(SAMPLE[variable]) == {name for name, _ in declared.fields}, variable
             for name, _ in declared.fields:
                 assert f"`{name}`" in section, f"{variable}.{name}"
+
+
+def test_the_queues_a_flow_can_place_a_ticket_in() -> None:
+    from ticketflow.flows.checks import queues
+
+    plans = {p.name: p for p in load_config(ROOT / "flows").plans}
+    assert queues(plans["vip_ticket"]) == ["general", "vip"]
+    assert queues(plans["refund_escalation"]) == ["billing"]
+    assert "general" in queues(plans["default"])

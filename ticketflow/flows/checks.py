@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ticketflow.domain import DEFAULT_QUEUE
 from ticketflow.flows.model import END, Plan, Step
 
 
@@ -114,3 +115,14 @@ def set_problems(plans: list[Plan]) -> list[tuple[str | None, str, str]]:
                              f"{plan.name!r} could never be selected"))
         seen.setdefault(key, plan.name)
     return problems
+
+
+def queues(plan: Plan) -> list[str]:
+    """Every queue a flow can place a ticket in: those its steps name (``set``, ``escalate``,
+    ``assign``), and the default queue unless its first step names another."""
+    named = [str(s.args["queue"]) for s in plan.steps
+             if s.action in ("set", "escalate", "assign") and "queue" in s.args]
+    first = plan.steps[0] if plan.steps else None
+    sets_first = (first is not None and first.condition is None and not first.switch
+                  and first.action == "set" and "queue" in first.args)
+    return sorted(set(named) | (set() if sets_first else {DEFAULT_QUEUE}))
