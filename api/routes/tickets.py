@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.auth import EVERYONE, allow
@@ -98,6 +98,7 @@ async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> di
 
 @router.get("", response_model=TicketPage)
 async def list_tickets(
+    request: Request,
     session: Session,
     principal: Reader,
     status: StatusName | None = None,
@@ -107,9 +108,9 @@ async def list_tickets(
     tag: Tag | None = None,
     q: SearchText | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=TICKET_ID_PATTERN,
+    cursor: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,80}$",
                                         description="next_cursor of the previous page")] = None,
-) -> dict:
+) -> Response:
     """Newest first, as summaries (no content, no metadata): the whole ticket is
     ``GET /api/tickets/{id}``. A customer lists only their own tickets, an integration only
     those created with its key."""
@@ -117,11 +118,20 @@ async def list_tickets(
         if user_id is not None and user_id != principal.user_id:
             return {"items": [], "next_cursor": None}
         user_id = principal.user_id
-    items, next_cursor = await repository.list_tickets(
-        session, status=status, queue=queue, assignee=assignee, user_id=user_id, tag=tag, q=q,
-        limit=limit, cursor=cursor.upper() if cursor else None,
-        created_by=principal.key_id if principal.role == Role.INTEGRATION else None)
-    return {"items": items, "next_cursor": next_cursor}
+    try:
+        items, next_cursor = await repository.list_tickets(
+            session, status=status, queue=queue, assignee=assignee, user_id=user_id, tag=tag,
+            q=q, limit=limit, cursor=cursor,
+            created_by=principal.key_id if principal.role == Role.INTEGRATION else None)
+    except ValueError as exc:
+        raise InvalidParams([{"field": "cursor",
+                              "message": "not a next_cursor this API gave"}]) from exc
+    headers = {}
+    if next_cursor is not None:
+        following = request.url.include_query_params(cursor=next_cursor)
+        headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return JSONResponse(TicketPage(items=items, next_cursor=next_cursor).model_dump(mode="json"),
+                        headers=headers)
 
 
 @router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))

@@ -195,12 +195,37 @@ async def test_list_paginates_with_a_cursor(http: httpx.AsyncClient, clean: None
     seen, cursor = [], None
     while True:
         params = {"user_id": user, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = (await http.get("/api/tickets", params=params)).json()
+        answer = await http.get("/api/tickets", params=params)
+        page = answer.json()
         seen += [t["ticket_id"] for t in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
+            assert "link" not in answer.headers
             break
+        assert answer.headers["link"] == (
+            f'</api/tickets?user_id={user}&limit=2&cursor={cursor}>; rel="next"')
     assert seen == sorted(ids, reverse=True)
+
+
+async def test_the_list_is_newest_first_whatever_the_ids(http: httpx.AsyncClient,
+                                                         clean: None) -> None:
+    """Newest first by creation time, with or without Idempotency-Keys, page after page."""
+    user = "keyed-pager"
+    ids = []
+    for key in ("key-c", "key-a", "key-b", "key-d"):
+        made = await http.post("/api/tickets", json=body(user_id=user, subject=key),
+                               headers={"Idempotency-Key": key})
+        ids.append(made.json()["ticket_id"])
+
+    async def listed() -> list[str] | None:
+        items = (await http.get("/api/tickets", params={"user_id": user})).json()["items"]
+        return [t["ticket_id"] for t in items] if len(items) == 4 else None
+
+    assert await eventually(listed) == ids[::-1]
+    paged = (await http.get("/api/tickets", params={"user_id": user, "limit": 3})).json()
+    rest = (await http.get("/api/tickets", params={"user_id": user, "limit": 3,
+                                                   "cursor": paged["next_cursor"]})).json()
+    assert [t["ticket_id"] for t in paged["items"] + rest["items"]] == ids[::-1]
 
 
 async def test_queued_ticket_is_assigned_when_an_agent_arrives(

@@ -62,6 +62,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
         Index("ix_tickets_search", "search", postgresql_using="gin"),
+        Index("ix_tickets_created_at_id", "created_at", "id"),  # lists: newest first
     )
 
 

@@ -11,11 +11,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Executable, RowMapping, Select, func, select, update
+from sqlalchemy import Executable, RowMapping, Select, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketflow import documents, search
+from ticketflow.db import cursors
 from ticketflow.db.engine import bounded
 from ticketflow.db.models import Agent, Ticket, TicketEvent, TicketOrigin
 from ticketflow.documents import TicketDocument, TicketSummary
@@ -130,9 +131,10 @@ async def list_tickets(
     cursor: str | None = None,
     created_by: str | None = None,
 ) -> tuple[list[TicketSummary], str | None]:
-    """Summaries, newest first; ``cursor`` is the last id of the previous page (ids sort by
-    time). ``created_by``: only tickets created with that key. The whole ticket is
-    :func:`get_ticket`'s."""
+    """Summaries, newest first by (``created_at``, id): an id derived from an Idempotency-Key
+    says nothing of time. ``cursor`` is the previous page's ``next_cursor`` (``ValueError``
+    when it is not one); ``created_by``: only tickets created with that key. The whole
+    ticket is :func:`get_ticket`'s."""
     stmt: Select = select(*_SUMMARY_COLUMNS)
     if created_by is not None:
         stmt = stmt.where(Ticket.id.in_(select(TicketOrigin.ticket_id).where(
@@ -146,10 +148,12 @@ async def list_tickets(
     if q:
         stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", search.words(q))))
     if cursor:
-        stmt = stmt.where(Ticket.id < cursor)
-    rows = await _read(session, stmt.order_by(Ticket.id.desc()).limit(limit + 1))
+        stmt = stmt.where(tuple_(Ticket.created_at, Ticket.id) < tuple_(*cursors.decode(cursor)))
+    rows = await _read(session, stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                       .limit(limit + 1))
     page = [documents.summary_from_row(r) for r in rows[:limit]]
-    return page, (rows[limit - 1]["id"] if len(rows) > limit else None)
+    last = rows[limit - 1] if len(rows) > limit else None
+    return page, (cursors.encode(last["created_at"], last["id"]) if last else None)
 
 
 async def count_tickets(session: AsyncSession, *, status: str) -> int:
