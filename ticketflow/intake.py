@@ -65,6 +65,7 @@ START_TIMEOUT = timedelta(seconds=5)
 SETTLE_BUDGET = timedelta(seconds=5)
 SETTLE_ATTEMPT_TIMEOUT = timedelta(seconds=1)
 RETRY_AFTER_SECONDS = 5
+UI_SUMMARY_CHARS = 200  # the Temporal UI shows a line, not the whole subject
 # Marks a ticket answered ACCEPTANCE_UNKNOWN until a later submission settles it.
 UNCONFIRMED_PREFIX = "tf:unconfirmed:"
 
@@ -232,8 +233,24 @@ async def _start(client: Client, settings: Settings, ticket: NewTicket,
                 SearchAttributePair(sa.CUSTOMER_ID, ticket.user_id),
                 SearchAttributePair(sa.USER_LEVEL, ticket.user_level),
             ]),
+            # What ops read in the Temporal UI's list and header without opening payloads.
+            static_summary=ui_summary(ticket),
+            static_details=ui_details(ticket),
             rpc_timeout=rpc_timeout,
         )
+
+
+def ui_summary(ticket: NewTicket) -> str:
+    """The ticket's subject on one line, as the Temporal UI lists it."""
+    return " ".join(ticket.subject.split())[:UI_SUMMARY_CHARS]
+
+
+def ui_details(ticket: NewTicket) -> str:
+    """The ticket's customer, channel and level (Markdown in the Temporal UI; the customer's
+    id is the client's text, so it is shown as code, its backticks removed)."""
+    customer = ticket.user_id.replace("`", "")
+    return (f"**customer** `{customer}` · **channel** {ticket.channel} · "
+            f"**level** {ticket.user_level} · **ticket** {ticket.ticket_id}")
 
 
 def _refused(exc: BaseException) -> bool:

@@ -172,10 +172,11 @@ class TicketSteps:
                         await self.attempt(snap.queue if snap.status == TicketStatus.QUEUED
                                             and snap.queue else queue, hints):
                     return
+            limit, timer = self.sla_wait(DEFAULT_RECHECK, "queued: look for an agent again")
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda seen=seen, changed=changed: s.capacity_signals > seen
-                    or s.changed > changed, timeout=self.sla_wait_limit(DEFAULT_RECHECK))
+                    or s.changed > changed, timeout=limit, timeout_summary=timer)
             await self.check_sla()
 
     async def release(self) -> None:
@@ -234,8 +235,10 @@ class TicketSteps:
         if clocks is not None and clocks.policy.name != name and name in self.state.sla_policies:
             self.start_sla(from_creation=True)
 
-    def sla_wait_limit(self, cap: timedelta | None = None) -> timedelta | None:
-        return sla_rules.wait_limit(self.state.sla, workflow.now(), cap)
+    def sla_wait(self, cap: timedelta | None = None, cap_name: str | None = None
+                 ) -> tuple[timedelta | None, str | None]:
+        """How long a wait may last before an SLA line, and the timer's name for the UI."""
+        return sla_rules.named_wait_limit(self.state.sla, workflow.now(), cap, cap_name)
 
     def clocks(self, event: Callable[[SlaClocks, datetime], None]) -> None:
         """Tell the SLA clocks what happened to the ticket."""

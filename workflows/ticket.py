@@ -176,16 +176,18 @@ class TicketWorkflow(TicketWorkflowApi):
                 left = timedelta(seconds=snap.ticket.auto_close_seconds) - (workflow.now() - resolved_at)
                 try:
                     await workflow.wait_condition(self._changed_since(changed),
-                                                  timeout=max(left, timedelta(seconds=1)))
+                                                  timeout=max(left, timedelta(seconds=1)),
+                                                  timeout_summary="auto_close")
                 except TimeoutError:
                     async with self._steps.lock:
                         if snap.status == TicketStatus.RESOLVED:
                             await self._steps.finish("auto_close", "resolved and not reopened in time")
             else:
+                limit, timer = self._steps.sla_wait()
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
                         lambda changed=changed: s.changed > changed or s.closed,
-                        timeout=self._steps.sla_wait_limit())
+                        timeout=limit, timeout_summary=timer)
 
     async def _run_flow(self, tagging: Tagging) -> None:
         """Select the flow (recorded in history, so the plan is pinned) and carry it out."""
@@ -247,12 +249,13 @@ class TicketWorkflow(TicketWorkflowApi):
         if self._sla_from_creation:
             return await self._wait_beside_the_clocks(effect, timeout)
         if event is None:
-            await workflow.sleep(timeout)
+            await workflow.sleep(timeout, summary=f"flow {effect.step}: wait")
             return "timeout"
         events = self._s.events
         seen = events.count(event)
         try:
-            await workflow.wait_condition(lambda: events.count(event) > seen, timeout=timeout)
+            await workflow.wait_condition(lambda: events.count(event) > seen, timeout=timeout,
+                                          timeout_summary=f"flow {effect.step}: wait for {event}")
         except TimeoutError:
             self._steps.record(EventKind.WAIT_TIMED_OUT, step=effect.step, event=event)
             return "timeout"
@@ -264,10 +267,12 @@ class TicketWorkflow(TicketWorkflowApi):
         events, event = self._s.events, effect.event
         seen = events.count(event) if event else 0
         until = workflow.now() + timeout
+        waiting = f"flow {effect.step}: wait" + (f" for {event}" if event else "")
         while (left := until - workflow.now()) > timedelta():
+            limit, timer = self._steps.sla_wait(left, waiting)
             try:
                 await workflow.wait_condition(lambda: bool(event) and events.count(event) > seen,
-                                              timeout=self._steps.sla_wait_limit(left))
+                                              timeout=limit, timeout_summary=timer)
                 return "event"
             except TimeoutError:
                 await self._steps.check_sla()

@@ -131,15 +131,25 @@ class SlaClocks:
 
     def next_deadline(self, now: datetime) -> timedelta | None:
         """Time until the next warning or breach of a running clock."""
+        line = self.next_line(now)
+        return line[0] if line else None
+
+    def next_line(self, now: datetime) -> tuple[timedelta, str] | None:
+        """Time until the next warning or breach of a running clock, and which: e.g.
+        ``sla first_response breach`` (the name of the timer that waits for it)."""
         waits = []
-        for c in self.clocks.values():
+        for name, c in self.clocks.items():
             if c.running_since is None:
                 continue
             used = c.used(now)
-            for limit, done in ((self.policy.warn_at * c.target_s, c.warned), (c.target_s, c.breached)):
+            for limit, done, crossing in ((self.policy.warn_at * c.target_s, c.warned, "warning"),
+                                          (c.target_s, c.breached, "breach")):
                 if not done:
-                    waits.append(max(limit - used, 0.0))
-        return timedelta(seconds=min(waits)) if waits else None
+                    waits.append((max(limit - used, 0.0), f"sla {name} {crossing}"))
+        if not waits:
+            return None
+        seconds, line = min(waits)
+        return timedelta(seconds=seconds), line
 
     @property
     def breached(self) -> bool:

@@ -48,12 +48,20 @@ def start(policies: dict[str, SlaPolicy], name: str, *, created: datetime,
 def wait_limit(clocks: SlaClocks | None, now: datetime,
                cap: timedelta | None = None) -> timedelta | None:
     """How long a wait may last before an SLA line is crossed (None: no limit)."""
-    due = clocks.next_deadline(now) if clocks else None
-    if due is not None:
-        due = max(due, MIN_WAIT)
-    if cap is None or due is None:
-        return cap if due is None else due
-    return min(cap, due)
+    return named_wait_limit(clocks, now, cap)[0]
+
+
+def named_wait_limit(clocks: SlaClocks | None, now: datetime, cap: timedelta | None = None,
+                     cap_name: str | None = None) -> tuple[timedelta | None, str | None]:
+    """:func:`wait_limit`, with the name of what ends the wait first (the SLA line, or
+    ``cap_name``): the timer's summary in the Temporal UI."""
+    line = clocks.next_line(now) if clocks else None
+    if line is None:
+        return cap, cap_name if cap is not None else None
+    due, name = max(line[0], MIN_WAIT), line[1]
+    if cap is not None and cap <= due:
+        return cap, cap_name
+    return due, name
 
 
 def on_breach(policy: SlaPolicy, clock: str, *, sla: str | None, priority: str, status: str,
