@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders, ReadDeadline
+from api.observability import AccessLog
 from api.routes import agents, customer_tokens, docs, flows, health, metrics, tickets
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
@@ -89,7 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(ReadDeadline)
-    app.add_middleware(CatchAll)  # outermost: whatever fails inside answers JSON
+    app.add_middleware(CatchAll)  # whatever fails inside answers JSON
+    app.add_middleware(AccessLog)  # outermost: it sees the answer CatchAll gives
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

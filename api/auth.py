@@ -49,6 +49,7 @@ async def authenticate(
     verdict = await ratelimit.take(state.redis, f"{principal.kind}:{principal.id}",
                                    rate_limit(state.settings, principal.role))
     request.state.ratelimit = verdict
+    request.state.principal = principal  # for the access log
     if not verdict.allowed:
         raise RateLimited(retry_after=verdict.retry_after)
     return principal

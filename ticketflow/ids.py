@@ -15,3 +15,9 @@ def new_ticket_id() -> str:
 
 def workflow_id(ticket_id: str) -> str:
     return f"ticket-{ticket_id}"
+
+
+def ticket_id_of(workflow_id: str) -> str | None:
+    """The ticket a workflow id belongs to (None for other workflows)."""
+    prefix = workflow_id[:7]
+    return workflow_id[7:] if prefix == "ticket-" and len(workflow_id) > 7 else None

@@ -88,6 +88,9 @@ class TicketSteps:
         self.state.seq += 1
         self.state.unsaved.append(TicketEvent(seq=self.state.seq, kind=kind,
                                            at=workflow.now().isoformat(), data=data))
+        # One line per event (not during replay); its data may hold customer text: not logged.
+        workflow.logger.info("ticket %s", kind, extra={"event": str(kind), "seq": self.state.seq,
+                                                       "status": str(self.snapshot.status)})
 
     async def save(self) -> None:
         """Persist the current state with a new version, and its unsaved events."""

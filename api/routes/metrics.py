@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
+from api import observability
 from api.auth import allow
 from api.deps import State
 from ticketflow import reconcile
@@ -52,4 +53,5 @@ async def metrics(state: State) -> Response:
                    "Tickets that failed in a way no retry can fix (status failed)", registry=registry)
     async with state.sessions() as session:
         failed.set(await repository.count_tickets(session, status=TicketStatus.FAILED))
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry) + generate_latest(observability.REGISTRY),
+                    media_type=CONTENT_TYPE_LATEST)

@@ -28,6 +28,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.stop()
 
 
+def json_lines(log: Path) -> list[dict]:
+    """The JSON objects of a log file (a process may print a few plain lines at start)."""
+    found = []
+    for text in log.read_text().splitlines():
+        if text.startswith("{"):
+            found.append(json.loads(text))
+    return found
+
+
 async def ticket_when(api: httpx.AsyncClient, ticket_id: str, status: str) -> dict:
     async def check() -> dict | None:
         t = (await api.get(f"/api/tickets/{ticket_id}")).json()
@@ -73,6 +82,16 @@ async def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survive
         assert back.json()["status"] == "assigned"
         assert "login" in ticket["tags"]
         assert ticket["flow"]["name"] == "default"
+        # Both processes log JSON lines: the worker's carry the ticket, the API's each request.
+        worker_lines = json_lines(stack.state / "logs" / "worker.log")
+        assigned = [line for line in worker_lines if line.get("ticket_id") == regular_id
+                    and line.get("event") == "assigned"]
+        assert assigned and assigned[0]["workflow_id"] == f"ticket-{regular_id}"
+        assert {"time", "level", "logger", "message"} <= set(assigned[0])
+        access = [line for line in json_lines(stack.state / "logs" / "api.log")
+                  if line.get("logger") == "ticketflow.access"]
+        assert any(line["route"] == "/api/tickets/{ticket_id}" and line["request_id"]
+                   for line in access)
 
         # No agent serves the VIP queue yet: the VIP ticket waits, queued.
         queued = await ticket_when(api, vip_id, "queued")

@@ -24,6 +24,8 @@ from ticketflow.devstack.process import Child, require_ports, tcp_open, wait_unt
 from ticketflow.devstack.supervisor import Supervisor
 from ticketflow.settings import ROOT, Settings
 
+LOG_CONFIG = ROOT / "ticketflow" / "log_config.json"  # JSON lines (ticketflow/logs.py)
+
 log = logging.getLogger(__name__)
 
 
@@ -134,7 +136,7 @@ class Stack:
         child = self._launch(Child(
             "api", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                     "--host", s.api_host, "--port", str(s.api_port), "--no-access-log",
-                    "--log-level", "warning"],
+                    "--log-config", str(LOG_CONFIG)],
             self.state / "logs" / "api.log", env=self.env(), cwd=ROOT))
         wait_until(lambda: tcp_open(s.api_port) and httpx.get(f"{self.api_url}/healthz").is_success,
                    what="API", timeout=60, process=child)
