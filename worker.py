@@ -28,7 +28,7 @@ from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
 from ticketflow.redis_repair import Repairer
 from ticketflow.settings import Settings
-from ticketflow.temporal import connect
+from ticketflow.temporal import connect, metrics_runtime
 from workflows.reconcile import EVERY, SCHEDULE_ID, ReconcileWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -75,7 +75,8 @@ async def ensure_reconcile_schedule(client: Client, settings: Settings) -> None:
 async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     redis = make_redis(settings.redis_url)
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings.worker_metrics_bind)
+                           if settings.worker_metrics_bind else None)
     model = intents.current(settings.intent_model)  # a broken model stops the worker here
     log.info("intent model: %s", model.version if model else "none")
     sessions = make_session_factory(engine)

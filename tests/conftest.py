@@ -23,6 +23,7 @@ def stack_settings(state: Path, **overrides: object) -> Settings:
         "postgres_port": free_port(),
         "redis_port": free_port(),
         "api_port": free_port(),
+        "worker_metrics_bind": f"127.0.0.1:{free_port()}",
         "database_url": "",
         "redis_url": "",
         "flows_dir": ROOT / "flows",

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     target_response_seconds: float = Field(default=300.0, gt=0)
 
     # Worker.
+    # Where the worker serves Prometheus metrics (``/metrics``: the Temporal SDK's and the
+    # tickets'); empty for none.
+    worker_metrics_bind: str = "127.0.0.1:9464"
     max_concurrent_workflow_tasks: int = 100
     max_concurrent_activities: int = 100
     # Re-try assignment of a queued ticket this often even without a capacity signal.

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows import metrics
+
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AssignInput, NotifyInput, PublishInput, ReleaseInput
     from activities.ticket import TicketActivities
@@ -91,6 +93,8 @@ class TicketSteps:
         # One line per event (not during replay); its data may hold customer text: not logged.
         workflow.logger.info("ticket %s", kind, extra={"event": str(kind), "seq": self.state.seq,
                                                        "status": str(self.snapshot.status)})
+        metrics.event(kind, created_at=self.snapshot.ticket.created_at,
+                      first_assignment=WaitEvent.ASSIGNED not in self.state.events)
 
     async def save(self) -> None:
         """Persist the current state with a new version, and its unsaved events."""

@@ -88,6 +88,12 @@ async def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survive
                     and line.get("event") == "assigned"]
         assert assigned and assigned[0]["workflow_id"] == f"ticket-{regular_id}"
         assert {"time", "level", "logger", "message"} <= set(assigned[0])
+        # The worker's own /metrics: the Temporal SDK's, and the tickets'.
+        scraped = (await api.get(f"http://{stack.settings.worker_metrics_bind}/metrics")).text
+        assert "temporal_workflow_completed_total" in scraped or \
+            "temporal_workflow_task_execution_latency" in scraped, scraped[:2000]
+        assert 'ticketflow_ticket_events_total{' in scraped and 'kind="assigned"' in scraped
+        assert "ticketflow_time_to_assign_bucket" in scraped
         access = [line for line in json_lines(stack.state / "logs" / "api.log")
                   if line.get("logger") == "ticketflow.access"]
         assert any(line["route"] == "/api/tickets/{ticket_id}" and line["request_id"]

@@ -68,7 +68,13 @@ class Stack:
             ports["Redis"] = self.settings.redis_port
         if self.app:
             ports["API"] = self.settings.api_port
+            if self.settings.worker_metrics_bind:
+                ports["worker metrics"] = self.worker_metrics_port
         return ports
+
+    @property
+    def worker_metrics_port(self) -> int:
+        return int(self.settings.worker_metrics_bind.rsplit(":", 1)[1])
 
     def start(self) -> Stack:
         require_ports(self._ports())
@@ -117,6 +123,7 @@ class Stack:
             "TASK_QUEUE": s.task_queue,
             "FLOWS_DIR": str(s.flows_dir), "STATE_DIR": str(s.state_dir),
             "DUPLICATE_WINDOW_SECONDS": str(s.duplicate_window_seconds),
+            "WORKER_METRICS_BIND": s.worker_metrics_bind,
             "CUSTOMER_TOKEN_SECRETS": json.dumps(s.customer_token_secrets),
             "NOTIFY_SECRET": s.notify_secret,
             "WEBHOOK_SUBSCRIBERS": json.dumps([w.model_dump() for w in s.webhook_subscribers]),
@@ -161,6 +168,8 @@ class Stack:
             f"  API            {self.api_url}  (OpenAPI: {self.api_url}/docs)",
             f"  Temporal       {s.temporal_address}",
             f"  Temporal UI    http://127.0.0.1:{s.temporal_ui_port}",
+            *([f"  worker metrics http://{s.worker_metrics_bind}/metrics"]
+              if s.worker_metrics_bind else []),
             f"  PostgreSQL     {s.database_url}",
             f"  Redis          {s.redis_url}",
             f"  state, logs    {self.state}",
