@@ -1,4 +1,4 @@
-"""What the API accepts, checked in one place: text that can be stored and served, bounded JSON.
+"""What ticketflow accepts, checked in one place: text that can be stored and served, bounded JSON.
 
 Every string a request carries (body fields, metadata keys and values at any depth, query and
 path parameters) is refused when it holds a character that PostgreSQL refuses or mangles, or
@@ -6,10 +6,13 @@ that has no place in text: the C0 control characters other than tab, newline and
 return, DEL (U+007F), and unpaired surrogates (JSON's ``"\\ud800"`` escape). Free-form JSON (a
 ticket's metadata) is bounded in depth, keys per object, size, and the range of its numbers.
 
-Body fields use the :data:`Storable` annotation and the :data:`JsonObject` type (in
-``api/schemas.py``); query and path parameters are checked by the app-wide dependency
-:func:`storable_parameters`. A refusal is a ``400 INVALID_PARAMS`` whose detail names the field
-(``metadata.order.lines`` for a value deep in the metadata).
+Body fields use the :data:`Storable` annotation and the :data:`JsonObject` type (the field
+types of ``ticketflow/fields.py``); query and path parameters are checked by the API's app-wide
+dependency ``api.validation.storable_parameters``. A refusal is a ``400 INVALID_PARAMS`` over
+HTTP (the CLI prints the same details) whose detail names the field (``metadata.order.lines``
+for a value deep in the metadata): :func:`error_details`.
+
+No web framework here: the CLI validates the same bodies with the same models.
 """
 
 from __future__ import annotations
@@ -17,16 +20,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Request
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from ticketflow.errors import Detail, InvalidParams
+from ticketflow.errors import Detail
 from ticketflow.settings import (
     JSON_INT_MAX,
     JSON_INT_MIN,
@@ -186,13 +188,31 @@ class _BoundedJsonObject:
 JsonObject = Annotated[dict[str, Any], _BoundedJsonObject()]
 
 
-async def storable_parameters(request: Request) -> None:
-    """App-wide dependency: every query and path parameter (name and value) is storable text."""
+_SOURCES = ("body", "path", "query", "header")
+
+
+def _field(loc: tuple[Any, ...], within: str = "") -> str:
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
+    if within:  # a place inside the field's value (free-form JSON)
+        parts.append(within)
+    return ".".join(parts) or "body"
+
+
+def error_details(errors: Iterable[Mapping[str, Any]]) -> list[Detail]:
+    """Pydantic's errors (FastAPI's, whose places start with ``body``, or a model's own) as the
+    contract's details: one ``{field, message}`` for each."""
     details: list[Detail] = []
-    for name, value in [*request.query_params.multi_items(), *request.path_params.items()]:
-        if (problem := text_problem(name)) is not None:
-            details.append({"field": printable(name), "message": f"parameter name {problem}"})
-        elif isinstance(value, str) and (problem := text_problem(value)) is not None:
-            details.append({"field": name, "message": problem})
-    if details:
-        raise InvalidParams(details)
+    for err in errors:
+        if err["type"] == "json_limit":
+            details.append({"field": _field(err["loc"], err["ctx"]["path"]),
+                            "message": err["ctx"]["message"]})
+        elif err["type"] == "json_invalid":
+            details.append({"field": "body", "message": "malformed JSON"})
+        elif err["type"] == "extra_forbidden":
+            details.append({"field": _field(err["loc"]), "message": "unknown field"})
+        elif err["type"] in ("model_attributes_type", "model_type", "dict_type") and \
+                _field(err["loc"]) == "body":
+            details.append({"field": "body", "message": "expected a JSON object"})
+        else:
+            details.append({"field": _field(err["loc"]), "message": err["msg"]})
+    return details
