@@ -82,7 +82,7 @@ async def _read_agents(settings: Settings) -> Agents:
     except (OSError, TimeoutError, SQLAlchemyError) as exc:
         cause = getattr(exc, "orig", None) or exc
         first = next((line for line in str(cause).splitlines() if line.strip()), type(exc).__name__)
-        return Agents(None, f"the stack's database did not answer ({first.strip()})")
+        return Agents(None, f"the stack's database could not be read ({first.strip()})")
     finally:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(1):

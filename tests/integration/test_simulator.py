@@ -126,7 +126,7 @@ async def test_without_the_stacks_database_the_cli_says_agents_unknown(
     assert json.loads(out)["outcome"]["status"] == "unknown"
     assert json.loads(out)["outcome"]["reason"] == \
         "agents unknown: cannot tell whether an agent serves queue vip"
-    assert err.startswith("ticketflow flows simulate: agents unknown: the stack's database did not answer")
+    assert err.startswith("ticketflow flows simulate: agents unknown: the stack's database could not be read")
 
 
 REFUSED = [
