@@ -1,4 +1,4 @@
-"""Temporal worker: wires dependencies, registers the ticket workflow and its activities."""
+"""Temporal worker: wires dependencies, registers the workflows and their activities."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from ticketflow.redis_repair import Repairer
 from ticketflow.settings import Settings
 from ticketflow.temporal import connect, metrics_runtime
 from workflows.reconcile import EVERY, SCHEDULE_ID, ReconcileWorkflow
+from workflows.tagging import TagTextWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketflow.worker")
@@ -49,7 +50,7 @@ def build_worker(client, settings: Settings, activities: TicketActivities,
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[TicketWorkflow, ReconcileWorkflow],
+        workflows=[TicketWorkflow, ReconcileWorkflow, TagTextWorkflow],
         workflow_runner=RUNNER,
         activities=[activities.dedupe, activities.tag, activities.select_flow,
                     activities.persist, activities.assign, activities.notify,

@@ -12,7 +12,6 @@ logs it).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import redis.exceptions
 import sqlalchemy.exc
@@ -25,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow.errors import Detail, ErrorCode, InvalidParams, TicketflowError
 from ticketflow.settings import UNAVAILABLE_RETRY_AFTER_SECONDS
+from ticketflow.validation import error_details
 
 
 class ApiError(TicketflowError):
@@ -119,32 +119,8 @@ def render(error: TicketflowError) -> JSONResponse:
                           error.headers)
 
 
-_SOURCES = ("body", "path", "query", "header")
-
-
-def _field(loc: tuple[Any, ...], within: str = "") -> str:
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
-    if within:  # a place inside the field's value (free-form JSON)
-        parts.append(within)
-    return ".".join(parts) or "body"
-
-
 def validation_details(exc: RequestValidationError) -> list[Detail]:
-    details: list[Detail] = []
-    for err in exc.errors():
-        if err["type"] == "json_limit":
-            details.append({"field": _field(err["loc"], err["ctx"]["path"]),
-                            "message": err["ctx"]["message"]})
-        elif err["type"] == "json_invalid":
-            details.append({"field": "body", "message": "malformed JSON"})
-        elif err["type"] == "extra_forbidden":
-            details.append({"field": _field(err["loc"]), "message": "unknown field"})
-        elif err["type"] in ("model_attributes_type", "model_type", "dict_type") and \
-                _field(err["loc"]) == "body":
-            details.append({"field": "body", "message": "expected a JSON object"})
-        else:
-            details.append({"field": _field(err["loc"]), "message": err["msg"]})
-    return details
+    return error_details(exc.errors())
 
 
 _HTTP_CODES = {400: ErrorCode.INVALID_PARAMS, 404: ErrorCode.NOT_FOUND,

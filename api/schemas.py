@@ -1,64 +1,47 @@
 """HTTP schemas (Create/Read/Update naming). Unknown fields are rejected.
 
-Every string field is :data:`~api.validation.Storable` (no control characters, no unpaired
-surrogates) and bounded in length; free-form JSON is a :data:`~api.validation.JsonObject`
-(bounded depth, keys, size); lists and numbers have bounds. The limits are stated in
-docs/api.md and in the OpenAPI.
+Every string field is :data:`~ticketflow.validation.Storable` (no control characters, no
+unpaired surrogates) and bounded in length; free-form JSON is a
+:data:`~ticketflow.validation.JsonObject` (bounded depth, keys, size); lists and numbers have
+bounds. The limits are stated in docs/api.md and in the OpenAPI. The field types are
+``ticketflow/fields.py``; the flow simulation's body is ``ticketflow/simulation.py``, shared
+with the CLI.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from api.validation import JsonObject, Storable
-from ticketflow.domain import ActionKind, Channel, Priority, TicketStatus, WaitEvent
-from ticketflow.settings import SIMULATED_MAX_SECONDS
+from ticketflow.domain import Channel
+from ticketflow.fields import (
+    ActionName,
+    AgentId,
+    ChannelName,
+    Content,
+    FreeText,
+    Name,
+    PriorityName,
+    Queue,
+    StrictBody,
+    Subject,
+    UserId,
+)
 
-# Required text: stripped, not empty. Free text: as sent, may be empty.
-UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
-                   Storable]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                    Storable]
-Content = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
-                    Storable]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                 Storable]
-FreeSubject = Annotated[str, StringConstraints(max_length=200), Storable]
-FreeText = Annotated[str, StringConstraints(max_length=20_000), Storable]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=64), Storable]
-SearchText = Annotated[str, StringConstraints(max_length=200), Storable]
-IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=255), Storable]
-# The vocabularies are the domain's enums. FastAPI validates the parsed JSON body as Python
-# data, where a strict model takes an enum only as an instance: these fields are lax so they
-# take the enum's values (and nothing else), as JSON sends them.
-ChannelName = Annotated[Channel, Strict(False)]
-PriorityName = Annotated[Priority, Strict(False)]
-StatusName = Annotated[TicketStatus, Strict(False)]
-ActionName = Annotated[ActionKind, Strict(False)]
-WaitEventName = Annotated[WaitEvent, Strict(False)]
+# The flow simulation's body, which the CLI takes too.
+from ticketflow.simulation import FlowSimulate as FlowSimulate
+from ticketflow.simulation import SimulatedTicket as SimulatedTicket
+from ticketflow.simulation import StatedEvent as StatedEvent
+from ticketflow.simulation import StatedNlp as StatedNlp
+from ticketflow.validation import JsonObject
 
-TICKET_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$"  # a ULID (Crockford base 32)
-AGENT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-QUEUE_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
-FLOW_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 MAX_QUEUES = 50
 
-AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
-Queue = Annotated[str, StringConstraints(pattern=QUEUE_PATTERN)]
-FlowName = Annotated[str, StringConstraints(pattern=FLOW_NAME_PATTERN)]
-TicketIdText = Annotated[str, StringConstraints(pattern=TICKET_ID_PATTERN)]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class TicketCreate(Strict):
+class TicketCreate(StrictBody):
     user_id: UserId | None = Field(
         default=None, description="Required, except with a customer token (its own user_id)")
     subject: Subject
@@ -125,7 +108,7 @@ def _refuse_null(value: object) -> object:
     return value
 
 
-class AgentCreate(Strict):
+class AgentCreate(StrictBody):
     agent_id: AgentId
     name: Name
     queues: list[Queue] = Field(default_factory=lambda: ["general"], min_length=1,
@@ -135,7 +118,7 @@ class AgentCreate(Strict):
     online: bool = True
 
 
-class AgentUpdate(Strict):
+class AgentUpdate(StrictBody):
     """The fields to change; an omitted field keeps its value, and ``null`` is refused (400)."""
 
     # Typed without None (an omitted field is simply unset), so the OpenAPI says no null either.
@@ -172,46 +155,7 @@ class AgentPage(BaseModel):
     waiting: dict[str, int] = Field(description="waiting tickets, by queue")
 
 
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400}
-_DURATION_PART = r"[0-9]{1,9}(?:ms|s|m|h|d)"
-
-
-def _bounded_duration(value: str) -> str:
-    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in re.findall(r"([0-9]+)(ms|s|m|h|d)", value))
-    if seconds > SIMULATED_MAX_SECONDS:
-        raise PydanticCustomError("duration_too_long", "longer than {limit} seconds",
-                                  {"limit": SIMULATED_MAX_SECONDS})
-    return value
-
-
-Duration = Annotated[str, StringConstraints(pattern=rf"^(?:{_DURATION_PART}){{1,8}}$")]
-
-
-class SimulatedTicket(Strict):
-    user_id: UserId = "simulated"
-    subject: FreeSubject = ""
-    content: FreeText = ""
-    channel: ChannelName = Channel.WEB
-    user_level: int = Field(default=0, ge=0, le=10)
-    priority: PriorityName | None = None
-    metadata: JsonObject = Field(default_factory=dict)
-
-
-class StatedEvent(Strict):
-    event: WaitEventName
-    after: Duration = "0s"
-
-    _bounded = field_validator("after")(_bounded_duration)
-
-
-class FlowSimulate(Strict):
-    ticket: SimulatedTicket
-    flow: FlowName | None = None
-    events: list[StatedEvent] = Field(default_factory=list, max_length=100)
-    nlp: JsonObject | None = None
-
-
-class ActionCreate(Strict):
+class ActionCreate(StrictBody):
     """The actor is the caller's identity, never the body's (a body ``actor`` is refused)."""
 
     action: ActionName
@@ -221,7 +165,7 @@ class ActionCreate(Strict):
     priority: PriorityName | None = None
 
 
-class CustomerTokenCreate(Strict):
+class CustomerTokenCreate(StrictBody):
     user_id: UserId
     ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
 

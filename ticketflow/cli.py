@@ -169,26 +169,43 @@ def _active_plans():
 
 def _flows_graph(args: argparse.Namespace) -> int:
     from ticketflow.flows.graph import mermaid
+    from ticketflow.flows.simulate import UnknownFlow, find_plan
 
-    plans = _active_plans()
-    for plan in plans:
-        if plan.name == args.name:
-            print(mermaid(plan), end="")
-            return 0
-    print(f"no flow named {args.name!r}; the flows are {', '.join(p.name for p in plans)}",
-          file=sys.stderr)
-    return 1
+    try:
+        print(mermaid(find_plan(_active_plans(), args.name)), end="")
+    except UnknownFlow as exc:
+        print(f"ticketflow flows graph: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _flows_simulate(args: argparse.Namespace) -> int:
-    from ticketflow.flows.simulate import simulate
+    from ticketflow import simulate_command as command
+    from ticketflow.errors import InvalidParams, NotFound
+    from ticketflow.flow_config import load_config
+    from ticketflow.flows import FlowError
+    from ticketflow.flows.simulate import find_plan
 
-    data = json.loads(Path(args.ticket).read_text())
-    ticket = data.get("ticket", data)
-    flow = None if args.name == "auto" else args.name
-    result = simulate(_active_plans(), ticket, flow=flow, events=data.get("events", []),
-                      nlp=data.get("nlp"))
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    settings = Settings()
+    try:
+        config = load_config(settings.flows_dir)
+        if args.name not in (None, command.AUTO):
+            find_plan(config.plans, args.name)
+        body = command.body_from(body=args.body, ticket=args.ticket, flow=args.name, stdin=sys.stdin)
+        answer, note = command.simulate(settings, config, body)
+    except FlowError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except InvalidParams as exc:
+        problems = "".join(f"\n  {d['field']}: {d['message']}" for d in exc.details)
+        print(f"ticketflow flows simulate: {exc.message}:{problems}", file=sys.stderr)
+        return 2
+    except NotFound as exc:
+        print(f"ticketflow flows simulate: {exc.message}", file=sys.stderr)
+        return 2
+    if note:
+        print(f"ticketflow flows simulate: {note}", file=sys.stderr)
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -261,9 +278,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
     graph = flow_commands.add_parser("graph", help="print a Mermaid diagram of a flow")
     graph.add_argument("name")
     graph.set_defaults(run=_flows_graph)
-    sim = flow_commands.add_parser("simulate", help="the path a ticket would take, no side effects")
-    sim.add_argument("name", help="the flow, or 'auto' to select as the worker would")
-    sim.add_argument("--ticket", required=True, help="JSON: a ticket, or {ticket, events, nlp}")
+    sim = flow_commands.add_parser(
+        "simulate", help="the path a ticket would take and why, no side effects; the answer of "
+                         "POST /api/flows/simulate")
+    sim.add_argument("name", nargs="?",
+                     help="the flow, or 'auto' (the default) to select as the worker would")
+    given = sim.add_mutually_exclusive_group()
+    given.add_argument("--body", metavar="FILE",
+                       help="JSON: the body of POST /api/flows/simulate ('-': stdin)")
+    given.add_argument("--ticket", metavar="FILE",
+                       help="JSON: a ticket, or a body as --body takes ('-': stdin)")
     sim.set_defaults(run=_flows_simulate)
     tagger = commands.add_parser("tagger", help="train and evaluate the intent classifier")
     tagger_commands = tagger.add_subparsers(dest="tagger_command", required=True)

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Path, Query
 from api.auth import allow
 from api.deps import Session, State
 from api.schemas import (
-    AGENT_ID_PATTERN,
-    QUEUE_PATTERN,
     AgentCreate,
     AgentPage,
     AgentRead,
@@ -23,6 +21,7 @@ from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
 from ticketflow.db.repository import AgentChanges, AgentRecord
 from ticketflow.errors import AgentExists, Forbidden, NotFound
+from ticketflow.fields import AGENT_ID_PATTERN, QUEUE_PATTERN
 from ticketflow.identity import Principal, Role
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import TimeoutError as WorkflowTimeoutError
 
 from api.auth import STAFF, allow
-from api.deps import State
-from api.schemas import FLOW_NAME_PATTERN, FlowSimulate, error_answers
+from api.deps import Session, State
+from api.errors import Unavailable
+from api.schemas import FlowSimulate, error_answers
+from ticketflow import simulation
+from ticketflow.db import repository
+from ticketflow.domain import Tagging
 from ticketflow.errors import NotFound
+from ticketflow.fields import FLOW_NAME_PATTERN
 from ticketflow.flows.graph import mermaid
-from ticketflow.flows.simulate import simulate
+from ticketflow.flows.simulate import find_plan
 from ticketflow.identity import Role
+from ticketflow.tagging_workflow import TextToTag, tag_on_worker
 
 router = APIRouter(prefix="/api/flows", tags=["flows"])
 
@@ -32,13 +40,24 @@ async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state:
     raise NotFound(f"flow {name} not found")
 
 
-@router.post("/simulate", responses=error_answers(404),
-             dependencies=[allow(Role.ADMIN)])
-async def simulate_flow(body: FlowSimulate, state: State) -> dict:
+@router.post("/simulate", responses=error_answers(404), dependencies=[allow(Role.ADMIN)])
+async def simulate_flow(body: FlowSimulate, state: State, session: Session) -> dict:
+    """The path a ticket would take, and why; no side effects. ``ticketflow flows simulate``
+    takes the same body and prints the same answer."""
+    plans = state.flows.plans
+    if body.flow:
+        find_plan(plans, body.flow)  # an unknown name is a 404 before any work
+    tagged = None if body.nlp else await _tag(state, body)
+    agents = simulation.online_agents(await repository.list_agents(session, online_only=True))
+    return simulation.run(plans, body, tagged=tagged, agents=agents).to_dict()
+
+
+async def _tag(state: State, body: FlowSimulate) -> Tagging:
+    """The worker tags the text: the classifier stays out of the API's process."""
+    text = TextToTag(body.ticket.subject, body.ticket.content)
     try:
-        result = simulate(state.flows.plans, body.ticket.model_dump(mode="json", exclude_none=True),
-                          flow=body.flow, events=[e.model_dump(mode="json") for e in body.events],
-                          nlp=body.nlp)
-    except LookupError as exc:  # no flow of that name
-        raise NotFound(str(exc)) from exc
-    return result.to_dict()
+        return await tag_on_worker(state.temporal, state.settings.task_queue, text)
+    except WorkflowFailureError as exc:
+        if isinstance(exc.cause, WorkflowTimeoutError):
+            raise Unavailable("no worker tagged the text in time") from exc
+        raise

@@ -12,20 +12,12 @@ from fastapi.responses import JSONResponse
 from api.auth import EVERYONE, allow
 from api.deps import Session, State
 from api.schemas import (
-    AGENT_ID_PATTERN,
-    QUEUE_PATTERN,
-    TICKET_ID_PATTERN,
     ActionCreate,
-    IdempotencyKey,
     RepeatSubmit,
-    SearchText,
-    StatusName,
-    Tag,
     TicketAccepted,
     TicketCreate,
     TicketEvents,
     TicketPage,
-    UserId,
     error_answers,
 )
 from ticketflow import actions, intake, rights
@@ -33,6 +25,16 @@ from ticketflow.db import origins, repository
 from ticketflow.documents import TicketDocument
 from ticketflow.domain import Action
 from ticketflow.errors import Forbidden, InvalidParams, NotFound
+from ticketflow.fields import (
+    AGENT_ID_PATTERN,
+    QUEUE_PATTERN,
+    TICKET_ID_PATTERN,
+    IdempotencyKey,
+    SearchText,
+    StatusName,
+    Tag,
+    UserId,
+)
 from ticketflow.identity import Principal, Role
 from ticketflow.reads import read_ticket
 

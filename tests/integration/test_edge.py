@@ -222,7 +222,7 @@ async def test_dry_run_durations_out_of_range_are_400(http: httpx.AsyncClient, a
     assert_refused(await http.post("/api/flows/simulate", json=sim), "events.0.after")
 
 
-async def test_dry_run_within_bounds_answers(http: httpx.AsyncClient) -> None:
+async def test_dry_run_within_bounds_answers(http: httpx.AsyncClient, worker: None) -> None:
     sim = {"ticket": {"subject": "refund", "metadata": nested(METADATA_MAX_DEPTH)},
            "events": [{"event": "customer_reply", "after": "366d"}]}
     r = await http.post("/api/flows/simulate", json=sim)

@@ -165,7 +165,7 @@ async def test_vip_ticket_routes_level_five_to_vip_and_level_two_elsewhere(
     assert (placed[2]["flow_name"], placed[2]["queue"]) == ("default", "general")
 
 
-async def test_flow_routes_over_http(http: httpx.AsyncClient) -> None:
+async def test_flow_routes_over_http(http: httpx.AsyncClient, worker: None) -> None:
     listed = (await http.get("/api/flows")).json()["items"]
     assert [f["name"] for f in listed] == ["vip_ticket", "refund_escalation", "default"]
     vip = (await http.get("/api/flows/vip_ticket")).json()

@@ -28,8 +28,8 @@ def test_graph(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("flowchart TD")
     assert "vip_channel" in out
     assert main(["flows", "graph", "nope"]) == 1
-    assert capsys.readouterr().err == (
-        "no flow named 'nope'; the flows are vip_ticket, refund_escalation, default\n")
+    assert capsys.readouterr().err == ("ticketflow flows graph: no flow named 'nope'; "
+                                       "flows: vip_ticket, refund_escalation, default\n")
 
 
 def test_validate_reports_every_problem_of_a_folder_at_once(
@@ -46,12 +46,26 @@ def test_validate_reports_every_problem_of_a_folder_at_once(
     assert "unknown field nlp.sentimnt (did you mean sentiment?)" in lines[1]
 
 
-def test_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")  # no stack here
     ticket = tmp_path / "t.json"
     ticket.write_text(json.dumps({"ticket": {"user_id": "u", "subject": "退款", "content": "太差了，我很生气",
                                              "user_level": 1}}))
     assert main(["flows", "simulate", "auto", "--ticket", str(ticket)]) == 0
-    result = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    result = json.loads(out)
     assert result["flow"] == "refund_escalation"
     assert result["path"] == ["to_billing", "escalate", "assign_billing", "follow_up", "close_quietly"]
     assert result["outcome"]["status"] == "closed"
+    assert err.startswith("ticketflow flows simulate: agents unknown: ")
+    assert main(["flows", "simulate", "--body", str(ticket)]) == 0
+    assert json.loads(capsys.readouterr().out) == result
+
+
+def test_simulate_without_input_or_with_an_unknown_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flows", "simulate"]) == 2
+    assert capsys.readouterr().err == "ticketflow flows: give --body FILE or --ticket FILE\n"
+    assert main(["flows", "simulate", "nosuch"]) == 2
+    assert capsys.readouterr().err == ("ticketflow flows simulate: no flow named 'nosuch'; "
+                                       "flows: vip_ticket, refund_escalation, default\n")

@@ -9,7 +9,6 @@ import pytest
 
 from ticketflow.flows import FlowError, FlowRun, Plan, compile_flow, flow_context, load_flows, select_plan
 from ticketflow.flows.graph import mermaid
-from ticketflow.flows.simulate import simulate
 from ticketflow.settings import ROOT
 
 FLOWS = ROOT / "flows"
@@ -140,18 +139,6 @@ def test_mermaid_names_every_step() -> None:
         assert diagram.startswith("flowchart TD")
         assert all(step.id in diagram for step in plan.steps)
         assert "--> end" not in diagram  # `end` is a Mermaid keyword
-
-
-def test_simulation_resolves_waits_by_stated_events() -> None:
-    ticket = {"user_id": "u", "subject": "Refund", "content": "This is unacceptable, refund me"}
-    replied = simulate(load_flows(FLOWS), ticket,
-                       events=[{"event": "customer_reply", "after": "5h"}])
-    assert replied.flow == "refund_escalation"
-    assert replied.actions[-1]["outcome"] == "event"
-    assert replied.outcome["status"] == "assigned"
-    silent = simulate(load_flows(FLOWS), ticket)
-    assert silent.path[-1] == "close_quietly"
-    assert silent.outcome == {**silent.outcome, "status": "closed", "elapsed": "72h00m00s"}
 
 
 BROKEN = [

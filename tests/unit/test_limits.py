@@ -19,7 +19,6 @@ from api import errors
 from api.app import api_database_url, api_redis_url
 from api.middleware import CatchAll
 from api.schemas import AgentUpdate, FlowSimulate, StatedEvent, TicketCreate
-from api.validation import json_problem, printable, text_problem
 from ticketflow.errors import NotFound
 from ticketflow.settings import (
     DB_STATEMENT_TIMEOUT_SECONDS,
@@ -28,6 +27,7 @@ from ticketflow.settings import (
     METADATA_MAX_KEYS,
     REDIS_COMMAND_TIMEOUT_SECONDS,
 )
+from ticketflow.validation import json_problem, printable, text_problem
 
 REFUSED = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
 ACCEPTED = ["\t", "\n", "\r", " ", "\u0085", "\u00a0", "\u200b", "\ufeff", "\ufffe", "\uffff",

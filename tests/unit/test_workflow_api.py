@@ -1,10 +1,12 @@
-"""The workflow's public face, which the core calls through, matches the workflow itself."""
+"""The workflows' public faces, which the core calls through, match the workflows themselves."""
 
 from __future__ import annotations
 
 from temporalio.workflow import _Definition
 
+from ticketflow.tagging_workflow import TagTextApi
 from ticketflow.ticket_workflow import TicketWorkflowApi
+from workflows.tagging import TagTextWorkflow
 from workflows.ticket import TicketWorkflow
 
 
@@ -20,3 +22,7 @@ def _shape(cls: type) -> dict[str, object]:
 
 def test_the_interface_declares_what_the_workflow_handles() -> None:
     assert _shape(TicketWorkflowApi) == _shape(TicketWorkflow)
+
+
+def test_the_tagging_interface_declares_what_the_workflow_handles() -> None:
+    assert _shape(TagTextApi) == _shape(TagTextWorkflow)

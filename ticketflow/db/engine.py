@@ -11,10 +11,14 @@ from ticketflow import deadlines
 from ticketflow.settings import to_sqlalchemy_url
 
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int = 10,
+                connect_timeout: int | None = None) -> AsyncEngine:
+    """``connect_timeout``: seconds to wait for a connection (libpq's), for tools that only
+    look at a database if one is there."""
+    connect_args = {} if connect_timeout is None else {"connect_timeout": connect_timeout}
     return create_async_engine(
         to_sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=pool_size,
-        pool_recycle=1800,
+        pool_recycle=1800, connect_args=connect_args,
     )
 
 

@@ -4,7 +4,9 @@
 - :mod:`.compiler` — YAML → plan, with errors that name file, line, column and step;
 - :mod:`.checks` — the graph checks (targets, reachability, loops without a wait);
 - :mod:`.runner` — the deterministic interpreter, shared by the workflow and the simulator;
-- :mod:`.simulate` — a dry run of a ticket through a flow, with no side effects;
+- :mod:`.selection` — which flow takes a ticket, and why;
+- :mod:`.simulate` — a dry run of a ticket through a flow and why, with no side effects (its
+  body: ``ticketflow.simulation``);
 - :mod:`.graph` — Mermaid diagrams.
 """
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import jsonschema
 
-from ticketflow.flows import checks, yamldoc
+from ticketflow.flows import checks, selection, yamldoc
 from ticketflow.flows.cel_check import closest
 from ticketflow.flows.errors import FlowError, FlowProblem
-from ticketflow.flows.expressions import check, check_template, holds, prepare
+from ticketflow.flows.expressions import check, check_template
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
 
 # The flows folder's files that are not flows.
@@ -163,8 +163,4 @@ def selection_key(plan: Plan) -> tuple:
 
 def select_plan(plans: list[Plan], context: dict[str, Any], prepared: Any = None) -> Plan:
     """The first flow whose `when` holds, else the default. ``prepared``: see ``prepare``."""
-    prepared = prepared if prepared is not None else prepare(context)
-    for plan in plans:
-        if plan.default or (plan.when and holds(plan.when, prepared)):
-            return plan
-    raise LookupError("no flow matches and no default flow is loaded")
+    return selection.choose(plans, context, prepared)[0]

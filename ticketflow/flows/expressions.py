@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -20,19 +21,37 @@ def program(expression: str) -> Any:
     return cel.compile(expression)
 
 
-def holds(expression: str, context: dict[str, Any] | cel.Context) -> bool:
+@dataclass(frozen=True)
+class Verdict:
+    """A condition's value for one ticket; ``error`` says why it could not be evaluated."""
+
+    holds: bool
+    error: str | None = None
+
+
+def evaluate(expression: str, context: dict[str, Any] | cel.Context) -> Verdict:
     """Evaluate a condition. Pass a prepared :func:`prepare` context when evaluating several:
     converting the context is most of the cost of one evaluation.
 
     A condition that cannot be evaluated for this ticket (it reads ``ticket.metadata.plan``
-    and the ticket has no such key, or the value has another type) is false: a ticket must
-    never get stuck on its flow. The static checks (:func:`check`) leave only what reads the
-    client's free-form ``ticket.metadata`` to run time.
+    and the ticket has no such key, or the value has another type) does not hold: a ticket
+    must never get stuck on its flow. The static checks (:func:`check`) leave only what reads
+    the client's free-form ``ticket.metadata`` to run time.
     """
     try:
-        return program(expression).execute(context) is True
-    except Exception:  # noqa: BLE001 - CEL raises KeyError, TypeError, ValueError at run time
-        return False
+        value = program(expression).execute(context)
+    except KeyError as exc:
+        return Verdict(False, f"no key {exc}")
+    except Exception as exc:  # noqa: BLE001 - CEL raises KeyError, TypeError, ValueError at run time
+        return Verdict(False, f"{type(exc).__name__}: {_first_line(str(exc)).split('. ')[0]}")
+    if not isinstance(value, bool):
+        return Verdict(False, f"gives {type(value).__name__}, expected a bool")
+    return Verdict(value)
+
+
+def holds(expression: str, context: dict[str, Any] | cel.Context) -> bool:
+    """Whether a condition holds (:func:`evaluate`, without the reason)."""
+    return evaluate(expression, context).holds
 
 
 def prepare(context: dict[str, Any]) -> cel.Context:
