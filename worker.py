@@ -22,7 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.reconcile import ReconcileActivities
 from activities.ticket import TicketActivities
-from ticketflow import intents, logs
+from ticketflow import intents, logs, tracing
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
@@ -77,7 +77,9 @@ async def run(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     redis = make_redis(settings.redis_url)
     client = await connect(settings, runtime=metrics_runtime(settings.worker_metrics_bind)
-                           if settings.worker_metrics_bind else None)
+                           if settings.worker_metrics_bind else None,
+                           interceptors=tracing.temporal_interceptors(
+                               tracing.provider_from_environment("ticketflow-worker")))
     model = intents.current(settings.intent_model)  # a broken model stops the worker here
     log.info("intent model: %s", model.version if model else "none")
     sessions = make_session_factory(engine)

@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api import errors
@@ -18,6 +20,7 @@ from api.routes import agents, customer_tokens, docs, flows, health, metrics, ti
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
+from ticketflow import tracing
 from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
@@ -52,8 +55,12 @@ def api_redis_url(url: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None,
+               tracer_provider: TracerProvider | None = None) -> FastAPI:
+    """The API. Traces are exported when ``tracer_provider`` is given, or when
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``ticketflow/tracing.py``)."""
     settings = settings or Settings()
+    tracer_provider = tracer_provider or tracing.provider_from_environment("ticketflow-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = make_redis(api_redis_url(settings.redis_url))
         # Lazy: the API starts (and answers 503 for new tickets) while Temporal is down.
         temporal = await Client.connect(settings.temporal_address,
-                                        namespace=settings.temporal_namespace, lazy=True)
+                                        namespace=settings.temporal_namespace, lazy=True,
+                                        interceptors=tracing.temporal_interceptors(tracer_provider))
         app.state.ticketflow = AppState(
             settings=settings, temporal=temporal, redis=redis, engine=engine,
             sessions=sessions,
@@ -92,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ReadDeadline)
     app.add_middleware(CatchAll)  # whatever fails inside answers JSON
     app.add_middleware(AccessLog)  # outermost: it sees the answer CatchAll gives
+    if tracer_provider is not None:
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer_provider,
+                                           excluded_urls="healthz,readyz,metrics")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

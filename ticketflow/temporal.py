@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client
+from collections.abc import Sequence
+
+from temporalio.client import Client, Interceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from ticketflow.settings import Settings
@@ -20,6 +22,7 @@ def metrics_runtime(bind: str) -> Runtime:
         histogram_bucket_overrides={"ticketflow_time_to_assign": TIME_TO_ASSIGN_BUCKETS})))
 
 
-async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+async def connect(settings: Settings, *, runtime: Runtime | None = None,
+                  interceptors: Sequence[Interceptor] = ()) -> Client:
     return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                runtime=runtime)
+                                runtime=runtime, interceptors=interceptors)
