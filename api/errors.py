@@ -19,6 +19,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+from starlette.types import Scope
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -137,8 +139,23 @@ def install(app: FastAPI) -> None:
         return render(InvalidParams(validation_details(exc)))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # a body FastAPI could not parse (not UTF-8, too deep ...)
             return render(InvalidParams([{"field": "body", "message": "malformed JSON"}]))
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
-        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(app, request.scope))}
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """The methods of a path, from every route that matches it. Starlette's own ``Allow``
+    names only the first matching route's; a literal path (``/api/flows/simulate``) is
+    answered by its own routes, not by a template that also matches it
+    (``/api/flows/{name}``)."""
+    matching = [route for route in app.router.routes if isinstance(route, Route)
+                and route.matches(scope)[0] != Match.NONE]
+    literal = [route for route in matching if "{" not in route.path]
+    methods = {m for route in literal or matching for m in route.methods or ()}
+    return sorted(methods - {"HEAD"})

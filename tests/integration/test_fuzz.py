@@ -23,6 +23,7 @@ import requests
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 from temporalio.client import Client
 
 from activities.ticket import TicketActivities
@@ -50,6 +51,12 @@ schema = schemathesis.openapi.from_dict(
     create_app(Settings(_env_file=None)).openapi(),
     config=schemathesis.Config.from_dict(FUZZ_CONFIG))
 
+# The OpenAPI is the behaviour: every status a route answers is documented, with its body's
+# schema and content type, and a 405 says what is allowed.
+CONFORMANCE = [checks.status_code_conformance, checks.content_type_conformance,
+               checks.response_schema_conformance, checks.response_headers_conformance,
+               checks.allow_header_conformance]
+VIOLATIONS: list[str] = []
 STATUSES: Counter[int] = Counter()
 OPERATIONS: set[str] = set()
 ACCEPTED: set[str] = set()
@@ -113,6 +120,10 @@ def test_no_operation_answers_5xx_or_leaves_the_contract(
         assert set(response.json()) == {"error", "code", "details"}, f"{response.text}\n{request}"
     if response.status_code == 202 and case.operation.label == "POST /api/tickets":
         ACCEPTED.add(response.json()["ticket_id"])
+    try:
+        case.validate_response(response, checks=CONFORMANCE)
+    except BaseExceptionGroup as exc:  # schemathesis raises its failures as a group
+        VIOLATIONS.append(f"{case.operation.label} {response.status_code}: {str(exc)[:300]}")
 
 
 def test_every_operation_was_fuzzed() -> None:
@@ -121,6 +132,10 @@ def test_every_operation_was_fuzzed() -> None:
     print(f"\nschemathesis: {len(operations)} operations, {sum(STATUSES.values())} requests, "
           f"{sum(n for s, n in STATUSES.items() if s >= 500)} answered 5xx, "
           f"{len(ACCEPTED)} tickets accepted; statuses {dict(sorted(STATUSES.items()))}")
+
+
+def test_the_openapi_describes_every_answer() -> None:
+    assert VIOLATIONS == [], "\n".join(VIOLATIONS[:40]) + f"\n({len(VIOLATIONS)} in all)"
 
 
 def test_every_accepted_ticket_is_processed(served: str, admin_headers: dict[str, str]) -> None:
