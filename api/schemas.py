@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from ticketflow.documents import TicketSummary
+from ticketflow.domain import ActionResult as ActionResult
 from ticketflow.domain import Channel
 from ticketflow.fields import (
     ActionName,
@@ -62,31 +64,11 @@ class RepeatSubmit(BaseModel):
     ticket_id: str
 
 
-class TicketSummaryRead(BaseModel):
-    """One ticket as ``GET /api/tickets`` lists it (``documents.TicketSummary``): no content,
-    no metadata; ``GET /api/tickets/{id}`` has the whole ticket."""
-
-    ticket_id: str
-    user_id: str
-    subject: str
-    channel: str
-    user_level: int
-    priority: str
-    status: str
-    queue: str | None
-    assignee: str | None
-    tags: list[str]
-    language: str | None
-    flow_name: str | None
-    sla_breached: bool
-    duplicate_of: str | None
-    version: int
-    created_at: str
-    updated_at: str
-
-
 class TicketPage(BaseModel):
-    items: list[TicketSummaryRead]
+    """Summaries (``documents.TicketSummary``): no content, no metadata; the whole ticket is
+    ``GET /api/tickets/{id}``'s."""
+
+    items: list[TicketSummary]
     next_cursor: str | None = Field(description="The cursor of the next page; null on the last.")
 
 

@@ -8,7 +8,9 @@ there, and its keys and value types are still checked.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic reads it (the API's response models)
 
 from ticketflow.domain import NewTicket, Priority, TicketStatus
 

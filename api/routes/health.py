@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
@@ -16,15 +18,25 @@ router = APIRouter(tags=["health"])
 CHECK_TIMEOUT = 2.0
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """Each dependency's check: ``ok``, or the error that failed it."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={
-    200: {"description": "Ready: {\"status\": \"ready\", \"checks\": {name: \"ok\"}}"},
-    503: {"description": "Not ready: {\"status\": \"unavailable\", \"checks\": {name: "
-                         "\"ok\" or the error}}"}})
+@router.get("/readyz", response_model=Readiness, responses={
+    200: {"description": "Ready: every check is `ok`"},
+    503: {"model": Readiness, "description": "Not ready: a check names its error"}})
 async def readyz(state: State) -> JSONResponse:
     async def postgres() -> None:
         async with state.engine.connect() as conn:

@@ -13,6 +13,7 @@ from api.auth import EVERYONE, allow
 from api.deps import Session, State
 from api.schemas import (
     ActionCreate,
+    ActionResult,
     RepeatSubmit,
     TicketAccepted,
     TicketCreate,
@@ -93,7 +94,7 @@ async def create_ticket(
                         headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
 
 
-@router.get("/{ticket_id}", responses=error_answers(404))
+@router.get("/{ticket_id}", response_model=TicketDocument, responses=error_answers(404))
 async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> dict:
     return dict(await _readable(state, principal, ticket_id.upper()))
 
@@ -146,7 +147,8 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session,
     return {"ticket_id": ticket_id.upper(), "events": events}
 
 
-@router.post("/{ticket_id}/actions", responses=error_answers(404, 409))
+@router.post("/{ticket_id}/actions", response_model=ActionResult,
+             responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
                         session: Session, principal: Actor) -> dict:
     """The actor recorded is the caller's (an agent's id for an agent key). An agent acts on
