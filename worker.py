@@ -22,7 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.reconcile import ReconcileActivities
 from activities.ticket import TicketActivities
-from ticketflow import intents, logs, tracing
+from ticketflow import heartbeat, intents, logs, tracing
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.redis_client import make_redis
@@ -100,7 +100,12 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling %s on %s", settings.task_queue, settings.temporal_address)
     async with worker:
+        beating = (asyncio.create_task(heartbeat.beat(settings.worker_heartbeat_file,
+                                                      lambda: worker.is_running))
+                   if settings.worker_heartbeat_file else None)
         await stop.wait()
+    if beating:
+        beating.cancel()
     repairing.cancel()
     await redis.aclose()
     await engine.dispose()

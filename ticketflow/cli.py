@@ -11,11 +11,12 @@ import threading
 import warnings
 from pathlib import Path
 
-from ticketflow.devstack.process import StackError
 from ticketflow.settings import Settings
 
 
 def _dev(_: argparse.Namespace) -> int:
+    # Only here: the dev stack needs the `local` extra, which deployments do not install.
+    from ticketflow.devstack.process import StackError
     from ticketflow.devstack.stack import Stack
 
     stack = Stack(Settings())

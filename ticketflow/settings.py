@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = 100
     # Re-try assignment of a queued ticket this often even without a capacity signal.
     queued_recheck_seconds: int = 60
+    # Touched every few seconds while the worker polls (ticketflow/heartbeat.py); none: off.
+    worker_heartbeat_file: Path | None = None
 
     @field_validator("notify_secret")
     @classmethod
@@ -150,9 +152,9 @@ class Settings(BaseSettings):
             raise ValueError("every customer token secret needs at least 32 characters")
         return value
 
-    @field_validator("intent_model", mode="before")
+    @field_validator("intent_model", "worker_heartbeat_file", mode="before")
     @classmethod
-    def _no_model_when_empty(cls, value: object) -> object:
+    def _none_when_empty(cls, value: object) -> object:
         return None if value in ("", None) else value
 
     @property

