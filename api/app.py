@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api import errors, pages
 from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders, ReadDeadline
-from api.routes import agents, customer_tokens, docs, flows, health, metrics, tickets
+from api.routes import agents, customer_tokens, docs, flow_viewer, flows, health, metrics, tickets
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every route here needs a credential; each names the roles it admits.
         app.include_router(router, responses=error_answers(401, 403))
     docs.install(app, settings.api_docs)
+    app.include_router(flow_viewer.router)  # a public shell: its calls carry the credential
     pages.mount_assets(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)

@@ -53,7 +53,8 @@ def assert_unauthenticated(r: httpx.Response) -> None:
 
 
 async def test_public_routes_need_no_key(anonymous: httpx.AsyncClient) -> None:
-    for path in ("/healthz", "/readyz", "/docs", "/openapi.json", "/ui/assets/credential.js"):
+    for path in ("/healthz", "/readyz", "/docs", "/openapi.json", "/ui/flows",
+                 "/ui/assets/credential.js", "/ui/assets/mermaid/mermaid.min.js"):
         assert (await anonymous.get(path)).status_code == 200, path
 
 
