@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint bench clean
+.PHONY: dev test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,18 @@ dev: $(STAMP)
 
 # Debian's docker-compose checks docker-compose.yml (`config`, no daemon needed) in the tests;
 # installed here when missing, skipped by the tests where it cannot be.
-test: $(STAMP)
+test: $(STAMP) browser
 	command -v docker-compose >/dev/null || (apt-get update -qq && apt-get install -y -qq \
 		--no-install-recommends docker-compose) || echo "docker-compose not installed: its check is skipped"
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The browser tests (tests/e2e/test_flow_viewer.py) drive Debian's chromium with chromedriver.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null) || \
+	  { echo "the browser tests need chromium and chromium-driver (apt-get install them)" >&2; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

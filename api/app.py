@@ -13,10 +13,10 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from api import errors
+from api import errors, pages
 from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders, ReadDeadline
 from api.observability import AccessLog
-from api.routes import agents, customer_tokens, docs, flows, health, metrics, tickets
+from api.routes import agents, customer_tokens, docs, flow_viewer, flows, health, metrics, tickets
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
@@ -94,6 +94,8 @@ def create_app(settings: Settings | None = None,
         # Every route here needs a credential; each names the roles it admits.
         app.include_router(router, responses=error_answers(401, 403))
     docs.install(app, settings.api_docs)
+    app.include_router(flow_viewer.router)  # a public shell: its calls carry the credential
+    pages.mount_assets(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
     app.add_middleware(RateLimitHeaders)

@@ -4,7 +4,8 @@
 an admin key; the page stays a public shell) or ``off`` (neither exists). The page asks for a
 credential, keeps it in the browser tab only (``sessionStorage``), and sends it as a Bearer
 header with every request it makes, the schema's included. Swagger UI is served from the
-``swagger-ui-py`` package, so the page works with no network.
+``swagger-ui-py`` package, so the page works with no network; the credential form is the one
+every page for people shares (:mod:`api.pages`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from api import pages
 from api.auth import allow
 from ticketflow.identity import Role
 from ticketflow.settings import DocsAccess
@@ -48,34 +50,26 @@ def _page(title: str, *, needs_key: bool) -> str:
     options: dict[str, Any] = {"url": "/openapi.json", "dom_id": "#ui",
                                "persistAuthorization": False, "deepLinking": True}
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title} API</title>
+<html lang="en"><head><meta charset="utf-8"><title>{title} API</title>{pages.NO_ICON}
 <link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
-<style>#key{{font:14px sans-serif;padding:8px 16px;background:#f4f4f4}}
-#key input{{width:28em}}</style></head>
+<style>{pages.CREDENTIAL_STYLE}</style></head>
 <body>
-<form id="key">API key or customer token:
-<input name="credential" type="password" autocomplete="off" placeholder="tfk_...">
-<button>Use</button> <span id="key-state"></span></form>
+{pages.CREDENTIAL_FORM}
 <div id="ui"></div>
 <script src="{ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script src="{pages.ASSETS_PATH}/credential.js"></script>
 <script>
 const NEEDS_KEY = {json.dumps(needs_key)};
-const credential = () => sessionStorage.getItem("ticketflow-credential") || "";
 function show() {{
-  document.getElementById("key-state").textContent = credential() ? "set for this tab" : "";
-  if (NEEDS_KEY && !credential()) return;
+  document.getElementById("ui").replaceChildren();
+  if (NEEDS_KEY && !ticketflowCredential.get()) return;
   SwaggerUIBundle(Object.assign({json.dumps(options)}, {{
     requestInterceptor: (req) => {{
-      if (credential()) req.headers["Authorization"] = "Bearer " + credential();
+      Object.assign(req.headers, ticketflowCredential.headers());
       return req;
     }},
   }}));
 }}
-document.getElementById("key").addEventListener("submit", (event) => {{
-  event.preventDefault();
-  sessionStorage.setItem("ticketflow-credential", event.target.credential.value.trim());
-  event.target.credential.value = "";
-  show();
-}});
+ticketflowCredential.attach(document.getElementById("key"), show);
 show();
 </script></body></html>"""

@@ -1,8 +1,9 @@
-"""Flow routes: the active flows, as compiled, and dry runs."""
+"""Flow routes: the active flows, as compiled, the last refused edit, and dry runs."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from temporalio.client import WorkflowFailureError
@@ -17,6 +18,7 @@ from ticketflow.db import repository
 from ticketflow.domain import Tagging
 from ticketflow.errors import NotFound
 from ticketflow.fields import FLOW_NAME_PATTERN
+from ticketflow.flows import FlowProblem
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import find_plan
 from ticketflow.identity import Role
@@ -27,9 +29,27 @@ router = APIRouter(prefix="/api/flows", tags=["flows"])
 
 @router.get("", dependencies=[allow(*STAFF)])
 async def list_flows(state: State) -> dict:
+    """The active flows and, while the folder on disk is refused (the last good set serving),
+    the problems of that refused edit."""
+    plans = state.flows.plans  # looks at the folder first, so `last_error` is current
+    refused = state.flows.last_error
     return {"items": [{"name": p.name, "version": p.version, "digest": p.digest, "when": p.when,
                        "order": p.order, "default": p.default, "description": p.description}
-                      for p in state.flows.plans]}
+                      for p in plans],
+            "refused": None if refused is None else {
+                "problems": [_problem(p, state.settings.flows_dir) for p in refused.problems]}}
+
+
+def _problem(problem: FlowProblem, folder: FilePath) -> dict[str, Any]:
+    """A problem with its file named from the flows folder (``flows/refund.yaml``), as the CLI
+    names it: callers see where to edit, not where the server keeps its files."""
+    file = FilePath(problem.file)
+    try:
+        name = str(file.resolve().relative_to(folder.resolve().parent))
+    except ValueError:  # not under the folder
+        name = file.name
+    return {"file": name, "line": problem.line, "column": problem.column, "step": problem.step,
+            "message": problem.message}
 
 
 @router.get("/{name}", responses=error_answers(404), dependencies=[allow(*STAFF)])

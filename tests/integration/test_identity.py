@@ -53,7 +53,8 @@ def assert_unauthenticated(r: httpx.Response) -> None:
 
 
 async def test_public_routes_need_no_key(anonymous: httpx.AsyncClient) -> None:
-    for path in ("/healthz", "/readyz", "/docs", "/openapi.json"):
+    for path in ("/healthz", "/readyz", "/docs", "/openapi.json", "/ui/flows",
+                 "/ui/assets/credential.js", "/ui/assets/mermaid/mermaid.min.js"):
         assert (await anonymous.get(path)).status_code == 200, path
 
 
@@ -166,13 +167,15 @@ async def test_the_api_documentation_is_public_admin_only_or_off(
         as_admin = await client.get("/openapi.json", headers=bearer(admin.secret))
         as_agent = await client.get("/openapi.json", headers=bearer(agent.secret))
         asset = await client.get("/docs/assets/swagger-ui-bundle.js")
+        credential = await client.get("/ui/assets/credential.js")
     if access == DocsAccess.OFF:
         for answer in (page, schema, as_admin, asset):
             assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND"
         return
     # The page is a shell served with its assets (no network needed); it asks for a
     # credential and sends it as a Bearer header, the schema's request included.
-    assert page.status_code == 200 and "Bearer " in page.text
+    assert page.status_code == 200 and "/ui/assets/credential.js" in page.text
+    assert credential.status_code == 200 and '"Bearer "' in credential.text
     assert asset.status_code == 200 and "SwaggerUIBundle" in asset.text
     assert as_admin.status_code == 200 and "/api/tickets" in as_admin.json()["paths"]
     if access == DocsAccess.PUBLIC:

@@ -167,6 +167,7 @@ class Stack:
         return "\n".join([
             "ticketflow is running:",
             f"  API            {self.api_url}  (OpenAPI: {self.api_url}/docs)",
+            f"  flow viewer    {self.api_url}/ui/flows",
             f"  Temporal       {s.temporal_address}",
             f"  Temporal UI    http://127.0.0.1:{s.temporal_ui_port}",
             *([f"  worker metrics http://{s.worker_metrics_bind}/metrics"]
