@@ -18,7 +18,7 @@ from ticketflow.db import repository
 from ticketflow.domain import Tagging
 from ticketflow.errors import NotFound
 from ticketflow.fields import FLOW_NAME_PATTERN
-from ticketflow.flows import FlowProblem
+from ticketflow.flows import FlowProblem, checks
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import find_plan
 from ticketflow.identity import Role
@@ -28,13 +28,18 @@ router = APIRouter(prefix="/api/flows", tags=["flows"])
 
 
 @router.get("", dependencies=[allow(*STAFF)])
-async def list_flows(state: State) -> dict:
-    """The active flows and, while the folder on disk is refused (the last good set serving),
-    the problems of that refused edit."""
+async def list_flows(state: State, session: Session) -> dict:
+    """The active flows, each with its warnings (a queue it can send tickets to that no
+    online agent serves now: not an error, agents come and go) and, while the folder on disk
+    is refused (the last good set serving), the problems of that refused edit."""
     plans = state.flows.plans  # looks at the folder first, so `last_error` is current
     refused = state.flows.last_error
+    served = {q for a in await repository.list_agents(session, online_only=True)
+              for q in a["queues"]}
     return {"items": [{"name": p.name, "version": p.version, "digest": p.digest, "when": p.when,
-                       "order": p.order, "default": p.default, "description": p.description}
+                       "order": p.order, "default": p.default, "description": p.description,
+                       "warnings": [f"queue {q}: no online agent serves it"
+                                    for q in checks.queues(p) if q not in served]}
                       for p in plans],
             "refused": None if refused is None else {
                 "problems": [_problem(p, state.settings.flows_dir) for p in refused.problems]}}

@@ -114,7 +114,9 @@
           element("dd", {textContent: value === "" || value == null ? "(not set)" : String(value),
             className: term}));
       }
-      article.append(facts, element("div", {className: "graph"}));
+      const warnings = element("ul", {className: "warnings"});
+      warnings.append(...(s.warnings || []).map((w) => element("li", {textContent: w})));
+      article.append(facts, warnings, element("div", {className: "graph"}));
       articles.push(article);
     }
     $("flows").replaceChildren(...articles);

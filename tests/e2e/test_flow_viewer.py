@@ -188,6 +188,9 @@ def test_every_active_flow_is_drawn_with_its_facts_and_no_console_error(
         facts = browser.find_element(By.ID, f"flow-{name}").find_element(By.TAG_NAME, "dl").text
         assert flow["digest"] in facts and str(flow["order"]) in facts
         assert (flow["when"] or "default") in facts
+    # No agent here: each flow's queues are shown as unserved.
+    vip_warnings = browser.find_element(By.CSS_SELECTOR, "#flow-vip_ticket .warnings").text
+    assert "queue vip: no online agent serves it" in vip_warnings
     assert browser.find_element(By.ID, "folder-state").text == "The flows folder on disk is the active set."
     assert not browser.find_element(By.ID, "refused").is_displayed()
     assert console_errors(browser) == []
@@ -197,7 +200,9 @@ def test_a_simulation_highlights_its_path_on_its_flow_only(viewer: Viewer, brows
     open_with_key(browser, viewer.url, "/ui/flows", viewer.keys[Role.ADMIN])
     flows = flow_graphs(viewer)
     until(browser, lambda b: drawn(b, len(flows)), "every flow's graph")
-    body = {"ticket": {"subject": "Hello", "content": "Hi", "user_level": 5}}
+    # The NLP result stated: no worker is needed to tag the text.
+    body = {"ticket": {"subject": "Hello", "content": "Hi", "user_level": 5},
+            "nlp": {"language": "en"}}
     for chosen in ("", "default"):  # the worker's choice (vip_ticket), then a flow picked
         expected = viewer.api.post("/api/flows/simulate",
                                    json={**body, **({"flow": chosen} if chosen else {})}).json()
@@ -223,7 +228,7 @@ def test_a_simulation_highlights_its_path_on_its_flow_only(viewer: Viewer, brows
 
 # A flow that jumps to a step it does not have: the whole folder is refused.
 TYPO_FLOW = """name: typo
-when: ticket.channel == "fax"
+when: ticket.channel == "email"
 steps:
   - id: first
     set: {queue: general}
