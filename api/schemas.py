@@ -30,6 +30,7 @@ from ticketflow.fields import (
     Queue,
     StrictBody,
     Subject,
+    Tag,
     UserId,
 )
 
@@ -51,6 +52,16 @@ class TicketCreate(StrictBody):
     channel: ChannelName = Channel.WEB
     user_level: int = Field(default=0, ge=0, le=10)
     priority: PriorityName | None = None
+    metadata: JsonObject = Field(default_factory=dict)
+
+
+class TicketPatch(StrictBody):
+    """Corrections to a ticket: at least one. ``metadata`` is merged key by key; a key set to
+    ``null`` is deleted; the result keeps the limits of a new ticket's metadata."""
+
+    priority: PriorityName | None = None
+    tags_add: list[Tag] = Field(default_factory=list, max_length=20)
+    tags_remove: list[Tag] = Field(default_factory=list, max_length=20)
     metadata: JsonObject = Field(default_factory=dict)
 
 

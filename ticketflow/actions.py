@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -15,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids, lifecycle
-from ticketflow.domain import Action, ActionKind, ActionResult
+from ticketflow.domain import Action, ActionKind, ActionResult, TicketChanges
 from ticketflow.errors import ErrorCode, NotFound, TicketflowError, TransitionRefused
 from ticketflow.ticket_workflow import UPDATES, TicketWorkflowApi
 
@@ -52,6 +53,19 @@ OUTCOME_RETRY_AFTER_SECONDS = 5
 
 async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
     """Apply ``action`` to the ticket and return its new state, within ACTION_DEADLINE_SECONDS."""
+    return await _send(client, ticket_id, UPDATES[ActionKind(action.action)], action,
+                       action.action)
+
+
+async def edit(client: Client, ticket_id: str, changes: TicketChanges) -> ActionResult:
+    """Correct the ticket's priority, tags or metadata, as :func:`act` applies an action."""
+    return await _send(client, ticket_id, TicketWorkflowApi.edit, changes, "edit")
+
+
+async def _send(client: Client, ticket_id: str, update: Any, arg: Action | TicketChanges,
+                what: str) -> ActionResult:
+    """One update of the ticket's workflow, within ACTION_DEADLINE_SECONDS: asked again while
+    the server does not admit it, and its refusals turned into ours."""
     handle = client.get_workflow_handle_for(TicketWorkflowApi.run, ids.workflow_id(ticket_id))
     clock = asyncio.get_running_loop().time
     deadline = clock() + ACTION_DEADLINE_SECONDS
@@ -59,11 +73,11 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
         attempt = 0
         while True:
             try:
-                return await handle.execute_update(
-                    UPDATES[ActionKind(action.action)], action,
-                    rpc_timeout=timedelta(seconds=max(deadline - clock(), 0.1)))
+                result: ActionResult = await handle.execute_update(
+                    update, arg, rpc_timeout=timedelta(seconds=max(deadline - clock(), 0.1)))
+                return result
             except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
-                raise OutcomeUnknown(action.action) from exc
+                raise OutcomeUnknown(what) from exc
             except RPCError as exc:
                 # Not admitted, so nothing was applied and asking again is safe: the workflow
                 # task that carried it was lost (e.g. racing an activity result), or the
@@ -88,7 +102,7 @@ async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
             raise TicketNotFound(ticket_id) from exc
         if description.status == WorkflowExecutionStatus.COMPLETED:  # closed, duplicate or failed
             final = await handle.result()
-            refused = lifecycle.IllegalTransition(final.status, action.action)
+            refused = lifecycle.IllegalTransition(final.status, what)
             raise Rejected(refused.message, []) from exc
         status = description.status.name.lower() if description.status else "unknown"
-        raise Rejected(f"{action.action} is not allowed: the ticket is closed ({status})", []) from exc
+        raise Rejected(f"{what} is not allowed: the ticket is closed ({status})", []) from exc

@@ -78,6 +78,7 @@ class EventKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     FAILED = "failed"
+    UPDATED = "updated"  # corrected by PATCH: priority, tags, metadata
 
 
 class Language(StrEnum):
@@ -202,6 +203,18 @@ class Action:
     agent_id: str | None = None  # transfer: the agent to prefer
     queue: str | None = None  # transfer: the queue to move to
     priority: Priority | None = None  # escalate: the new priority
+
+
+@dataclass
+class TicketChanges:
+    """Corrections to a ticket (``PATCH /api/tickets/{id}``, the workflow's ``edit`` update):
+    its priority, tags added and removed, metadata merged key by key (``None`` deletes)."""
+
+    actor: str = ""
+    priority: Priority | None = None
+    tags_add: list[str] = field(default_factory=list)
+    tags_remove: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ticketflow.domain import (
     ActionResult,
     Assignment,
     NewTicket,
+    TicketChanges,
     TicketSnapshot,
     TicketState,
 )
@@ -65,6 +66,11 @@ class TicketWorkflowApi:
 
     @workflow.update(name="close")
     async def close(self, action: Action) -> ActionResult:
+        ...
+
+    @workflow.update(name="edit")
+    async def edit(self, changes: TicketChanges) -> ActionResult:
+        """Corrections: priority, tags, metadata (``PATCH /api/tickets/{id}``)."""
         ...
 
     @workflow.update(name="act")

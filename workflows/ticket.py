@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         NewTicket,
         Priority,
         Tagging,
+        TicketChanges,
         TicketSnapshot,
         TicketState,
         TicketStatus,
@@ -352,6 +353,65 @@ class TicketWorkflow(TicketWorkflowApi):
     @close.validator
     def _check_close(self, action: Action) -> None:
         self._check(ActionKind.CLOSE, action)
+
+    @workflow.update(name="edit")
+    async def edit(self, changes: TicketChanges) -> ActionResult:
+        async with self._steps.lock:
+            self._check_edit()
+            self._steps.committed_steps = self.snapshot.ticket.revision >= 1
+            try:
+                if await self._apply_changes(changes):
+                    self._s.changed += 1
+                    self._s.actions_this_run += 1
+                    await self._steps.save()
+            finally:
+                self._steps.committed_steps = False
+        return self._result()
+
+    @edit.validator
+    def _check_edit_update(self, changes: TicketChanges) -> None:
+        self._check_edit()
+
+    def _check_edit(self) -> None:
+        """An ended ticket is not corrected any more."""
+        if self.snapshot.status in TERMINAL_STATUSES:
+            raise ApplicationError(f"the ticket is {self.snapshot.status}: it cannot be edited",
+                                   [], type="IllegalTransition", non_retryable=True)
+
+    async def _apply_changes(self, changes: TicketChanges) -> bool:
+        """Applies what differs; one ``updated`` event says what changed. A queued ticket whose
+        priority changed takes its new place in line (or an agent, if one fits now)."""
+        snap, steps = self.snapshot, self._steps
+        changed: dict[str, Any] = {}
+        if changes.priority is not None and Priority(changes.priority) != snap.priority:
+            changed["priority"] = {"from": snap.priority.value, "to": Priority(changes.priority).value}
+            snap.priority = Priority(changes.priority)
+        kept = [t for t in snap.tags if t not in changes.tags_remove]
+        added = [t for t in dict.fromkeys(changes.tags_add) if t not in kept]
+        if kept + added != snap.tags:
+            changed["tags_added"] = added
+            changed["tags_removed"] = [t for t in snap.tags if t not in kept]
+            snap.tags = kept + added
+        metadata = dict(snap.ticket.metadata)
+        for key, value in changes.metadata.items():
+            if value is None:
+                metadata.pop(key, None)
+            else:
+                metadata[key] = value
+        if metadata != snap.ticket.metadata:
+            changed["metadata_keys"] = sorted(k for k in changes.metadata
+                                              if snap.ticket.metadata.get(k) != metadata.get(k))
+            snap.ticket = dataclasses.replace(snap.ticket, metadata=metadata)
+        if not changed:
+            return False
+        steps.record(EventKind.UPDATED, **changed,
+                     **({"actor": changes.actor} if changes.actor else {}))
+        if self._flow_run is not None:
+            self._flow_run.update_ticket(priority=snap.priority.value, tags=list(snap.tags))
+        if "priority" in changed and snap.status == TicketStatus.QUEUED:
+            await steps.release()  # out of the line, then in again at the new priority's place
+            await steps.attempt(snap.queue or DEFAULT_QUEUE)
+        return True
 
     @workflow.update(name="act")
     async def act(self, action: Action) -> ActionResult:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import EVERYONE, allow
 from api.deps import Session, State
@@ -19,12 +20,13 @@ from api.schemas import (
     TicketCreate,
     TicketEvents,
     TicketPage,
+    TicketPatch,
     error_answers,
 )
 from ticketflow import actions, intake, rights
 from ticketflow.db import origins, repository
 from ticketflow.documents import TicketDocument
-from ticketflow.domain import Action
+from ticketflow.domain import Action, TicketChanges
 from ticketflow.errors import Forbidden, InvalidParams, NotFound
 from ticketflow.fields import (
     AGENT_ID_PATTERN,
@@ -38,6 +40,7 @@ from ticketflow.fields import (
 )
 from ticketflow.identity import Principal, Role
 from ticketflow.reads import read_ticket
+from ticketflow.validation import json_problem
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
@@ -45,6 +48,7 @@ TicketId = Annotated[str, Path(pattern=TICKET_ID_PATTERN)]
 Creator = Annotated[Principal, allow(Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER)]
 Reader = Annotated[Principal, allow(*EVERYONE)]
 Actor = Annotated[Principal, allow(Role.ADMIN, Role.AGENT, Role.CUSTOMER)]
+Editor = Annotated[Principal, allow(Role.ADMIN, Role.AGENT)]
 
 
 def _not_found(ticket_id: str) -> NotFound:
@@ -147,6 +151,35 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session,
     return {"ticket_id": ticket_id.upper(), "events": events}
 
 
+@router.patch("/{ticket_id}", response_model=ActionResult, responses=error_answers(404, 409))
+async def edit_ticket(ticket_id: TicketId, body: TicketPatch, state: State, session: Session,
+                      principal: Editor) -> dict:
+    """Correct a ticket's priority, tags or metadata, through its workflow (an ``updated``
+    event, like an action's). Admins, and agents on the tickets they may act on."""
+    if body.priority is None and not (body.tags_add or body.tags_remove or body.metadata):
+        raise InvalidParams([{"field": "body", "message": "nothing to change"}])
+    ticket = await _readable(state, principal, ticket_id.upper())
+    if principal.role == Role.AGENT:
+        await _agent_may_act(session, principal, ticket)
+    merged = {k: v for k, v in {**ticket["metadata"], **body.metadata}.items() if v is not None}
+    if (problem := json_problem(merged)) is not None:
+        raise InvalidParams([{"field": f"metadata{'.' + problem[0] if problem[0] else ''}",
+                              "message": f"after merging: {problem[1]}"}])
+    changes = TicketChanges(actor=principal.actor, priority=body.priority,
+                            tags_add=list(body.tags_add), tags_remove=list(body.tags_remove),
+                            metadata=dict(body.metadata))
+    return asdict(await actions.edit(state.temporal, ticket_id.upper(), changes))
+
+
+async def _agent_may_act(session: AsyncSession, principal: Principal,
+                         ticket: TicketDocument) -> None:
+    agent = await repository.get_agent(session, str(principal.agent_id))
+    queues = agent["queues"] if agent is not None else []
+    if not rights.agent_may_act(str(principal.agent_id), queues,
+                                assignee=ticket["assignee"], queue=ticket["queue"]):
+        raise Forbidden("the ticket is neither assigned to you nor waiting in your queues")
+
+
 @router.post("/{ticket_id}/actions", response_model=ActionResult,
              responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
@@ -160,11 +193,7 @@ async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
     if principal.role != Role.ADMIN:
         ticket = await _readable(state, principal, ticket_id.upper())
     if principal.role == Role.AGENT:
-        agent = await repository.get_agent(session, str(principal.agent_id))
-        queues = agent["queues"] if agent is not None else []
-        if not rights.agent_may_act(str(principal.agent_id), queues,
-                                    assignee=ticket["assignee"], queue=ticket["queue"]):
-            raise Forbidden("the ticket is neither assigned to you nor waiting in your queues")
+        await _agent_may_act(session, principal, ticket)
     # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
     result = await actions.act(state.temporal, ticket_id.upper(), action)
     return asdict(result)
