@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.redis_server import redis_url  # noqa: E402
 from bench.stats import median, percentile  # noqa: E402
+from ticketflow import progress  # noqa: E402
 from ticketflow.assignment import decision, store  # noqa: E402
 from ticketflow.assignment.policy import AgentState  # noqa: E402
 from ticketflow.assignment.pressure import PressureModel  # noqa: E402
@@ -61,7 +62,7 @@ async def run(url: str, agents: int, rounds: int, repeat: int) -> dict:
 
     await timed(assign_once)  # warm-up: hash positions, scripts, connections
     assign_runs, ping_runs = [], []
-    for _ in range(repeat):
+    for _ in progress.bar(range(repeat), desc="assignment runs", unit="run"):
         ping_runs.append(await timed(ping))
         assign_runs.append(await timed(assign_once))
     await redis.aclose()

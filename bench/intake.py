@@ -31,6 +31,7 @@ from temporalio.client import Client
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import median, percentile  # noqa: E402
+from ticketflow import progress  # noqa: E402
 from ticketflow.devstack.process import free_port  # noqa: E402
 from ticketflow.devstack.stack import Stack  # noqa: E402
 from ticketflow.settings import Settings  # noqa: E402
@@ -122,7 +123,7 @@ async def main_async(args: argparse.Namespace) -> dict:
             await intake(stack.api_url, headers, settings.database_url, 50,  # warm-up
                          args.concurrency)
             runs = []
-            for _ in range(args.repeat):
+            for _ in progress.bar(range(args.repeat), desc="intake runs", unit="run"):
                 b = await baseline(client, args.tickets, args.concurrency)
                 t = await intake(stack.api_url, headers, settings.database_url, args.tickets,
                                  args.concurrency)

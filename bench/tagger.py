@@ -19,7 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core, as the target st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import median, micros, p50_p99  # noqa: E402
-from ticketflow import intents  # noqa: E402
+from ticketflow import intents, progress  # noqa: E402
 from ticketflow.settings import Settings  # noqa: E402
 from ticketflow.tagger import load_taxonomy, tag  # noqa: E402
 
@@ -28,7 +28,7 @@ CHINESE = ["我无法登录账号，请尽快处理", "退款申请：订单重�
 
 
 def summary(texts: list[str], fn, repeat: int) -> dict:
-    runs = [micros(fn, texts) for _ in range(repeat)]
+    runs = [micros(fn, texts) for _ in progress.bar(range(repeat), desc="tagger runs", unit="run")]
     p50, p99 = p50_p99(runs)
     return {"tickets": len(texts), "p50_us": round(p50, 1), "p99_us": round(p99, 1),
             "per_s": round(1e6 * len(texts) / median([sum(r) for r in runs]))}

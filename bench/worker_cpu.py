@@ -176,6 +176,7 @@ async def main_async(args: argparse.Namespace) -> dict:
     import httpx
 
     from bench.stats import median
+    from ticketflow import progress
     from ticketflow.devstack.process import Child, free_port
     from ticketflow.devstack.stack import Stack
     from ticketflow.settings import Settings
@@ -206,7 +207,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                               50, args.concurrency)
             await floor_run(client, empty.popen.pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
             runs = []
-            for _ in range(args.repeat):
+            for _ in progress.bar(range(args.repeat), desc="worker CPU runs", unit="run"):
                 t = await tickets_run(stack.api_url, headers, settings.database_url, worker_pid,
                                       api_pid, args.tickets, args.concurrency)
                 floor = await floor_run(client, empty.popen.pid, empty_queue, args.tickets,  # type: ignore[union-attr]

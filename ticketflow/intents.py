@@ -41,6 +41,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from skops import io as skops_io
 
+from ticketflow import progress
 from ticketflow.search import CJK, WORDLIKE, segment
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,9 @@ class TextAndEmbeddingSVM(ClassifierMixin, BaseEstimator):
         return self.classes_[scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)]
 
 
+EMBED_BATCH = 1024  # texts embedded at once (a step of the progress bar)
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length embeddings of the non-Chinese words; zeros when there are none.
 
@@ -167,7 +171,11 @@ def embed(texts: list[str]) -> np.ndarray:
     """
     readable = [CJK.sub(" ", t) for t in texts]
     readable = [t if WORDLIKE.search(t) else "" for t in readable]
-    vectors = _wordllama().embed(readable, norm=False).astype(np.float64)
+    batches = [readable[i:i + EMBED_BATCH] for i in range(0, len(readable), EMBED_BATCH)]
+    model = _wordllama()
+    vectors = np.vstack([model.embed(batch, norm=False).astype(np.float64) for batch in
+                         progress.bar(batches, desc="embedding", unit="batch")]) \
+        if batches else np.zeros((0, 256))
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
@@ -403,7 +411,8 @@ def cross_validate(texts: list[str], labels: list[str], folds: int = 5) -> Repor
     """Train on k-1 folds, predict the held-out one, for every fold; one report over all."""
     predicted: list[tuple[str, float]] = [("", 0.0)] * len(texts)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for train_idx, test_idx in splitter.split(texts, labels):
+    for train_idx, test_idx in progress.bar(splitter.split(texts, labels), total=folds,
+                                            desc="cross-validation", unit="fold"):
         model = train([texts[i] for i in train_idx], [labels[i] for i in train_idx])
         for i, prediction in zip(test_idx, model.predict_many([texts[i] for i in test_idx]),
                                  strict=True):
