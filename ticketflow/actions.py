@@ -82,6 +82,8 @@ async def _send(client: Client, ticket_id: str, update: Any, arg: Action | Ticke
                 # Not admitted, so nothing was applied and asking again is safe: the workflow
                 # task that carried it was lost (e.g. racing an activity result), or the
                 # ticket already has the server's limit of actions in flight (10).
+                # Kept by hand rather than a retry library: three lines, and the deadline and
+                # the statuses that may be asked again are the whole of the policy.
                 backoff = min(NOT_READY_BACKOFF_SECONDS * 2 ** attempt, 1.0)
                 if exc.status not in NOT_ADMITTED or clock() + backoff >= deadline:
                     raise

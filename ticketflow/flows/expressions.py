@@ -90,6 +90,9 @@ def lookup(context: dict[str, Any], path: str) -> Any:
 
 
 def render(template: str, context: dict[str, Any]) -> str:
+    """``{{ path }}`` replaced by the field's value. Not Jinja: a template names fields and
+    nothing else (no filters, loops or calls), which keeps it checkable (``check_template``)
+    and harmless in a workflow."""
     return TEMPLATE_FIELD.sub(lambda m: str(lookup(context, m.group(1))), template)
 
 
