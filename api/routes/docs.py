@@ -1,4 +1,4 @@
-"""The API documentation: ``/openapi.json`` and ``/docs``, a page for people.
+"""The API documentation: ``/openapi.json``, and ``/docs`` and ``/redoc``, pages for people.
 
 ``Settings.api_docs`` says who may read them: ``public`` (anyone), ``admin`` (the schema needs
 an admin key; the page stays a public shell) or ``off`` (neither exists). The page asks for a
@@ -42,6 +42,10 @@ def install(app: FastAPI, access: DocsAccess) -> None:
     async def docs() -> HTMLResponse:
         return HTMLResponse(_page(app.title, needs_key=access == DocsAccess.ADMIN))
 
+    @router.get("/redoc")
+    async def redoc() -> HTMLResponse:
+        return HTMLResponse(_redoc_page(app.title, needs_key=access == DocsAccess.ADMIN))
+
     app.include_router(router)
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="docs-assets")
 
@@ -69,6 +73,34 @@ function show() {{
       return req;
     }},
   }}));
+}}
+ticketflowCredential.attach(document.getElementById("key"), show);
+show();
+</script></body></html>"""
+
+
+def _redoc_page(title: str, *, needs_key: bool) -> str:
+    """Redoc (vendored, ``static/redoc``) over the schema, fetched with the tab's credential."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} API reference</title>{pages.NO_ICON}
+<style>body{{margin:0}}{pages.CREDENTIAL_STYLE}</style></head>
+<body>
+{pages.CREDENTIAL_FORM}
+<div id="ui"></div>
+<script src="{pages.ASSETS_PATH}/redoc/redoc.standalone.js"></script>
+<script src="{pages.ASSETS_PATH}/credential.js"></script>
+<script>
+const NEEDS_KEY = {json.dumps(needs_key)};
+async function show() {{
+  const ui = document.getElementById("ui");
+  ui.replaceChildren();
+  if (NEEDS_KEY && !ticketflowCredential.get()) return;
+  const answer = await fetch("/openapi.json", {{headers: ticketflowCredential.headers()}});
+  if (!answer.ok) {{
+    ui.textContent = `The API schema could not be read (${{answer.status}}): use an admin key.`;
+    return;
+  }}
+  Redoc.init(await answer.json(), {{}}, ui);
 }}
 ticketflowCredential.attach(document.getElementById("key"), show);
 show();

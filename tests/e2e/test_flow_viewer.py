@@ -295,3 +295,12 @@ def test_the_api_docs_page_sends_its_credential(viewer: Viewer, browser: WebDriv
     until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock"), "Swagger UI's operations")
     assert browser.find_element(By.CSS_SELECTOR, "#key .key-state").text == "set for this tab"
     assert console_errors(browser) == []
+
+
+def test_the_api_reference_renders_offline_with_the_credential(viewer: Viewer,
+                                                               browser: WebDriver) -> None:
+    open_with_key(browser, viewer.url, "/redoc", viewer.keys[Role.ADMIN])
+    until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".api-content h1"),
+          "Redoc's rendered reference")
+    assert "/api/tickets" in browser.find_element(By.ID, "ui").text
+    assert console_errors(browser) == []

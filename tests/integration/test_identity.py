@@ -53,7 +53,7 @@ def assert_unauthenticated(r: httpx.Response) -> None:
 
 
 async def test_public_routes_need_no_key(anonymous: httpx.AsyncClient) -> None:
-    for path in ("/healthz", "/readyz", "/docs", "/openapi.json", "/ui/flows",
+    for path in ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json", "/ui/flows",
                  "/ui/assets/credential.js", "/ui/assets/mermaid/mermaid.min.js"):
         assert (await anonymous.get(path)).status_code == 200, path
 
@@ -163,18 +163,20 @@ async def test_the_api_documentation_is_public_admin_only_or_off(
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
         page = await client.get("/docs")
+        reference = await client.get("/redoc")
         schema = await client.get("/openapi.json")
         as_admin = await client.get("/openapi.json", headers=bearer(admin.secret))
         as_agent = await client.get("/openapi.json", headers=bearer(agent.secret))
         asset = await client.get("/docs/assets/swagger-ui-bundle.js")
         credential = await client.get("/ui/assets/credential.js")
     if access == DocsAccess.OFF:
-        for answer in (page, schema, as_admin, asset):
+        for answer in (page, reference, schema, as_admin, asset):
             assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND"
         return
     # The page is a shell served with its assets (no network needed); it asks for a
     # credential and sends it as a Bearer header, the schema's request included.
     assert page.status_code == 200 and "/ui/assets/credential.js" in page.text
+    assert reference.status_code == 200 and "redoc.standalone.js" in reference.text
     assert credential.status_code == 200 and '"Bearer "' in credential.text
     assert asset.status_code == 200 and "SwaggerUIBundle" in asset.text
     assert as_admin.status_code == 200 and "/api/tickets" in as_admin.json()["paths"]
