@@ -6,13 +6,14 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import TimeoutError as WorkflowTimeoutError
 
 from api.auth import STAFF, allow
 from api.deps import Session, State
 from api.errors import Unavailable
-from api.schemas import FlowSimulate, error_answers
+from api.schemas import FlowList, FlowRead, FlowSimulate, SimulationRead, error_answers
 from ticketflow import simulation
 from ticketflow.db import repository
 from ticketflow.domain import Tagging
@@ -27,7 +28,7 @@ from ticketflow.tagging_workflow import TextToTag, tag_on_worker
 router = APIRouter(prefix="/api/flows", tags=["flows"])
 
 
-@router.get("", dependencies=[allow(*STAFF)])
+@router.get("", response_model=FlowList, dependencies=[allow(*STAFF)])
 async def list_flows(state: State, session: Session) -> dict:
     """The active flows, each with its warnings (a queue it can send tickets to that no
     online agent serves now: not an error, agents come and go) and, while the folder on disk
@@ -57,7 +58,8 @@ def _problem(problem: FlowProblem, folder: FilePath) -> dict[str, Any]:
             "message": problem.message}
 
 
-@router.get("/{name}", responses=error_answers(404), dependencies=[allow(*STAFF)])
+@router.get("/{name}", response_model=FlowRead, responses=error_answers(404),
+            dependencies=[allow(*STAFF)])
 async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict:
     for plan in state.flows.plans:
         if plan.name == name:
@@ -65,8 +67,9 @@ async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state:
     raise NotFound(f"flow {name} not found")
 
 
-@router.post("/simulate", responses=error_answers(404), dependencies=[allow(Role.ADMIN)])
-async def simulate_flow(body: FlowSimulate, state: State, session: Session) -> dict:
+@router.post("/simulate", responses={200: {"model": SimulationRead}, **error_answers(404)},
+             dependencies=[allow(Role.ADMIN)])
+async def simulate_flow(body: FlowSimulate, state: State, session: Session) -> JSONResponse:
     """The path a ticket would take, and why; no side effects. ``ticketflow flows simulate``
     takes the same body and prints the same answer."""
     plans = state.flows.plans
@@ -74,7 +77,8 @@ async def simulate_flow(body: FlowSimulate, state: State, session: Session) -> d
         find_plan(plans, body.flow)  # an unknown name is a 404 before any work
     tagged = None if body.nlp else await _tag(state, body)
     agents = simulation.online_agents(await repository.list_agents(session, online_only=True))
-    return simulation.run(plans, body, tagged=tagged, agents=agents).to_dict()
+    # Answered as the simulator prints it (the CLI's output, byte for byte), not re-serialised.
+    return JSONResponse(simulation.run(plans, body, tagged=tagged, agents=agents).to_dict())
 
 
 async def _tag(state: State, body: FlowSimulate) -> Tagging:
