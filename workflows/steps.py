@@ -115,6 +115,10 @@ class TicketSteps:
         snap.events = []
         self.state.unsaved = []
         self.update_search_attributes()
+        # The UI's "current details": where the ticket stands, without opening a payload.
+        workflow.set_current_details(
+            f"**{snap.status}** · priority {snap.priority} · queue {snap.queue or '-'} · "
+            f"agent {snap.assignee or '-'} · version {snap.version}")
 
     def _send_webhooks(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
         """Webhooks run beside the ticket: a slow or dead subscriber never holds it up."""

@@ -56,3 +56,5 @@ async def test_a_ticket_reads_as_its_subject_with_its_customer_and_named_timers(
                for e in history.events
                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
     assert updates == ["resolve"]
+    assert (await temporal_client.get_workflow_handle(ids.workflow_id(tid)).query(
+        "__temporal_workflow_metadata")).current_details.startswith("**resolved** · priority")
