@@ -66,17 +66,20 @@ class TicketSteps:
         # Set while an action (an update) is applied: see :meth:`step`.
         self.committed_steps = False
 
-    async def step(self, activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
+    async def step(self, activity: Callable[[Any, A], Awaitable[R]], arg: A,
+                   summary: str | None = None) -> R:
         """Run one step: a local activity (a few ms, no server round trip), or, while an
         action is applied, a regular activity. An update can arrive in a speculative workflow
         task that the server may drop; a local activity run in it would already have written
         PostgreSQL and Redis for a change that never happened. A regular activity runs only
-        once the task that asks for it is committed."""
+        once the task that asks for it is committed. ``summary`` names it in the Temporal UI."""
         if self.committed_steps:
             return await workflow.execute_activity_method(
-                activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+                activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
+                summary=summary)
         return await workflow.execute_local_activity_method(
-            activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+            activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
+            summary=summary)
 
     @property
     def snapshot(self) -> TicketSnapshot:
@@ -103,7 +106,8 @@ class TicketSteps:
         snap.updated_at = workflow.now().isoformat()
         snap.events = unsaved
         try:
-            await self.step(TicketActivities.persist, snap)
+            await self.step(TicketActivities.persist, snap,
+                            summary=f"save: version {snap.version}, {snap.status}")
         except (ActivityError, ApplicationError) as err:
             snap.events = []
             if snap.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
@@ -156,7 +160,8 @@ class TicketSteps:
             TicketActivities.assign,
             AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
                         customer_id=snap.ticket.user_id, priority=snap.priority,
-                        hints=hints or {}, created_ms=self._created_ms()))
+                        hints=hints or {}, created_ms=self._created_ms()),
+            summary=f"assign: queue {queue}, priority {snap.priority}")
         snap.assignment = result
         if result.agent_id is not None:
             snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id

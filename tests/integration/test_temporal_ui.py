@@ -56,5 +56,10 @@ async def test_a_ticket_reads_as_its_subject_with_its_customer_and_named_timers(
                for e in history.events
                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
     assert updates == ["resolve"]
+    converter = temporal_client.data_converter.payload_converter
+    steps = [converter.from_payload(e.user_metadata.summary, str) for e in history.events
+             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+             and e.user_metadata.HasField("summary")]
+    assert any(s.startswith("save: version") and s.endswith("resolved") for s in steps), steps
     assert (await temporal_client.get_workflow_handle(ids.workflow_id(tid)).query(
         "__temporal_workflow_metadata")).current_details.startswith("**resolved** · priority")
