@@ -24,7 +24,8 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None
     s = stack_settings(tmp_path / "state")
     env = {**os.environ, "STATE_DIR": str(s.state_dir), "API_PORT": str(s.api_port),
            "TEMPORAL_ADDRESS": s.temporal_address, "TEMPORAL_UI_PORT": str(s.temporal_ui_port),
-           "POSTGRES_PORT": str(s.postgres_port), "REDIS_PORT": str(s.redis_port)}
+           "POSTGRES_PORT": str(s.postgres_port), "REDIS_PORT": str(s.redis_port),
+           "WORKER_METRICS_BIND": s.worker_metrics_bind}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     dev = subprocess.Popen([str(Path(sys.executable).parent / "ticketflow"), "dev"], env=env,
@@ -84,6 +85,7 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         dev.wait(60)
     assert dev.returncode == 0
     ports = [s.api_port, s.temporal_ui_port, s.postgres_port, s.redis_port,
+             int(s.worker_metrics_bind.rsplit(":", 1)[1]),
              int(s.temporal_address.rsplit(":", 1)[1])]
     deadline = time.monotonic() + 10
     while not all(port_free(p) for p in ports) and time.monotonic() < deadline:
