@@ -21,6 +21,7 @@ test: $(STAMP) browser
 	command -v docker-compose >/dev/null || (apt-get update -qq && apt-get install -y -qq \
 		--no-install-recommends docker-compose) || echo "docker-compose not installed: its check is skipped"
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
 
 # The browser tests (tests/e2e/test_flow_viewer.py) drive Debian's chromium with chromedriver.
@@ -32,6 +33,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py

@@ -45,7 +45,7 @@ RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
-def build_worker(client, settings: Settings, activities: TicketActivities,
+def build_worker(client: Client, settings: Settings, activities: TicketActivities,
                  reconciler: ReconcileActivities | None = None) -> Worker:
     return Worker(
         client,

@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
 from ticketflow import reconcile
+from ticketflow.db.engine import Sessions
 from ticketflow.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class ReconcileResult:
 
 
 class ReconcileActivities:
-    def __init__(self, *, settings: Settings, redis: Redis, sessions: async_sessionmaker,
+    def __init__(self, *, settings: Settings, redis: Redis, sessions: Sessions,
                  temporal: Client) -> None:
         self._settings = settings
         self._redis = redis

@@ -9,7 +9,6 @@ import logging
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy.exc import DataError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -31,6 +30,7 @@ from ticketflow.assignment import decision, store
 from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
+from ticketflow.db.engine import Sessions
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot, TicketStatus
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.flows import nlp_context, select_plan, ticket_context
@@ -41,7 +41,7 @@ NOTIFY_HTTP_TIMEOUT = 5.0
 
 
 class TicketActivities:
-    def __init__(self, *, settings: Settings, redis: Redis, sessions: async_sessionmaker,
+    def __init__(self, *, settings: Settings, redis: Redis, sessions: Sessions,
                  flows: FlowRegistry, temporal: Client | None = None,
                  repairer: redis_repair.Repairer | None = None) -> None:
         self._settings = settings

@@ -85,7 +85,7 @@ class ReadDeadline:
             await send(message)
 
         with deadlines.request(READ_DEADLINE_SECONDS):
-            task = asyncio.create_task(self.app(scope, receive, guarded))
+            task: asyncio.Task[None] = asyncio.ensure_future(self.app(scope, receive, guarded))
         done, _ = await asyncio.wait([task], timeout=READ_DEADLINE_SECONDS
                                      + self.CLEANUP_GRACE_SECONDS)
         if done or started:

@@ -115,11 +115,12 @@ class AgentUpdate(StrictBody):
     """The fields to change; an omitted field keeps its value, and ``null`` is refused (400)."""
 
     # Typed without None (an omitted field is simply unset), so the OpenAPI says no null either.
-    name: Name = Field(default=None)
-    queues: list[Queue] = Field(default=None, min_length=1, max_length=MAX_QUEUES)
-    capacity: int = Field(default=None, ge=0, le=1000)
-    weight: float = Field(default=None, gt=0, le=100)
-    online: bool = Field(default=None)
+    name: Name = Field(default=None)  # type: ignore[assignment]
+    queues: list[Queue] = Field(default=None, min_length=1,  # type: ignore[arg-type]
+                                max_length=MAX_QUEUES)
+    capacity: int = Field(default=None, ge=0, le=1000)  # type: ignore[assignment]
+    weight: float = Field(default=None, gt=0, le=100)  # type: ignore[assignment]
+    online: bool = Field(default=None)  # type: ignore[assignment]
 
     _no_null = field_validator("*", mode="before")(_refuse_null)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from ticketflow.cache import TicketCache
+from ticketflow.db.engine import Sessions
 from ticketflow.flow_registry import FlowRegistry
 from ticketflow.keycache import KeyCache
 from ticketflow.settings import Settings
@@ -20,7 +21,7 @@ class AppState:
     temporal: Client
     redis: Redis
     engine: AsyncEngine
-    sessions: async_sessionmaker
+    sessions: Sessions
     cache: TicketCache
     flows: FlowRegistry
     keys: KeyCache

@@ -9,9 +9,17 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from ticketflow.settings import Settings
+
+if TYPE_CHECKING:  # the CLI imports what a command needs when it runs, for a fast start
+    from ticketflow.db.engine import Sessions
+    from ticketflow.flows import Plan
+
+T = TypeVar("T")
 
 
 def _dev(_: argparse.Namespace) -> int:
@@ -78,7 +86,7 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
-def _with_sessions(work):  # type: ignore[no-untyped-def]
+def _with_sessions(work: Callable[[Sessions], Awaitable[T]]) -> T:
     """Run ``work(sessions)`` against the database a running ``make dev`` uses."""
     import asyncio
 
@@ -86,7 +94,7 @@ def _with_sessions(work):  # type: ignore[no-untyped-def]
 
     settings = Settings().with_local_services()
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> T:
         engine = make_engine(settings.database_url, pool_size=1)
         try:
             return await work(make_session_factory(engine))
@@ -162,7 +170,7 @@ def _flows_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _active_plans():
+def _active_plans() -> list[Plan]:
     from ticketflow.flows import load_flows
 
     return load_flows(Settings().flows_dir)

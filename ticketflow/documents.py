@@ -80,7 +80,7 @@ SUMMARY_COLUMNS = ("id", "user_id", "subject", "channel", "user_level", "priorit
                    "duplicate_of", "version", "created_at", "updated_at")
 
 
-def summary_from_row(row: Mapping[str, Any]) -> TicketSummary:
+def summary_from_row(row: Mapping[Any, Any]) -> TicketSummary:
     """The summary of a row of the tickets table (by column name; :data:`SUMMARY_COLUMNS`)."""
     return {
         "ticket_id": row["id"], "user_id": row["user_id"], "subject": row["subject"],
@@ -93,7 +93,7 @@ def summary_from_row(row: Mapping[str, Any]) -> TicketSummary:
     }
 
 
-def from_row(row: Mapping[str, Any]) -> TicketDocument:
+def from_row(row: Mapping[Any, Any]) -> TicketDocument:
     """The document of a row of the tickets table (by column name)."""
     return {
         "ticket_id": row["id"], "user_id": row["user_id"], "subject": row["subject"],

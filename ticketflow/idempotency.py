@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ticketflow.db import idempotency as store
+from ticketflow.db.engine import Sessions
+from ticketflow.redis_client import reply_text
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,11 @@ async def _cached(redis: Redis, name: str) -> KeyUse | None:
         return None
     if value is None:
         return None
-    body_hash, _, ticket_id = value.decode().partition(":")
+    body_hash, _, ticket_id = reply_text(value).partition(":")
     return KeyUse(ticket_id, body_hash, claimed=False) if ticket_id else None
 
 
-async def use(*, sessions: async_sessionmaker, redis: Redis, scope: str, key: str,
+async def use(*, sessions: Sessions, redis: Redis, scope: str, key: str,
               body_hash: str, ticket_id: str, ttl_seconds: int) -> KeyUse:
     """The ticket (``scope``, ``key``) names: ``ticket_id`` if this is the key's first use,
     else the one it was first used for. Raises what the database raises when it is down."""

@@ -34,7 +34,6 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
@@ -49,6 +48,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import cache, dedupe, documents, idempotency, ids
 from ticketflow import search_attributes as sa
+from ticketflow.db.engine import Sessions
 from ticketflow.domain import REVISION, NewTicket, Priority, TicketStatus
 from ticketflow.errors import ErrorCode, TicketflowError
 from ticketflow.settings import Settings
@@ -141,7 +141,7 @@ async def submit(
     settings: Settings,
     fields: dict[str, Any],
     idempotency_key: str | None = None,
-    sessions: async_sessionmaker | None = None,
+    sessions: Sessions | None = None,
     scope: str | None = None,
 ) -> Accepted | Repeat:
     """Accept a validated ticket body, or say which ticket it repeats.
@@ -178,7 +178,7 @@ async def submit(
     return Accepted(ticket_id, fp)
 
 
-async def _use_key(sessions: async_sessionmaker, redis: Redis, settings: Settings, scope: str,
+async def _use_key(sessions: Sessions, redis: Redis, settings: Settings, scope: str,
                    key: str, digest: str, ticket_id: str) -> tuple[str, bool]:
     try:
         async with asyncio.timeout(KEYS_TIMEOUT.total_seconds()):

@@ -253,7 +253,7 @@ class _Scorer:
         if columns:
             scores += np.concatenate(values) @ self.weights[columns]
         vector = embed([text])[0] if self.embedding else None
-        if vector is not None and vector.any():
+        if self.embedding is not None and vector is not None and vector.any():
             scores += self.embedding.one(vector) @ self.embedding_weights + self.embedding_intercept
         scores = self.beta * scores
         scores = np.exp(scores - scores.max())

@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from ticketflow import ids
 from ticketflow.assignment import store
+from ticketflow.db.engine import Sessions
 from ticketflow.domain import TERMINAL_STATUSES, TicketStatus
+from ticketflow.redis_client import reply_text
 from ticketflow.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
 
 ENDED = TERMINAL_STATUSES
@@ -60,7 +61,7 @@ class _Row:
     assignee: str | None
 
 
-async def check(*, temporal: Client, sessions: async_sessionmaker, redis: Redis,
+async def check(*, temporal: Client, sessions: Sessions, redis: Redis,
                 ticket_ids: list[str] | None = None) -> list[Difference]:
     """Every difference between the workflows, PostgreSQL and Redis, for the given tickets
     (all tickets when None: then Redis and running workflows are checked as a whole too)."""
@@ -89,7 +90,7 @@ async def settled(*, pause: float = 2.0, **kwargs: object) -> list[Difference]:
     return [d for d in second if (d.ticket_id, d.invariant) in again]
 
 
-async def _read_database(sessions: async_sessionmaker, ticket_ids: list[str] | None
+async def _read_database(sessions: Sessions, ticket_ids: list[str] | None
                          ) -> tuple[dict[str, _Row], dict[str, tuple[int, int, int]]]:
     where = "" if ticket_ids is None else " WHERE {} = ANY(:ids)"
     params = {} if ticket_ids is None else {"ids": ticket_ids}
@@ -168,7 +169,7 @@ async def _check_redis(redis: Redis, rows: dict[str, _Row], *, whole: bool) -> l
             found.append(Difference(tid, "waiting", f"in the waiting line of {in_line.get(tid)}, "
                                                     f"row queued in {queued.get(tid)}"))
     if whole:
-        loads = {agent.decode(): int(n) for agent, n in (await redis.hgetall(store.LOAD)).items()}
+        loads = {reply_text(agent): int(n) for agent, n in (await redis.hgetall(store.LOAD)).items()}
         held = Counter(expected.values())
         for agent in sorted(set(loads) | set(held)):
             if loads.get(agent, 0) != held.get(agent, 0):
@@ -180,15 +181,15 @@ async def _check_redis(redis: Redis, rows: dict[str, _Row], *, whole: bool) -> l
 async def _holders(redis: Redis, ticket_ids: list[str] | None) -> dict[str, str]:
     if ticket_ids is not None:
         values = await redis.mget([store.HOLDER + t for t in ticket_ids]) if ticket_ids else []
-        return {t: v.decode() for t, v in zip(ticket_ids, values, strict=True) if v is not None}
+        return {t: reply_text(v) for t, v in zip(ticket_ids, values, strict=True) if v is not None}
     keys = [k async for k in redis.scan_iter(match=store.HOLDER + "*", count=500)]
     values = await redis.mget(keys) if keys else []
-    return {k.decode()[len(store.HOLDER):]: v.decode()
+    return {reply_text(k)[len(store.HOLDER):]: reply_text(v)
             for k, v in zip(keys, values, strict=True) if v is not None}
 
 
 async def _waiting(redis: Redis) -> dict[str, list[str]]:
     lines = {}
     async for key in redis.scan_iter(match=store.QUEUED + "*", count=100):
-        lines[key.decode()[len(store.QUEUED):]] = [m.decode() for m in await redis.zrange(key, 0, -1)]
+        lines[reply_text(key)[len(store.QUEUED):]] = [reply_text(m) for m in await redis.zrange(key, 0, -1)]
     return lines

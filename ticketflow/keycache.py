@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from ticketflow.db import keys
+from ticketflow.db.engine import Sessions
 from ticketflow.identity import Principal, key_hash
 from ticketflow.settings import READ_DEADLINE_SECONDS
 
@@ -22,7 +21,7 @@ class KeyCache:
 
     MAX_ENTRIES = 10_000
 
-    def __init__(self, sessions: async_sessionmaker, *, ttl: float) -> None:
+    def __init__(self, sessions: Sessions, *, ttl: float) -> None:
         self.sessions, self.ttl = sessions, ttl
         self._entries: dict[str, tuple[float, Principal | None]] = {}
 

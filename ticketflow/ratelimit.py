@@ -66,6 +66,6 @@ def verdict(allowed: bool, tokens: float, limit: Limit) -> Verdict:
 
 async def take(redis: Redis, caller: str, limit: Limit) -> Verdict:
     """Take one token from ``caller``'s bucket."""
-    allowed, tokens = await redis.eval(_TAKE, 1, KEY_PREFIX + caller,  # type: ignore[misc]
+    allowed, tokens = await redis.eval(_TAKE, 1, KEY_PREFIX + caller,
                                        str(limit.per_second), str(limit.burst))
     return verdict(bool(int(allowed)), float(tokens), limit)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import documents, ids
 from ticketflow.cache import TicketCache
 from ticketflow.db import repository
+from ticketflow.db.engine import Sessions
 from ticketflow.documents import TicketDocument
 from ticketflow.domain import NewTicket
 from ticketflow.settings import TEMPORAL_READ_TIMEOUT_SECONDS
@@ -23,7 +23,7 @@ from ticketflow.settings import TEMPORAL_READ_TIMEOUT_SECONDS
 _FIRST_EVENT_ONLY = 1
 
 
-async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: async_sessionmaker,
+async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: Sessions,
                       temporal: Client) -> TicketDocument | None:
     async def load() -> TicketDocument | None:
         async with sessions() as session:

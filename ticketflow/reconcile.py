@@ -21,11 +21,11 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from ticketflow import cache, capacity, invariants
 from ticketflow.assignment import store
+from ticketflow.db.engine import Sessions
 from ticketflow.domain import TERMINAL_STATUSES, EventKind, TicketStatus
 
 REPAIRS = "tf:repairs"  # repair kind → how many, for /metrics
@@ -40,7 +40,7 @@ class Repair:
     queue: str | None = None  # whose waiting line may move now
 
 
-async def reconcile(*, temporal: Client, sessions: async_sessionmaker, redis: Redis,
+async def reconcile(*, temporal: Client, sessions: Sessions, redis: Redis,
                     pause: float = 2.0, cache_ttl: int = 60) -> list[Repair]:
     """Find what dead workflows left behind, and repair it."""
     repairs: list[Repair] = []
@@ -61,7 +61,7 @@ async def reconcile(*, temporal: Client, sessions: async_sessionmaker, redis: Re
     return repairs
 
 
-async def _close_orphan(sessions: async_sessionmaker, redis: Redis, ticket_id: str,
+async def _close_orphan(sessions: Sessions, redis: Redis, ticket_id: str,
                         cache_ttl: int) -> Repair | None:
     """Close a row whose workflow is gone, as its workflow would have: one new version, one
     `closed` event after its last, its slot and place in line given back."""
@@ -89,7 +89,7 @@ async def _close_orphan(sessions: async_sessionmaker, redis: Redis, ticket_id: s
     return Repair(ticket_id, "closed_orphan", "row closed: its workflow had ended", row.queue)
 
 
-async def _release_leftovers(sessions: async_sessionmaker, redis: Redis,
+async def _release_leftovers(sessions: Sessions, redis: Redis,
                              ticket_ids: set[str]) -> list[Repair]:
     """Holders and line places of tickets that have ended."""
     if not ticket_ids:

@@ -38,11 +38,11 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from ticketflow import capacity, dedupe
 from ticketflow.assignment import store
+from ticketflow.db.engine import Sessions
 
 LOCK = "tf:rebuilding"
 LOCK_SECONDS = 60
@@ -113,7 +113,7 @@ async def intact(redis: Redis) -> bool:
     return bool(await redis.exists(store.EPOCH))
 
 
-async def rebuild(redis: Redis, sessions: async_sessionmaker, *, window_seconds: int
+async def rebuild(redis: Redis, sessions: Sessions, *, window_seconds: int
                   ) -> Rebuilt | None:
     """Write the assignment state and duplicate claims again from PostgreSQL, then the epoch;
     None if another process had just done it.
@@ -148,7 +148,7 @@ async def rebuild(redis: Redis, sessions: async_sessionmaker, *, window_seconds:
         await redis.eval(_UNLOCK, 1, LOCK, token)
 
 
-async def settle(redis: Redis, sessions: async_sessionmaker, restored: dict[str, str]) -> int:
+async def settle(redis: Redis, sessions: Sessions, restored: dict[str, str]) -> int:
     """The second look after a rebuild: holders for assigned rows that still have none (their
     reservation came just before the loss, their row just after the rebuild read), and slots
     given back for restored tickets whose rows have moved on. Returns the repairs made."""
@@ -167,7 +167,7 @@ async def settle(redis: Redis, sessions: async_sessionmaker, restored: dict[str,
     return repairs
 
 
-async def _rows(sessions: async_sessionmaker, window_seconds: int
+async def _rows(sessions: Sessions, window_seconds: int
                 ) -> tuple[list[tuple[str, str]], list[tuple[str, str, float]],
                            list[tuple[str, str, float]]]:
     """Held (ticket, agent); queued (ticket, queue, score); recent (fingerprint, ticket,
@@ -195,7 +195,7 @@ async def _rows(sessions: async_sessionmaker, window_seconds: int
 class Repairer:
     """Finds a Redis that lost its data and rebuilds it; one per process."""
 
-    def __init__(self, *, redis: Redis, sessions: async_sessionmaker, window_seconds: int,
+    def __init__(self, *, redis: Redis, sessions: Sessions, window_seconds: int,
                  temporal: Client | None = None) -> None:
         self._redis = redis
         self._sessions = sessions

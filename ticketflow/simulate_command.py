@@ -12,7 +12,7 @@ import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -89,7 +89,7 @@ async def _read_agents(settings: Settings) -> Agents:
                 await engine.dispose()
 
 
-def simulate(settings: Settings, config: FlowConfig, body: FlowSimulate) -> tuple[dict, str]:
+def simulate(settings: Settings, config: FlowConfig, body: FlowSimulate) -> tuple[dict[str, Any], str]:
     """The answer, as the API gives it, and a note for stderr ("" when there is none)."""
     if body.flow:
         find_plan(config.plans, body.flow)  # an unknown name, before any work

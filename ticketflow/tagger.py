@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ticketflow.domain import Language, Sentiment, Tagging
 from ticketflow.flows import yamldoc
@@ -53,7 +53,7 @@ class Taxonomy:
     positive: tuple[Phrase, ...]
 
 
-def _phrases(entry: dict) -> tuple[Phrase, ...]:
+def _phrases(entry: dict[str, Any]) -> tuple[Phrase, ...]:
     english = tuple(Phrase(english=re.compile(rf"(?<!\w){re.escape(p.casefold())}(?!\w)"))
                     for p in entry.get("en", []))
     chinese = tuple(Phrase(chinese=tuple(_segment(p))) for p in entry.get("zh", []))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -191,8 +192,8 @@ class TicketSteps:
             limit, timer = self.sla_wait(DEFAULT_RECHECK, "queued: look for an agent again")
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda seen=seen, changed=changed: s.capacity_signals > seen
-                    or s.changed > changed, timeout=limit, timeout_summary=timer)
+                    functools.partial(_moved_on, s, seen, changed), timeout=limit,
+                    timeout_summary=timer)
             await self.check_sla()
 
     async def release(self) -> None:
@@ -299,3 +300,8 @@ class TicketSteps:
             case sla_rules.NotifyBreach(url=url, message=message):
                 self.notify(NotifyInput(ticket_id=snap.ticket.ticket_id, url=url,
                                          event="sla_breached", message=message))
+
+
+def _moved_on(state: TicketState, signals: int, changed: int) -> bool:
+    """Capacity was signalled, or an action changed the ticket, since the wait began."""
+    return state.capacity_signals > signals or state.changed > changed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ticketflow.flows.runner import raise_priority
     from ticketflow.sla.clocks import SlaClocks
-    from ticketflow.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
+    from ticketflow.ticket_workflow import WORKFLOW_NAME
     from workflows.policies import STEP_RETRY, STEP_TIMEOUT
     from workflows.steps import TicketSteps, permanent_failure
 
@@ -65,7 +66,7 @@ CANCELED_BY_OPERATOR = "canceled by operator"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
-class TicketWorkflow(TicketWorkflowApi):
+class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_workflow_api.py)
     @workflow.init
     def __init__(self, ticket: NewTicket) -> None:
         # A long ticket's next run starts from what the last one carried, before any
@@ -187,7 +188,7 @@ class TicketWorkflow(TicketWorkflowApi):
                 limit, timer = self._steps.sla_wait()
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        lambda changed=changed: s.changed > changed or s.closed,
+                        functools.partial(_changed_or_closed, s, changed),
                         timeout=limit, timeout_summary=timer)
 
     async def _run_flow(self, tagging: Tagging) -> None:
@@ -272,7 +273,7 @@ class TicketWorkflow(TicketWorkflowApi):
         while (left := until - workflow.now()) > timedelta():
             limit, timer = self._steps.sla_wait(left, waiting)
             try:
-                await workflow.wait_condition(lambda: bool(event) and events.count(event) > seen,
+                await workflow.wait_condition(lambda: event is not None and events.count(event) > seen,
                                               timeout=limit, timeout_summary=timer)
                 return "event"
             except TimeoutError:
@@ -522,3 +523,7 @@ class TicketWorkflow(TicketWorkflowApi):
     @workflow.query(name="state")
     def state(self) -> TicketState:
         return self._s
+
+
+def _changed_or_closed(state: TicketState, changed: int) -> bool:
+    return state.changed > changed or state.closed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Query
 
@@ -52,7 +52,7 @@ async def create_agent(body: AgentCreate, state: State, session: Session) -> Age
 
 @router.get("", response_model=AgentPage, dependencies=[allow(Role.ADMIN, Role.AGENT)])
 async def list_agents(state: State, session: Session,
-                      queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> dict:
+                      queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> dict[str, Any]:
     agents = await repository.list_agents(session, queue=queue)
     every = agents if queue is None else await repository.list_agents(session)
     queues, waiting = await modes.read(state.redis, every)

@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/flows", tags=["flows"])
 
 
 @router.get("", response_model=FlowList, dependencies=[allow(*STAFF)])
-async def list_flows(state: State, session: Session) -> dict:
+async def list_flows(state: State, session: Session) -> dict[str, Any]:
     """The active flows, each with its warnings (a queue it can send tickets to that no
     online agent serves now: not an error, agents come and go) and, while the folder on disk
     is refused (the last good set serving), the problems of that refused edit."""
@@ -60,7 +60,7 @@ def _problem(problem: FlowProblem, folder: FilePath) -> dict[str, Any]:
 
 @router.get("/{name}", response_model=FlowRead, responses=error_answers(404),
             dependencies=[allow(*STAFF)])
-async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict:
+async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict[str, Any]:
     for plan in state.flows.plans:
         if plan.name == name:
             return {**plan.to_dict(), "mermaid": mermaid(plan)}

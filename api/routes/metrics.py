@@ -13,6 +13,7 @@ from ticketflow.assignment import modes, store
 from ticketflow.db import repository
 from ticketflow.domain import TicketStatus
 from ticketflow.identity import Role
+from ticketflow.redis_client import reply_text
 
 router = APIRouter(tags=["health"])
 
@@ -42,13 +43,13 @@ async def metrics(state: State) -> Response:
         unserved.labels(queue).set(1 if mode == modes.Mode.UNSERVED else 0)
         queue_degraded.labels(queue).set(1 if mode == modes.Mode.DEGRADED else 0)
     degraded.set(1 if modes.overall(queues) == modes.Mode.DEGRADED else 0)
-    for agent, count in (await state.redis.hgetall(store.LOAD)).items():
-        open_tickets.labels(agent.decode()).set(int(count))
+    for agent, load in (await state.redis.hgetall(store.LOAD)).items():
+        open_tickets.labels(reply_text(agent)).set(float(reply_text(load)))
     repairs = Gauge("ticketflow_repairs_total",
                     "What the reconciler repaired, by kind (closed_orphan, released_holder, left_line)",
                     ["kind"], registry=registry)
-    for kind, count in (await state.redis.hgetall(reconcile.REPAIRS)).items():
-        repairs.labels(kind.decode()).set(int(count))
+    for kind, repaired in (await state.redis.hgetall(reconcile.REPAIRS)).items():
+        repairs.labels(reply_text(kind)).set(float(reply_text(repaired)))
     failed = Gauge("ticketflow_tickets_failed",
                    "Tickets that failed in a way no retry can fix (status failed)", registry=registry)
     async with state.sessions() as session:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -99,7 +99,7 @@ async def create_ticket(
 
 
 @router.get("/{ticket_id}", response_model=TicketDocument, responses=error_answers(404))
-async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> dict:
+async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> dict[str, Any]:
     return dict(await _readable(state, principal, ticket_id.upper()))
 
 
@@ -123,7 +123,7 @@ async def list_tickets(
     those created with its key."""
     if principal.role == Role.CUSTOMER:
         if user_id is not None and user_id != principal.user_id:
-            return {"items": [], "next_cursor": None}
+            return JSONResponse(TicketPage(items=[], next_cursor=None).model_dump(mode="json"))
         user_id = principal.user_id
     try:
         items, next_cursor = await repository.list_tickets(
@@ -143,7 +143,7 @@ async def list_tickets(
 
 @router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))
 async def ticket_events(ticket_id: TicketId, state: State, session: Session,
-                        principal: Reader) -> dict:
+                        principal: Reader) -> dict[str, Any]:
     await _readable(state, principal, ticket_id.upper())
     events = await repository.list_events(session, ticket_id.upper())
     if principal.role == Role.CUSTOMER:
@@ -153,7 +153,7 @@ async def ticket_events(ticket_id: TicketId, state: State, session: Session,
 
 @router.patch("/{ticket_id}", response_model=ActionResult, responses=error_answers(404, 409))
 async def edit_ticket(ticket_id: TicketId, body: TicketPatch, state: State, session: Session,
-                      principal: Editor) -> dict:
+                      principal: Editor) -> dict[str, Any]:
     """Correct a ticket's priority, tags or metadata, through its workflow (an ``updated``
     event, like an action's). Admins, and agents on the tickets they may act on."""
     if body.priority is None and not (body.tags_add or body.tags_remove or body.metadata):
@@ -183,7 +183,7 @@ async def _agent_may_act(session: AsyncSession, principal: Principal,
 @router.post("/{ticket_id}/actions", response_model=ActionResult,
              responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
-                        session: Session, principal: Actor) -> dict:
+                        session: Session, principal: Actor) -> dict[str, Any]:
     """The actor recorded is the caller's (an agent's id for an agent key). An agent acts on
     tickets assigned to them or waiting unassigned in their queues; a customer replies to
     and reopens their own tickets."""

@@ -12,7 +12,7 @@ The overall mode is ``degraded`` only when some served queue is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -51,7 +51,7 @@ def overall(modes: Mapping[str, Mode]) -> Mode:
     return Mode.DEGRADED if Mode.DEGRADED in modes.values() else Mode.NORMAL
 
 
-async def read(redis: Redis, agents: list[Mapping[str, Any]]) -> tuple[dict[str, Mode], dict[str, int]]:
+async def read(redis: Redis, agents: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Mode], dict[str, int]]:
     """The mode of each queue and the waiting lines, from every agent's record (PostgreSQL:
     ``agent_id``, ``capacity``, ``online``, ``queues``) and live loads and lines (Redis)."""
     waiting = await store.waiting_counts(redis)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from ticketflow.domain import PRIORITY_RANK, Priority
+from ticketflow.redis_client import reply_text
 
 LOAD = "tf:load"
 RESPONSE = "tf:rt"
@@ -203,7 +204,7 @@ async def record_response(redis: Redis, agent_id: str, seconds: float, alpha: fl
 
 
 async def waiting(redis: Redis, queue: str, limit: int = 100) -> list[str]:
-    return [t.decode() for t in await redis.zrange(QUEUED + queue, 0, limit - 1)]
+    return [reply_text(t) for t in await redis.zrange(QUEUED + queue, 0, limit - 1)]
 
 
 async def waiting_counts(redis: Redis) -> dict[str, int]:

@@ -22,7 +22,10 @@ def make_engine(database_url: str, *, pool_size: int = 10,
     )
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker:
+Sessions = async_sessionmaker[AsyncSession]  # what opens a database session, everywhere
+
+
+def make_session_factory(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

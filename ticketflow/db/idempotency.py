@@ -33,13 +33,15 @@ async def claim(session: AsyncSession, *, scope: str, key: str, body_hash: str, 
     the row that holds. Commits."""
     t = IdempotencyKey.__table__
     left = func.greatest(func.extract("epoch", t.c.expires_at - func.now()), 0)
-    stmt = insert(IdempotencyKey).values(
+    inserting = insert(IdempotencyKey).values(
         scope=scope, key=key, body_hash=body_hash, ticket_id=ticket_id,
         created_at=func.now(), expires_at=func.now() + timedelta(seconds=ttl_seconds))
-    stmt = stmt.on_conflict_do_update(
+    stmt = inserting.on_conflict_do_update(
         index_elements=[t.c.scope, t.c.key],
-        set_={"body_hash": stmt.excluded.body_hash, "ticket_id": stmt.excluded.ticket_id,
-              "created_at": stmt.excluded.created_at, "expires_at": stmt.excluded.expires_at},
+        set_={"body_hash": inserting.excluded.body_hash,
+              "ticket_id": inserting.excluded.ticket_id,
+              "created_at": inserting.excluded.created_at,
+              "expires_at": inserting.excluded.expires_at},
         where=t.c.expires_at <= func.now(),
     ).returning(t.c.ticket_id, t.c.body_hash, left)
     while True:
@@ -66,4 +68,4 @@ async def purge_expired(session: AsyncSession, *, limit: int = 1000) -> int:
     result = await session.execute(
         delete(IdempotencyKey).where(tuple_(t.c.scope, t.c.key).in_(expired)))
     await session.commit()
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result counts its rows

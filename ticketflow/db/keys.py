@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from ticketflow.db.engine import bounded
+from ticketflow.db.engine import Sessions, bounded
 from ticketflow.db.models import ApiKey
 from ticketflow.identity import (
     KEY_ROLES,
@@ -47,7 +46,7 @@ def _record(row: ApiKey) -> KeyRecord:
                      revoked_at=row.revoked_at)
 
 
-async def create_key(sessions: async_sessionmaker, *, role: Role, name: str,
+async def create_key(sessions: Sessions, *, role: Role, name: str,
                      agent_id: str | None = None) -> NewKey:
     if role not in KEY_ROLES:
         raise ValueError(f"no API key has the {role} role")
@@ -63,13 +62,13 @@ async def create_key(sessions: async_sessionmaker, *, role: Role, name: str,
     return NewKey(_record(row), secret)
 
 
-async def list_keys(sessions: async_sessionmaker) -> list[KeyRecord]:
+async def list_keys(sessions: Sessions) -> list[KeyRecord]:
     async with sessions() as session:
         rows = (await session.scalars(select(ApiKey).order_by(ApiKey.created_at))).all()
     return [_record(r) for r in rows]
 
 
-async def revoke_key(sessions: async_sessionmaker, key_id: str) -> bool:
+async def revoke_key(sessions: Sessions, key_id: str) -> bool:
     """Revoke ``key_id``; False if there is no such key (revoking twice is harmless)."""
     async with sessions() as session:
         result = await session.execute(
@@ -81,7 +80,7 @@ async def revoke_key(sessions: async_sessionmaker, key_id: str) -> bool:
     return found
 
 
-async def authenticate(sessions: async_sessionmaker, secret: str, *,
+async def authenticate(sessions: Sessions, secret: str, *,
                        deadline: float = 60.0) -> Principal | None:
     """The principal of a live key with this secret, or None. Marks the key used (at most
     once per ``LAST_USED_RESOLUTION``). Past ``deadline`` seconds: ``TimeoutError``."""

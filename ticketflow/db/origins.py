@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from ticketflow.db.engine import Sessions
 from ticketflow.db.models import TicketOrigin
 
 
-async def record(sessions: async_sessionmaker, *, ticket_id: str, key_id: str,
+async def record(sessions: Sessions, *, ticket_id: str, key_id: str,
                  fingerprint: str | None = None) -> None:
     """The first creator stays (a retried POST with the same Idempotency-Key changes nothing)."""
     async with sessions() as session:
@@ -20,7 +20,7 @@ async def record(sessions: async_sessionmaker, *, ticket_id: str, key_id: str,
         await session.commit()
 
 
-async def creator(sessions: async_sessionmaker, ticket_id: str) -> str | None:
+async def creator(sessions: Sessions, ticket_id: str) -> str | None:
     async with sessions() as session:
         return await session.scalar(
             select(TicketOrigin.key_id).where(TicketOrigin.ticket_id == ticket_id))

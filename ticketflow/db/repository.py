@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import Executable, RowMapping, Select, func, select, tuple_, update
+from sqlalchemy import Executable, RowMapping, Select, Table, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,9 +25,9 @@ from ticketflow.settings import READ_DEADLINE_SECONDS
 
 # Core tables, not ORM entities: statements skip the ORM's unit-of-work machinery,
 # which costs more CPU than the queries themselves on the ticket's hot path.
-_TICKETS = Ticket.__table__
-_EVENTS = TicketEvent.__table__
-_AGENTS = Agent.__table__
+_TICKETS = cast(Table, Ticket.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
+_AGENTS = cast(Table, Agent.__table__)
 _READ_COLUMNS = [c for c in _TICKETS.c if c.name not in ("search", "search_text")]
 _SUMMARY_COLUMNS = [_TICKETS.c[name] for name in documents.SUMMARY_COLUMNS]
 
@@ -93,13 +93,13 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
         "metadata": t.metadata, "version": snap.version,
         "created_at": _ts(t.created_at), "updated_at": _ts(snap.updated_at),
     }
-    changing = [k for k in row if k not in ("id", "created_at")]
+    updated = [k for k in row if k not in ("id", "created_at")]
     if snap.version == 1:  # the row is created: subject and content never change after
         row["search_text"] = search.document(t.subject, t.content)
-    stmt = insert(Ticket.__table__).values(row)
-    changing = {k: stmt.excluded[k] for k in changing}
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["id"], set_=changing, where=Ticket.__table__.c.version < stmt.excluded.version
+    inserting = insert(_TICKETS).values(row)
+    stmt = inserting.on_conflict_do_update(
+        index_elements=["id"], set_={k: inserting.excluded[k] for k in updated},
+        where=_TICKETS.c.version < inserting.excluded.version,
     ).returning(*_READ_COLUMNS)
     written = (await session.execute(stmt)).mappings().one_or_none()
     if snap.events:
@@ -135,7 +135,7 @@ async def list_tickets(
     says nothing of time. ``cursor`` is the previous page's ``next_cursor`` (``ValueError``
     when it is not one); ``created_by``: only tickets created with that key. The whole
     ticket is :func:`get_ticket`'s."""
-    stmt: Select = select(*_SUMMARY_COLUMNS)
+    stmt: Select[Any] = select(*_SUMMARY_COLUMNS)
     if created_by is not None:
         stmt = stmt.where(Ticket.id.in_(select(TicketOrigin.ticket_id).where(
             TicketOrigin.key_id == created_by)))
@@ -168,7 +168,7 @@ async def list_events(session: AsyncSession, ticket_id: str) -> list[EventRecord
             for e in rows]
 
 
-def agent_record(row: Mapping[str, Any]) -> AgentRecord:
+def agent_record(row: Mapping[Any, Any]) -> AgentRecord:
     """An agent's record from a row of the agents table (by column name)."""
     return {"agent_id": row["id"], "name": row["name"], "queues": list(row["queues"]),
             "capacity": row["capacity"], "weight": row["weight"], "online": row["online"]}

@@ -76,7 +76,7 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     user: str | None = None
     cwd: Path | None = None
-    popen: subprocess.Popen | None = None
+    popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Child:
         if self.popen is not None:

@@ -68,7 +68,8 @@ def _cycle_without_wait(plan: Plan, ids: dict[str, int]) -> list[str] | None:
     path: list[int] = []
 
     def visit(i: int) -> list[str] | None:
-        state[i], _ = 1, path.append(i)
+        state[i] = 1
+        path.append(i)
         for target in successors(plan, i):
             j = ids.get(target)
             if j is None or plan.steps[j].action == "wait":

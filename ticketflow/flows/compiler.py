@@ -64,7 +64,7 @@ def compile_flow(source: str, path: str = "<flow>", *,
     return plan
 
 
-def _expressions(doc: dict[str, Any]) -> Iterator[tuple[tuple, str, bool]]:
+def _expressions(doc: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bool]]:
     """(where, text, is a condition) of every condition and template a flow holds, read
     from whatever the document has, well-formed or not."""
     if isinstance(doc.get("when"), str):
@@ -157,7 +157,7 @@ def load_flows(directory: Path, *, policies: Collection[str] | None = None) -> l
     return sorted(plans, key=selection_key)
 
 
-def selection_key(plan: Plan) -> tuple:
+def selection_key(plan: Plan) -> tuple[bool, int, str]:
     return (plan.default, plan.order, plan.name)
 
 

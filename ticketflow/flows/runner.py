@@ -203,6 +203,6 @@ class FlowRun:
 
 def raise_priority(priority: str) -> str:
     """One level up, stopping at urgent."""
-    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.get)
+    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
     rank = PRIORITY_RANK.get(Priority(priority), 1)
     return order[min(rank + 1, len(order) - 1)].value

@@ -23,7 +23,7 @@ def validator(schema_file: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json.loads((FLOWS / schema_file).read_text()))
 
 
-def nodes(node: yaml.Node, path: tuple = ()) -> dict[tuple, yaml.Node]:
+def nodes(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], yaml.Node]:
     """Map each path in the document to the node of its value."""
     found = {path: node}
     if isinstance(node, yaml.MappingNode):
@@ -39,27 +39,27 @@ class Reporter:
     """Collects problems, each at the nearest position the document has for its path."""
 
     def __init__(self, path: str, doc: Any, source: str = "",
-                 found: dict[tuple, yaml.Node] | None = None) -> None:
+                 found: dict[tuple[Any, ...], yaml.Node] | None = None) -> None:
         self.path, self.doc, self.source, self.nodes = path, doc, source, found or {}
         self.positions = {where: (n.start_mark.line + 1, n.start_mark.column + 1)
                           for where, n in self.nodes.items()}
         self.problems: list[FlowProblem] = []
 
-    def step_name(self, where: tuple) -> str | None:
+    def step_name(self, where: tuple[Any, ...]) -> str | None:
         if len(where) >= 2 and where[0] == "steps" and isinstance(where[1], int):
             steps = self.doc.get("steps") if isinstance(self.doc, dict) else None
             step = steps[where[1]] if isinstance(steps, list) and where[1] < len(steps) else None
             return step.get("id", f"#{where[1] + 1}") if isinstance(step, dict) else f"#{where[1] + 1}"
         return None
 
-    def add(self, where: tuple, message: str) -> None:
+    def add(self, where: tuple[Any, ...], message: str) -> None:
         probe = where
         while probe not in self.positions and probe:
             probe = probe[:-1]
         line, column = self.positions.get(probe, (0, 0))
         self.problems.append(FlowProblem(self.path, line, column, self.step_name(where), message))
 
-    def add_inside(self, where: tuple, offset: int, message: str) -> None:
+    def add_inside(self, where: tuple[Any, ...], offset: int, message: str) -> None:
         """A problem at character ``offset`` of the string value at ``where`` (an expression,
         a template): placed at that character in the file."""
         node = self.nodes.get(where)

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, pool
 from ticketflow.db.models import Base
 
 config = context.config
-engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+engine = create_engine(str(config.get_main_option("sqlalchemy.url")), poolclass=pool.NullPool)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata)
     with context.begin_transaction():
