@@ -17,12 +17,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         DedupeInput,
         NotifyInput,
-        ResponseInput,
         SelectFlowInput,
         TagInput,
     )
     from activities.ticket import TicketActivities
-    from ticketflow import lifecycle
     from ticketflow.domain import (
         DEFAULT_QUEUE,
         TERMINAL_STATUSES,
@@ -38,9 +36,7 @@ with workflow.unsafe.imports_passed_through():
         TicketSnapshot,
         TicketState,
         TicketStatus,
-        WaitEvent,
     )
-    from ticketflow.errors import InvalidParams, TicketflowError
     from ticketflow.flows import (
         Assign,
         AutoReply,
@@ -54,9 +50,8 @@ with workflow.unsafe.imports_passed_through():
         nlp_context,
         ticket_context,
     )
-    from ticketflow.flows.runner import raise_priority
-    from ticketflow.sla.clocks import SlaClocks
     from ticketflow.ticket_workflow import WORKFLOW_NAME
+    from workflows import actions
     from workflows.policies import STEP_RETRY, STEP_TIMEOUT
     from workflows.steps import TicketSteps, permanent_failure
 
@@ -286,10 +281,11 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
         return "timeout"
 
     # -- actions (updates) ---------------------------------------------------
-    # The validators turn away what the ticket's state forbids before it reaches history;
-    # the handler decides again under the lock, since actions validated together run one
-    # after another and an earlier one may have moved the ticket on. Refused either way,
-    # an action changes nothing.
+    # One update per action (the Temporal UI names each). The validators turn away what the
+    # ticket's state forbids before it reaches history; the handler decides again under the
+    # lock, since actions validated together run one after another and an earlier one may
+    # have moved the ticket on. Refused either way, an action changes nothing
+    # (workflows/actions.py).
 
     @workflow.update(name="reply")
     async def reply(self, action: Action) -> ActionResult:
@@ -297,7 +293,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @reply.validator
     def _check_reply(self, action: Action) -> None:
-        self._check(ActionKind.REPLY, action)
+        actions.check(self.snapshot.status, ActionKind.REPLY, action)
 
     @workflow.update(name="comment")
     async def comment(self, action: Action) -> ActionResult:
@@ -305,7 +301,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @comment.validator
     def _check_comment(self, action: Action) -> None:
-        self._check(ActionKind.COMMENT, action)
+        actions.check(self.snapshot.status, ActionKind.COMMENT, action)
 
     @workflow.update(name="customer_reply")
     async def customer_reply(self, action: Action) -> ActionResult:
@@ -313,7 +309,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @customer_reply.validator
     def _check_customer_reply(self, action: Action) -> None:
-        self._check(ActionKind.CUSTOMER_REPLY, action)
+        actions.check(self.snapshot.status, ActionKind.CUSTOMER_REPLY, action)
 
     @workflow.update(name="transfer")
     async def transfer(self, action: Action) -> ActionResult:
@@ -321,7 +317,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @transfer.validator
     def _check_transfer(self, action: Action) -> None:
-        self._check(ActionKind.TRANSFER, action)
+        actions.check(self.snapshot.status, ActionKind.TRANSFER, action)
 
     @workflow.update(name="escalate")
     async def escalate(self, action: Action) -> ActionResult:
@@ -329,7 +325,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @escalate.validator
     def _check_escalate(self, action: Action) -> None:
-        self._check(ActionKind.ESCALATE, action)
+        actions.check(self.snapshot.status, ActionKind.ESCALATE, action)
 
     @workflow.update(name="resolve")
     async def resolve(self, action: Action) -> ActionResult:
@@ -337,7 +333,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @resolve.validator
     def _check_resolve(self, action: Action) -> None:
-        self._check(ActionKind.RESOLVE, action)
+        actions.check(self.snapshot.status, ActionKind.RESOLVE, action)
 
     @workflow.update(name="reopen")
     async def reopen(self, action: Action) -> ActionResult:
@@ -345,7 +341,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @reopen.validator
     def _check_reopen(self, action: Action) -> None:
-        self._check(ActionKind.REOPEN, action)
+        actions.check(self.snapshot.status, ActionKind.REOPEN, action)
 
     @workflow.update(name="close")
     async def close(self, action: Action) -> ActionResult:
@@ -353,66 +349,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @close.validator
     def _check_close(self, action: Action) -> None:
-        self._check(ActionKind.CLOSE, action)
-
-    @workflow.update(name="edit")
-    async def edit(self, changes: TicketChanges) -> ActionResult:
-        async with self._steps.lock:
-            self._check_edit()
-            self._steps.committed_steps = self.snapshot.ticket.revision >= 1
-            try:
-                if await self._apply_changes(changes):
-                    self._s.changed += 1
-                    self._s.actions_this_run += 1
-                    await self._steps.save()
-            finally:
-                self._steps.committed_steps = False
-        return self._result()
-
-    @edit.validator
-    def _check_edit_update(self, changes: TicketChanges) -> None:
-        self._check_edit()
-
-    def _check_edit(self) -> None:
-        """An ended ticket is not corrected any more."""
-        if self.snapshot.status in TERMINAL_STATUSES:
-            raise ApplicationError(f"the ticket is {self.snapshot.status}: it cannot be edited",
-                                   [], type="IllegalTransition", non_retryable=True)
-
-    async def _apply_changes(self, changes: TicketChanges) -> bool:
-        """Applies what differs; one ``updated`` event says what changed. A queued ticket whose
-        priority changed takes its new place in line (or an agent, if one fits now)."""
-        snap, steps = self.snapshot, self._steps
-        changed: dict[str, Any] = {}
-        if changes.priority is not None and Priority(changes.priority) != snap.priority:
-            changed["priority"] = {"from": snap.priority.value, "to": Priority(changes.priority).value}
-            snap.priority = Priority(changes.priority)
-        kept = [t for t in snap.tags if t not in changes.tags_remove]
-        added = [t for t in dict.fromkeys(changes.tags_add) if t not in kept]
-        if kept + added != snap.tags:
-            changed["tags_added"] = added
-            changed["tags_removed"] = [t for t in snap.tags if t not in kept]
-            snap.tags = kept + added
-        metadata = dict(snap.ticket.metadata)
-        for key, value in changes.metadata.items():
-            if value is None:
-                metadata.pop(key, None)
-            else:
-                metadata[key] = value
-        if metadata != snap.ticket.metadata:
-            changed["metadata_keys"] = sorted(k for k in changes.metadata
-                                              if snap.ticket.metadata.get(k) != metadata.get(k))
-            snap.ticket = dataclasses.replace(snap.ticket, metadata=metadata)
-        if not changed:
-            return False
-        steps.record(EventKind.UPDATED, **changed,
-                     **({"actor": changes.actor} if changes.actor else {}))
-        if self._flow_run is not None:
-            self._flow_run.update_ticket(priority=snap.priority.value, tags=list(snap.tags))
-        if "priority" in changed and snap.status == TicketStatus.QUEUED:
-            await steps.release()  # out of the line, then in again at the new priority's place
-            await steps.attempt(snap.queue or DEFAULT_QUEUE)
-        return True
+        actions.check(self.snapshot.status, ActionKind.CLOSE, action)
 
     @workflow.update(name="act")
     async def act(self, action: Action) -> ActionResult:
@@ -420,89 +357,38 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @act.validator
     def _check_act(self, action: Action) -> None:
-        self._check(ActionKind(action.action), action)
+        actions.check(self.snapshot.status, ActionKind(action.action), action)
 
-    def _check(self, kind: ActionKind, action: Action) -> None:
-        """Refuse (failing the update only, not the workflow) what the ticket's state forbids;
-        the failure's details name the actions it allows now."""
-        try:
-            lifecycle.check(self.snapshot.status, kind)
-            if kind == ActionKind.TRANSFER and not (action.queue or action.agent_id):
-                raise InvalidParams([{"field": "queue", "message": "transfer needs a queue or an agent_id"}],
-                                    "transfer needs a queue or an agent_id")
-        except TicketflowError as refused:
-            raise ApplicationError(refused.message, lifecycle.allowed(self.snapshot.status),
-                                   type=type(refused).__name__, non_retryable=True) from refused
+    @workflow.update(name="edit")
+    async def edit(self, changes: TicketChanges) -> ActionResult:
+        async with self._steps.lock:
+            actions.check_edit(self.snapshot.status)
+            self._steps.committed_steps = self.snapshot.ticket.revision >= 1
+            try:
+                if await actions.apply_changes(self._steps, self._flow_run, changes):
+                    self._s.changed += 1
+                    self._s.actions_this_run += 1
+                    await self._steps.save()
+            finally:
+                self._steps.committed_steps = False
+        return actions.result(self.snapshot)
+
+    @edit.validator
+    def _check_edit(self, changes: TicketChanges) -> None:
+        actions.check_edit(self.snapshot.status)
 
     async def _act(self, kind: ActionKind, action: Action) -> ActionResult:
         async with self._steps.lock:
-            self._check(kind, action)
+            actions.check(self.snapshot.status, kind, action)
             self._steps.committed_steps = self.snapshot.ticket.revision >= 1
             try:
-                await self._apply(kind, action)
+                await actions.apply(self._steps, kind, action)
                 self._s.changed += 1
                 self._s.actions_this_run += 1
                 await self._steps.save()
             finally:
                 self._steps.committed_steps = False
-        return self._result()
-
-    async def _apply(self, kind: ActionKind, action: Action) -> None:
-        snap, s, steps = self.snapshot, self._s, self._steps
-        who = {"actor": action.actor} if action.actor else {}
-        match kind:
-            case ActionKind.COMMENT:
-                steps.record(EventKind.COMMENT, text=action.text, **who)
-            case ActionKind.REPLY:
-                steps.record(EventKind.REPLY, text=action.text, **who)
-                if not s.replied and snap.assignee:
-                    s.replied = True
-                    waited = (workflow.now() - workflow.info().start_time).total_seconds()
-                    await steps.step(TicketActivities.record_response,
-                                     ResponseInput(snap.assignee, waited))
-                steps.clocks(SlaClocks.agent_replied)
-                snap.status = TicketStatus.PENDING
-                s.events.append(WaitEvent.AGENT_REPLY)
-            case ActionKind.CUSTOMER_REPLY:
-                steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who)
-                s.events.append(WaitEvent.CUSTOMER_REPLY)
-                steps.clocks(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
-                             else SlaClocks.customer_replied)
-                if snap.status == TicketStatus.PENDING:
-                    snap.status = TicketStatus.ASSIGNED
-                elif snap.status == TicketStatus.RESOLVED:
-                    steps.record(EventKind.REOPENED, by="customer_reply")
-                    await steps.attempt(snap.queue or DEFAULT_QUEUE)
-            case ActionKind.ESCALATE:
-                snap.priority = Priority(action.priority or raise_priority(snap.priority))
-                steps.record(EventKind.ESCALATED, priority=snap.priority, reason=action.text, **who)
-            case ActionKind.TRANSFER:
-                await steps.release()
-                steps.record(EventKind.TRANSFERRED, queue=action.queue or snap.queue,
-                             agent=action.agent_id, **who)
-                hints = {"prefer": action.agent_id} if action.agent_id else {}
-                snap.status = TicketStatus.PROCESSING
-                await steps.attempt(action.queue or snap.queue or DEFAULT_QUEUE, hints)
-            case ActionKind.RESOLVE:
-                await steps.release()
-                snap.status = TicketStatus.RESOLVED
-                steps.clocks(SlaClocks.resolved)
-                s.resolved_at = workflow.now().isoformat()
-                steps.record(EventKind.RESOLVED, text=action.text, **who)
-                s.events.append(WaitEvent.RESOLVED)
-            case ActionKind.REOPEN:
-                steps.record(EventKind.REOPENED, **who)
-                steps.clocks(SlaClocks.reopened)
-                snap.status = TicketStatus.PROCESSING
-                await steps.attempt(snap.queue or DEFAULT_QUEUE)
-            case ActionKind.CLOSE:
-                await steps.finish("action", action.text, **who)
-
-    def _result(self) -> ActionResult:
-        snap = self.snapshot
-        return ActionResult(ticket_id=snap.ticket.ticket_id, status=snap.status, version=snap.version,
-                            assignee=snap.assignee, queue=snap.queue, priority=snap.priority,
-                            allowed=lifecycle.allowed(snap.status))
+        return actions.result(self.snapshot)
 
     # -- messages ----------------------------------------------------------
 

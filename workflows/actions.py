@@ -1,0 +1,148 @@
+"""What each action does to a ticket, decided under its lock (``TicketWorkflow._act``), and
+the corrections of ``edit``: deterministic workflow code over the ticket's steps."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import ResponseInput
+    from activities.ticket import TicketActivities
+    from ticketflow import lifecycle
+    from ticketflow.domain import (
+        DEFAULT_QUEUE,
+        TERMINAL_STATUSES,
+        Action,
+        ActionKind,
+        ActionResult,
+        EventKind,
+        Priority,
+        TicketChanges,
+        TicketSnapshot,
+        TicketStatus,
+        WaitEvent,
+    )
+    from ticketflow.errors import InvalidParams, TicketflowError
+    from ticketflow.flows import FlowRun
+    from ticketflow.flows.runner import raise_priority
+    from ticketflow.sla.clocks import SlaClocks
+    from workflows.steps import TicketSteps
+
+
+def check(status: TicketStatus, kind: ActionKind, action: Action) -> None:
+    """Refuse (failing the update only, not the workflow) what the ticket's state forbids;
+    the failure's details name the actions it allows now."""
+    try:
+        lifecycle.check(status, kind)
+        if kind == ActionKind.TRANSFER and not (action.queue or action.agent_id):
+            raise InvalidParams([{"field": "queue", "message": "transfer needs a queue or an agent_id"}],
+                                "transfer needs a queue or an agent_id")
+    except TicketflowError as refused:
+        raise ApplicationError(refused.message, lifecycle.allowed(status),
+                               type=type(refused).__name__, non_retryable=True) from refused
+
+
+def check_edit(status: TicketStatus) -> None:
+    """An ended ticket is not corrected any more."""
+    if status in TERMINAL_STATUSES:
+        raise ApplicationError(f"the ticket is {status}: it cannot be edited",
+                               [], type="IllegalTransition", non_retryable=True)
+
+
+def result(snap: TicketSnapshot) -> ActionResult:
+    return ActionResult(ticket_id=snap.ticket.ticket_id, status=snap.status, version=snap.version,
+                        assignee=snap.assignee, queue=snap.queue, priority=snap.priority,
+                        allowed=lifecycle.allowed(snap.status))
+
+
+async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
+    """Carry out one action (already checked) on the ticket's state."""
+    snap, s = steps.snapshot, steps.state
+    who = {"actor": action.actor} if action.actor else {}
+    match kind:
+        case ActionKind.COMMENT:
+            steps.record(EventKind.COMMENT, text=action.text, **who)
+        case ActionKind.REPLY:
+            steps.record(EventKind.REPLY, text=action.text, **who)
+            if not s.replied and snap.assignee:
+                s.replied = True
+                waited = (workflow.now() - workflow.info().start_time).total_seconds()
+                await steps.step(TicketActivities.record_response,
+                                 ResponseInput(snap.assignee, waited))
+            steps.clocks(SlaClocks.agent_replied)
+            snap.status = TicketStatus.PENDING
+            s.events.append(WaitEvent.AGENT_REPLY)
+        case ActionKind.CUSTOMER_REPLY:
+            steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who)
+            s.events.append(WaitEvent.CUSTOMER_REPLY)
+            steps.clocks(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
+                         else SlaClocks.customer_replied)
+            if snap.status == TicketStatus.PENDING:
+                snap.status = TicketStatus.ASSIGNED
+            elif snap.status == TicketStatus.RESOLVED:
+                steps.record(EventKind.REOPENED, by="customer_reply")
+                await steps.attempt(snap.queue or DEFAULT_QUEUE)
+        case ActionKind.ESCALATE:
+            snap.priority = Priority(action.priority or raise_priority(snap.priority))
+            steps.record(EventKind.ESCALATED, priority=snap.priority, reason=action.text, **who)
+        case ActionKind.TRANSFER:
+            await steps.release()
+            steps.record(EventKind.TRANSFERRED, queue=action.queue or snap.queue,
+                         agent=action.agent_id, **who)
+            hints = {"prefer": action.agent_id} if action.agent_id else {}
+            snap.status = TicketStatus.PROCESSING
+            await steps.attempt(action.queue or snap.queue or DEFAULT_QUEUE, hints)
+        case ActionKind.RESOLVE:
+            await steps.release()
+            snap.status = TicketStatus.RESOLVED
+            steps.clocks(SlaClocks.resolved)
+            s.resolved_at = workflow.now().isoformat()
+            steps.record(EventKind.RESOLVED, text=action.text, **who)
+            s.events.append(WaitEvent.RESOLVED)
+        case ActionKind.REOPEN:
+            steps.record(EventKind.REOPENED, **who)
+            steps.clocks(SlaClocks.reopened)
+            snap.status = TicketStatus.PROCESSING
+            await steps.attempt(snap.queue or DEFAULT_QUEUE)
+        case ActionKind.CLOSE:
+            await steps.finish("action", action.text, **who)
+
+async def apply_changes(steps: TicketSteps, flow_run: FlowRun | None,
+                        changes: TicketChanges) -> bool:
+    """Applies what differs; one ``updated`` event says what changed. A queued ticket whose
+    priority changed takes its new place in line (or an agent, if one fits now)."""
+    snap = steps.snapshot
+    changed: dict[str, Any] = {}
+    if changes.priority is not None and Priority(changes.priority) != snap.priority:
+        changed["priority"] = {"from": snap.priority.value, "to": Priority(changes.priority).value}
+        snap.priority = Priority(changes.priority)
+    kept = [t for t in snap.tags if t not in changes.tags_remove]
+    added = [t for t in dict.fromkeys(changes.tags_add) if t not in kept]
+    if kept + added != snap.tags:
+        changed["tags_added"] = added
+        changed["tags_removed"] = [t for t in snap.tags if t not in kept]
+        snap.tags = kept + added
+    metadata = dict(snap.ticket.metadata)
+    for key, value in changes.metadata.items():
+        if value is None:
+            metadata.pop(key, None)
+        else:
+            metadata[key] = value
+    if metadata != snap.ticket.metadata:
+        changed["metadata_keys"] = sorted(k for k in changes.metadata
+                                          if snap.ticket.metadata.get(k) != metadata.get(k))
+        snap.ticket = dataclasses.replace(snap.ticket, metadata=metadata)
+    if not changed:
+        return False
+    steps.record(EventKind.UPDATED, **changed,
+                 **({"actor": changes.actor} if changes.actor else {}))
+    if flow_run is not None:
+        flow_run.update_ticket(priority=snap.priority.value, tags=list(snap.tags))
+    if "priority" in changed and snap.status == TicketStatus.QUEUED:
+        await steps.release()  # out of the line, then in again at the new priority's place
+        await steps.attempt(snap.queue or DEFAULT_QUEUE)
+    return True
