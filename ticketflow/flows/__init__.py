@@ -2,6 +2,10 @@
 
 - :mod:`.model` — the compiled plan (plain, immutable data, recorded in workflow history);
 - :mod:`.compiler` — YAML → plan, with errors that name file, line, column and step;
+- :mod:`.yamldoc` — a YAML file checked against its JSON Schema, problems placed in it;
+- :mod:`.context` — what conditions and templates read, declared with its types;
+- :mod:`.cel_syntax`, :mod:`.cel_types`, :mod:`.cel_check` — CEL parsed and type-checked
+  against that context; :mod:`.expressions` evaluates it;
 - :mod:`.checks` — the graph checks (targets, reachability, loops without a wait);
 - :mod:`.runner` — the deterministic interpreter, shared by the workflow and the simulator;
 - :mod:`.selection` — which flow takes a ticket, and why;
