@@ -13,7 +13,8 @@ from temporalio.exceptions import TimeoutError as WorkflowTimeoutError
 from api.auth import STAFF, allow
 from api.deps import Session, State
 from api.errors import Unavailable
-from api.schemas import FlowList, FlowRead, FlowSimulate, SimulationRead, error_answers
+from api.flow_schemas import FlowList, FlowRead, SimulationRead
+from api.schemas import FlowSimulate, error_answers
 from ticketflow import simulation
 from ticketflow.db import repository
 from ticketflow.domain import Tagging
