@@ -9,14 +9,13 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from ticketflow import keys_command
 from ticketflow.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports what a command needs when it runs, for a fast start
-    from ticketflow.db.engine import Sessions
     from ticketflow.flows import Plan
 
 T = TypeVar("T")
@@ -84,65 +83,6 @@ def _check(args: argparse.Namespace) -> int:
         print(difference)
     print(f"{len(differences)} difference(s)" if differences else "every invariant holds")
     return 1 if differences else 0
-
-
-def _with_sessions(work: Callable[[Sessions], Awaitable[T]]) -> T:
-    """Run ``work(sessions)`` against the database a running ``make dev`` uses."""
-    import asyncio
-
-    from ticketflow.db.engine import make_engine, make_session_factory
-
-    settings = Settings().with_local_services()
-
-    async def run() -> T:
-        engine = make_engine(settings.database_url, pool_size=1)
-        try:
-            return await work(make_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def _keys_create(args: argparse.Namespace) -> int:
-    from ticketflow.db import keys
-    from ticketflow.identity import Role
-
-    role = Role(args.role)
-    if (role == Role.AGENT) != (args.agent_id is not None):
-        print("ticketflow keys create: --agent-id is needed with --role agent, and only with it",
-              file=sys.stderr)
-        return 2
-    new = _with_sessions(lambda s: keys.create_key(s, role=role, name=args.name,
-                                                   agent_id=args.agent_id))
-    agent = f", agent {new.record.agent_id}" if new.record.agent_id else ""
-    print(f"created {new.record.key_id} ({new.record.role}{agent}): {new.record.name}")
-    print("the secret below is shown once; only its hash is stored")
-    print(new.secret)
-    return 0
-
-
-def _keys_list(_: argparse.Namespace) -> int:
-    from ticketflow.db import keys
-
-    def when(at: object) -> str:
-        return at.isoformat(timespec="seconds") if at is not None else "-"  # type: ignore[attr-defined]
-
-    for k in _with_sessions(keys.list_keys):
-        revoked = f"\trevoked {when(k.revoked_at)}" if k.revoked_at else ""
-        print(f"{k.key_id}\t{k.role}\t{k.name}\t{k.agent_id or '-'}\t{when(k.created_at)}"
-              f"\t{when(k.last_used_at)}{revoked}")
-    return 0
-
-
-def _keys_revoke(args: argparse.Namespace) -> int:
-    from ticketflow.db import keys
-
-    if not _with_sessions(lambda s: keys.revoke_key(s, args.key_id)):
-        print(f"ticketflow keys revoke: no key {args.key_id}", file=sys.stderr)
-        return 1
-    print(f"revoked {args.key_id}")
-    return 0
 
 
 def _flows_validate(args: argparse.Namespace) -> int:
@@ -272,13 +212,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
     create.add_argument("--role", required=True, choices=["admin", "agent", "integration"])
     create.add_argument("--name", required=True, help="what the key is for")
     create.add_argument("--agent-id", help="the agent an agent key acts as")
-    create.set_defaults(run=_keys_create)
+    create.set_defaults(run=keys_command.create)
     key_commands.add_parser(
         "list", help="one key a line: id, role, name, agent, created, last used"
-    ).set_defaults(run=_keys_list)
+    ).set_defaults(run=keys_command.list_keys)
     revoke = key_commands.add_parser("revoke", help="revoke a key (effective within seconds)")
     revoke.add_argument("key_id")
-    revoke.set_defaults(run=_keys_revoke)
+    revoke.set_defaults(run=keys_command.revoke)
     flows = commands.add_parser("flows", help="validate, draw and dry-run flows")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
     validate = flow_commands.add_parser("validate", help="check flow files or folders")

@@ -50,7 +50,10 @@ from ticketflow import cache, dedupe, documents, idempotency, ids
 from ticketflow import search_attributes as sa
 from ticketflow.db.engine import Sessions
 from ticketflow.domain import REVISION, NewTicket, Priority, TicketStatus
-from ticketflow.errors import ErrorCode, TicketflowError
+from ticketflow.intake_errors import AcceptanceUnknown as AcceptanceUnknown
+from ticketflow.intake_errors import IdempotencyKeyReused as IdempotencyKeyReused
+from ticketflow.intake_errors import IntakeError as IntakeError
+from ticketflow.intake_errors import NotAccepted as NotAccepted
 from ticketflow.settings import Settings
 from ticketflow.ticket_workflow import TicketWorkflowApi
 
@@ -64,7 +67,6 @@ START_TIMEOUT = timedelta(seconds=5)
 # and the bound of each look.
 SETTLE_BUDGET = timedelta(seconds=5)
 SETTLE_ATTEMPT_TIMEOUT = timedelta(seconds=1)
-RETRY_AFTER_SECONDS = 5
 UI_SUMMARY_CHARS = 200  # the Temporal UI shows a line, not the whole subject
 # Marks a ticket answered ACCEPTANCE_UNKNOWN until a later submission settles it.
 UNCONFIRMED_PREFIX = "tf:unconfirmed:"
@@ -80,43 +82,6 @@ _REFUSED = frozenset({
     RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.FAILED_PRECONDITION,
     RPCStatusCode.OUT_OF_RANGE, RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.UNAUTHENTICATED,
 })
-
-
-class IntakeError(TicketflowError):
-    """Base of the intake's failures; each maps to one HTTP answer."""
-
-
-class IdempotencyKeyReused(IntakeError):
-    code, http_status = ErrorCode.IDEMPOTENCY_KEY_REUSED, 422
-
-    def __init__(self, key: str) -> None:
-        super().__init__("this Idempotency-Key was used with a different body")
-        self.key = key
-
-
-class NotAccepted(IntakeError):
-    """The ticket was not accepted and does not exist (Temporal, Redis or PostgreSQL unavailable)."""
-
-    code, http_status = ErrorCode.UNAVAILABLE, 503
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"ticket not accepted: {reason}",
-                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-        self.reason = reason
-
-
-class AcceptanceUnknown(IntakeError):
-    """Whether the ticket's workflow started could not be told in time. Everything is kept:
-    the same request sent again answers for the same ticket."""
-
-    code, http_status = ErrorCode.ACCEPTANCE_UNKNOWN, 503
-
-    def __init__(self, ticket_id: str) -> None:
-        super().__init__(
-            f"acceptance of ticket {ticket_id} is unknown: the workflow service did not answer "
-            "in time; send the same request again to learn the outcome",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-        self.ticket_id = ticket_id
 
 
 @dataclass(frozen=True)

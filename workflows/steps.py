@@ -15,12 +15,11 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows import metrics
+from workflows import metrics, visibility
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AssignInput, NotifyInput, PublishInput, ReleaseInput
     from activities.ticket import TicketActivities
-    from ticketflow import search_attributes as sa
     from ticketflow.domain import (
         DEFAULT_QUEUE,
         DEFAULT_SLA,
@@ -119,11 +118,7 @@ class TicketSteps:
             self._send_webhooks(snap, unsaved)
         snap.events = []
         self.state.unsaved = []
-        self.update_search_attributes()
-        # The UI's "current details": where the ticket stands, without opening a payload.
-        workflow.set_current_details(
-            f"**{snap.status}** · priority {snap.priority} · queue {snap.queue or '-'} · "
-            f"agent {snap.assignee or '-'} · version {snap.version}")
+        visibility.show(snap)
 
     def _send_webhooks(self, snap: TicketSnapshot, events: list[TicketEvent]) -> None:
         """Webhooks run beside the ticket: a slow or dead subscriber never holds it up."""
@@ -138,18 +133,7 @@ class TicketSteps:
                                        start_to_close_timeout=NOTIFY_TIMEOUT, retry_policy=NOTIFY_RETRY)
 
     def update_search_attributes(self) -> None:
-        snap = self.snapshot
-        workflow.upsert_search_attributes([
-            sa.TICKET_STATUS.value_set(snap.status),
-            sa.TICKET_PRIORITY.value_set(snap.priority),
-            sa.TICKET_QUEUE.value_set(snap.queue or ""),
-            sa.ASSIGNED_AGENT.value_set(snap.assignee or ""),
-            sa.TICKET_TAGS.value_set(snap.tags),
-            sa.FLOW_NAME.value_set(snap.flow_name or ""),
-            sa.FLOW_VERSION.value_set(snap.flow_digest or ""),
-            sa.ASSIGNMENT_MODE.value_set(snap.assignment.mode if snap.assignment else ""),
-            sa.SLA_BREACHED.value_set(bool(snap.sla_state and snap.sla_state["breached"])),
-        ])
+        visibility.show(self.snapshot)
 
     # -- assignment --------------------------------------------------------
 

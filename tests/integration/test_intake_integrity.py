@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from tests.helpers import eventually
-from ticketflow import ids, intake
+from ticketflow import ids, intake, intake_errors
 from ticketflow.devstack import components
 from ticketflow.devstack.process import Child, free_port
 from ticketflow.settings import Settings
@@ -157,7 +157,7 @@ async def test_unknown_acceptance_keeps_the_claim_and_the_retry_gets_the_same_ti
                                            headers=headers)
     assert answer.status_code == 503, answer.text
     assert answer.json()["code"] == "ACCEPTANCE_UNKNOWN"
-    assert answer.headers["retry-after"] == str(intake.RETRY_AFTER_SECONDS)
+    assert answer.headers["retry-after"] == str(intake_errors.RETRY_AFTER_SECONDS)
     assert took < (START + SETTLE).total_seconds() + 1.5  # bounded, though the server never answered
 
     # The server is back. Whatever the first start did, the same request finds one ticket.

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from ticketflow import intake
+from ticketflow import intake, intake_errors
 from ticketflow.errors import TicketflowError
 
 
@@ -51,5 +51,5 @@ async def test_both_503s_say_when_to_come_back(error: TicketflowError, code: str
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.post("/tickets")
     assert r.status_code == 503
-    assert r.headers["retry-after"] == str(intake.RETRY_AFTER_SECONDS)
+    assert r.headers["retry-after"] == str(intake_errors.RETRY_AFTER_SECONDS)
     assert r.json() == {"error": error.message, "code": code, "details": []}
