@@ -22,13 +22,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.reconcile import ReconcileActivities
 from activities.ticket import TicketActivities
-from ticketflow import heartbeat, intents, logs, tracing
 from ticketflow.db.engine import make_engine, make_session_factory
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.redis_client import make_redis
-from ticketflow.redis_repair import Repairer
-from ticketflow.settings import Settings
-from ticketflow.temporal import connect, metrics_runtime
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra import heartbeat, logs, tracing
+from ticketflow.infra.redis_client import make_redis
+from ticketflow.infra.settings import Settings
+from ticketflow.infra.temporal import connect, metrics_runtime
+from ticketflow.tagging import artefacts
+from ticketflow.tickets.redis_repair import Repairer
 from workflows.reconcile import EVERY, SCHEDULE_ID, ReconcileWorkflow
 from workflows.tagging import TagTextWorkflow
 from workflows.ticket import TicketWorkflow
@@ -80,7 +81,7 @@ async def run(settings: Settings) -> None:
                            if settings.worker_metrics_bind else None,
                            interceptors=tracing.temporal_interceptors(
                                tracing.provider_from_environment("ticketflow-worker")))
-    model = intents.current(settings.intent_model)  # a broken model stops the worker here
+    model = artefacts.current(settings.intent_model)  # a broken model stops the worker here
     log.info("intent model: %s", model.version if model else "none")
     sessions = make_session_factory(engine)
     # Redis loss is found and repaired at start and every few seconds (redis_repair).

@@ -9,7 +9,7 @@ from typing import Any
 from ticketflow.domain import NewTicket, Priority, Tagging
 from ticketflow.flows.model import Plan
 from ticketflow.sla.clocks import SlaPolicy
-from ticketflow.webhooks import WebhookEvent
+from ticketflow.tickets.webhooks import WebhookEvent
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The reconciler's activity: a thin adapter over :mod:`ticketflow.reconcile`."""
+"""The reconciler's activity: a thin adapter over :mod:`ticketflow.tickets.reconcile`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from redis.asyncio import Redis
 from temporalio import activity
 from temporalio.client import Client
 
-from ticketflow import reconcile
 from ticketflow.db.engine import Sessions
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import reconcile
 
 log = logging.getLogger(__name__)
 

@@ -25,16 +25,19 @@ from activities.contracts import (
     SelectFlowResult,
     TagInput,
 )
-from ticketflow import cache, capacity, dedupe, failures, intents, redis_repair, signing, tagger, webhooks
+from ticketflow import failures
 from ticketflow.assignment import decision, store
 from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.db.engine import Sessions
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot, TicketStatus
-from ticketflow.flow_registry import FlowRegistry
 from ticketflow.flows import nlp_context, select_plan, ticket_context
-from ticketflow.settings import Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra import signing
+from ticketflow.infra.settings import Settings
+from ticketflow.tagging import artefacts, tagger
+from ticketflow.tickets import cache, capacity, dedupe, redis_repair, webhooks
 
 log = logging.getLogger(__name__)
 NOTIFY_HTTP_TIMEOUT = 5.0
@@ -66,8 +69,8 @@ class TicketActivities:
     async def tag(self, data: TagInput) -> Tagging:
         path = self._settings.intent_model
         # A retrained model takes a second or two to load: not on the event loop.
-        model = intents.current(path) if intents.is_loaded(path) else \
-            await asyncio.to_thread(intents.current, path)
+        model = artefacts.current(path) if artefacts.is_loaded(path) else \
+            await asyncio.to_thread(artefacts.current, path)
         return tagger.tag(data.subject, data.content, self._flows.taxonomy, model,
                           self._settings.intent_min_confidence)
 

@@ -20,18 +20,18 @@ from api.routes import agents, customer_tokens, docs, flow_viewer, flows, health
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
-from ticketflow import tracing
-from ticketflow.cache import TicketCache
 from ticketflow.db.engine import make_engine, make_session_factory
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.keycache import KeyCache
-from ticketflow.redis_client import make_redis
-from ticketflow.settings import (
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.identity.keycache import KeyCache
+from ticketflow.infra import tracing
+from ticketflow.infra.redis_client import make_redis
+from ticketflow.infra.settings import (
     DB_CONNECT_TIMEOUT_SECONDS,
     DB_STATEMENT_TIMEOUT_SECONDS,
     REDIS_COMMAND_TIMEOUT_SECONDS,
     Settings,
 )
+from ticketflow.tickets.cache import TicketCache
 
 
 def api_database_url(url: str) -> str:
@@ -58,7 +58,7 @@ def api_redis_url(url: str) -> str:
 def create_app(settings: Settings | None = None,
                tracer_provider: TracerProvider | None = None) -> FastAPI:
     """The API. Traces are exported when ``tracer_provider`` is given, or when
-    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``ticketflow/tracing.py``)."""
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``ticketflow/infra/tracing.py``)."""
     settings = settings or Settings()
     tracer_provider = tracer_provider or tracing.provider_from_environment("ticketflow-api")
 

@@ -1,5 +1,5 @@
 """Authentication: one dependency turns ``Authorization: Bearer <credential>`` (an API key,
-or a customer token) into a :class:`~ticketflow.identity.Principal`; :func:`allow` admits
+or a customer token) into a :class:`~ticketflow.identity.principals.Principal`; :func:`allow` admits
 the roles a route names.
 
 Keys are looked up by their SHA-256 and the answer (a principal, or "no such live key") is
@@ -17,10 +17,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import State
 from api.state import AppState
-from ticketflow import customer_tokens, ratelimit
 from ticketflow.errors import Forbidden, RateLimited, Unauthenticated
-from ticketflow.identity import Principal, Role, looks_like_key
-from ticketflow.settings import Settings
+from ticketflow.identity import customer_tokens, ratelimit
+from ticketflow.identity.principals import Principal, Role, looks_like_key
+from ticketflow.infra.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
                     description="An API key (`tfk_...`) or a customer token: "

@@ -25,7 +25,7 @@ from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow.errors import Detail, ErrorCode, InvalidParams, TicketflowError
-from ticketflow.settings import UNAVAILABLE_RETRY_AFTER_SECONDS
+from ticketflow.infra.settings import UNAVAILABLE_RETRY_AFTER_SECONDS
 from ticketflow.validation import error_details
 
 

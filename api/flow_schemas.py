@@ -1,5 +1,5 @@
 """What the flow routes answer (``/api/flows``): the HTTP models of the flows, the refused
-edit and a simulation. The request body of a simulation is ``ticketflow.simulation``'s."""
+edit and a simulation. The request body of a simulation is ``ticketflow.flows.simulation``'s."""
 
 from __future__ import annotations
 

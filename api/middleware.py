@@ -10,9 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import Unavailable, from_exception, render
-from ticketflow import deadlines
 from ticketflow.errors import Overloaded, PayloadTooLarge
-from ticketflow.settings import READ_DEADLINE_SECONDS
+from ticketflow.infra import deadlines
+from ticketflow.infra.settings import READ_DEADLINE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class CatchAll:
 
 class ReadDeadline:
     """A read (GET) has one deadline for all its waits, authentication included
-    (``ticketflow.deadlines``); writes keep the deadlines of their own steps.
+    (``ticketflow.infra.deadlines``); writes keep the deadlines of their own steps.
 
     Each wait ends at the deadline, but what runs after it may wait again: psycopg, when a
     query is interrupted, asks the server to cancel it and waits up to 10 s more, which a

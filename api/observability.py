@@ -12,7 +12,7 @@ import uuid
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ticketflow.logs import REQUEST_ID
+from ticketflow.infra.logs import REQUEST_ID
 
 log = logging.getLogger("ticketflow.access")
 

@@ -4,7 +4,7 @@ Every string field is :data:`~ticketflow.validation.Storable` (no control charac
 unpaired surrogates) and bounded in length; free-form JSON is a
 :data:`~ticketflow.validation.JsonObject` (bounded depth, keys, size); lists and numbers have
 bounds. The limits are stated in docs/api.md and in the OpenAPI. The field types are
-``ticketflow/fields.py``; the flow simulation's body is ``ticketflow/simulation.py``, shared
+``ticketflow/fields.py``; the flow simulation's body is ``ticketflow/flows/simulation.py``, shared
 with the CLI.
 """
 
@@ -35,10 +35,10 @@ from ticketflow.fields import (
 )
 
 # The flow simulation's body, which the CLI takes too.
-from ticketflow.simulation import FlowSimulate as FlowSimulate
-from ticketflow.simulation import SimulatedTicket as SimulatedTicket
-from ticketflow.simulation import StatedEvent as StatedEvent
-from ticketflow.simulation import StatedNlp as StatedNlp
+from ticketflow.flows.simulation import FlowSimulate as FlowSimulate
+from ticketflow.flows.simulation import SimulatedTicket as SimulatedTicket
+from ticketflow.flows.simulation import StatedEvent as StatedEvent
+from ticketflow.flows.simulation import StatedNlp as StatedNlp
 from ticketflow.validation import JsonObject
 
 MAX_QUEUES = 50

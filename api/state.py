@@ -8,11 +8,11 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from ticketflow.cache import TicketCache
 from ticketflow.db.engine import Sessions
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.keycache import KeyCache
-from ticketflow.settings import Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.identity.keycache import KeyCache
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets.cache import TicketCache
 
 
 @dataclass

@@ -42,7 +42,7 @@ from ticketflow.assignment import decision, store  # noqa: E402
 from ticketflow.assignment.policy import DEFAULT_EPSILON, AgentState, load_bound  # noqa: E402
 from ticketflow.assignment.pressure import PressureModel  # noqa: E402
 from ticketflow.assignment.ring import walk  # noqa: E402
-from ticketflow.redis_client import make_redis  # noqa: E402
+from ticketflow.infra.redis_client import make_redis  # noqa: E402
 
 
 @dataclass

@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.redis_server import redis_url  # noqa: E402
 from bench.stats import median, percentile  # noqa: E402
-from ticketflow import progress  # noqa: E402
 from ticketflow.assignment import decision, store  # noqa: E402
 from ticketflow.assignment.policy import AgentState  # noqa: E402
 from ticketflow.assignment.pressure import PressureModel  # noqa: E402
-from ticketflow.redis_client import make_redis  # noqa: E402
+from ticketflow.infra import progress  # noqa: E402
+from ticketflow.infra.redis_client import make_redis  # noqa: E402
 
 
 async def run(url: str, agents: int, rounds: int, repeat: int) -> dict:

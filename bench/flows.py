@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stats import median, micros, p50_p99  # noqa: E402
 from ticketflow.flows import FlowRun, flow_context, load_flows, select_plan  # noqa: E402
 from ticketflow.flows.expressions import prepare, program  # noqa: E402
-from ticketflow.settings import ROOT  # noqa: E402
+from ticketflow.infra.settings import ROOT  # noqa: E402
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CASES = {

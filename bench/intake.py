@@ -31,10 +31,10 @@ from temporalio.client import Client
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import median, percentile  # noqa: E402
-from ticketflow import progress  # noqa: E402
 from ticketflow.devstack.process import free_port  # noqa: E402
 from ticketflow.devstack.stack import Stack  # noqa: E402
-from ticketflow.settings import Settings  # noqa: E402
+from ticketflow.infra import progress  # noqa: E402
+from ticketflow.infra.settings import Settings  # noqa: E402
 
 
 async def timed_concurrently(n: int, concurrency: int, call) -> tuple[list[float], float]:

@@ -19,9 +19,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core, as the target st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import median, micros, p50_p99  # noqa: E402
-from ticketflow import intents, progress  # noqa: E402
-from ticketflow.settings import Settings  # noqa: E402
-from ticketflow.tagger import load_taxonomy, tag  # noqa: E402
+from ticketflow.flows.taxonomy import load_taxonomy  # noqa: E402
+from ticketflow.infra import progress
+from ticketflow.infra.settings import Settings  # noqa: E402
+from ticketflow.tagging import artefacts  # noqa: E402
+from ticketflow.tagging.tagger import tag  # noqa: E402
 
 CHINESE = ["我无法登录账号，请尽快处理", "退款申请：订单重复扣费", "快递三天没有发货，我很生气",
            "App 闪退 after update, 紧急", "谢谢，问题解决了"]
@@ -45,7 +47,7 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     english = [r["text"] for r in csv.DictReader(args.data.open())][: args.limit]
     chinese = CHINESE * (len(english) // len(CHINESE))
-    taxonomy, model = load_taxonomy(), intents.current(args.model)
+    taxonomy, model = load_taxonomy(), artefacts.current(args.model)
     tag("warm", "up 预热", taxonomy, model)
     report: dict = {"model": model.version if model else None}
     for name, texts in (("english", english), ("chinese_and_mixed", chinese)):

@@ -176,10 +176,10 @@ async def main_async(args: argparse.Namespace) -> dict:
     import httpx
 
     from bench.stats import median
-    from ticketflow import progress
     from ticketflow.devstack.process import Child, free_port
     from ticketflow.devstack.stack import Stack
-    from ticketflow.settings import Settings
+    from ticketflow.infra import progress
+    from ticketflow.infra.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="ticketflow-bench-") as state:
         settings = Settings(_env_file=None, state_dir=Path(state), api_port=free_port(),

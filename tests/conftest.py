@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ticketflow.devstack.process import free_port
-from ticketflow.settings import ROOT, Settings
+from ticketflow.infra.settings import ROOT, Settings
 
 # Signs the notifications of every test stack (Standard Webhooks: whsec_ and base64).
 NOTIFY_SECRET = "whsec_" + "dGVzdHMtc2lnbi1ub3RpZmljYXRpb25zLXdpdGgtdGhpcw=="
@@ -49,6 +49,6 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 async def temporal_client(services: Settings) -> AsyncIterator[object]:
-    from ticketflow.temporal import connect
+    from ticketflow.infra.temporal import connect
 
     yield await connect(services)

@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from ticketflow import keys_command
-from ticketflow.settings import Settings
+from ticketflow.identity import keys_command
+from ticketflow.infra.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports what a command needs when it runs, for a fast start
     from ticketflow.flows import Plan
@@ -61,10 +61,10 @@ def _migrate(_: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ticketflow import invariants
     from ticketflow.db.engine import make_engine, make_session_factory
-    from ticketflow.redis_client import make_redis
-    from ticketflow.temporal import connect
+    from ticketflow.infra.redis_client import make_redis
+    from ticketflow.infra.temporal import connect
+    from ticketflow.tickets import invariants
 
     settings = Settings().with_local_services()
 
@@ -86,8 +86,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _flows_validate(args: argparse.Namespace) -> int:
-    from ticketflow.flow_config import check_file, load_config
     from ticketflow.flows import FlowError
+    from ticketflow.flows.config import check_file, load_config
 
     settings = Settings()
     paths = [Path(p) for p in args.paths] or [settings.flows_dir]
@@ -129,10 +129,10 @@ def _flows_graph(args: argparse.Namespace) -> int:
 
 
 def _flows_simulate(args: argparse.Namespace) -> int:
-    from ticketflow import simulate_command as command
     from ticketflow.errors import InvalidParams, NotFound
-    from ticketflow.flow_config import load_config
     from ticketflow.flows import FlowError
+    from ticketflow.flows import simulate_command as command
+    from ticketflow.flows.config import load_config
     from ticketflow.flows.simulate import find_plan
 
     settings = Settings()
@@ -159,35 +159,35 @@ def _flows_simulate(args: argparse.Namespace) -> int:
 
 
 def _tagger_train(args: argparse.Namespace) -> int:
-    from ticketflow import intents
+    from ticketflow.tagging import artefacts, training
 
     out = args.out or Settings().intent_model
     if out is None:
         print("ticketflow tagger train: give --out or set INTENT_MODEL", file=sys.stderr)
         return 2
-    texts, labels = intents.read_examples(args.data)
-    model = intents.train(texts, labels, source=args.data.name)
-    intents.save(model, out)
+    texts, labels = training.read_examples(args.data)
+    model = training.train(texts, labels, source=args.data.name)
+    artefacts.save(model, out)
     print(f"{out}: {model.version}, {model.meta['classes']} intents from {len(texts)} examples "
           f"in {model.meta['train_seconds']} s, {out.stat().st_size / 1e6:.1f} MB")
     return 0
 
 
 def _tagger_eval(args: argparse.Namespace) -> int:
-    from ticketflow import intents
+    from ticketflow.tagging import artefacts, evaluation, training
 
-    texts, labels = intents.read_examples(args.data)
+    texts, labels = training.read_examples(args.data)
     if args.cv:
         print(f"{args.cv}-fold cross-validation of a model trained as `tagger train` does")
-        print(intents.cross_validate(texts, labels, args.cv).text())
+        print(evaluation.cross_validate(texts, labels, args.cv).text())
         return 0
     path = args.model or Settings().intent_model
-    model = intents.current(path)
+    model = artefacts.current(path)
     if model is None:
         print(f"ticketflow tagger eval: no model at {path}", file=sys.stderr)
         return 2
     print(f"{path}: {model.version}")
-    print(intents.report(labels, model.predict_many(texts)).text())
+    print(evaluation.report(labels, model.predict_many(texts)).text())
     return 0
 
 

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from ticketflow.domain import ActionKind, Channel, Priority, TicketStatus, WaitEvent
 from ticketflow.durations import parse_duration
-from ticketflow.settings import SIMULATED_MAX_SECONDS
+from ticketflow.infra.settings import SIMULATED_MAX_SECONDS
 from ticketflow.validation import Storable
 
 

@@ -1,7 +1,7 @@
 """Ticket ids: time-sortable ULIDs, minted when a ticket is first submitted.
 
 A ticket submitted with an Idempotency-Key gets a fresh ULID too; the key's mapping
-(``ticketflow.idempotency``) remembers it, so a retried POST finds the same ticket.
+(``ticketflow.tickets.idempotency``) remembers it, so a retried POST finds the same ticket.
 """
 
 from __future__ import annotations

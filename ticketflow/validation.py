@@ -29,7 +29,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from ticketflow.errors import Detail
-from ticketflow.settings import (
+from ticketflow.infra.settings import (
     JSON_INT_MAX,
     JSON_INT_MIN,
     METADATA_MAX_BYTES,

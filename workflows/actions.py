@@ -12,7 +12,6 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import ResponseInput
     from activities.ticket import TicketActivities
-    from ticketflow import lifecycle
     from ticketflow.domain import (
         DEFAULT_QUEUE,
         TERMINAL_STATUSES,
@@ -30,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow.flows import FlowRun
     from ticketflow.flows.runner import raise_priority
     from ticketflow.sla.clocks import SlaClocks
+    from ticketflow.tickets import lifecycle
     from workflows.steps import TicketSteps
 
 

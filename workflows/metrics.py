@@ -1,5 +1,5 @@
 """Ticket metrics, recorded by the workflow through ``workflow.metric_meter()``: they go out
-with the Temporal SDK's own on the worker's ``/metrics`` (``ticketflow.temporal``), and are
+with the Temporal SDK's own on the worker's ``/metrics`` (``ticketflow.infra.temporal``), and are
 not recorded again when a history is replayed."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ticketflow.sla import rules as sla_rules
     from ticketflow.sla.clocks import Crossing, SlaClocks
-    from ticketflow.webhooks import events_of
+    from ticketflow.tickets.webhooks import events_of
     from workflows.policies import (
         NOTIFY_RETRY,
         NOTIFY_TIMEOUT,

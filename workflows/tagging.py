@@ -1,5 +1,5 @@
 """TagTextWorkflow: the worker's tagging of a text, for callers that must not tag in process
-(the API's flow simulator). Its public face is ``ticketflow.tagging_workflow.TagTextApi``."""
+(the API's flow simulator). Its public face is ``ticketflow.tagging.workflow.TagTextApi``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import TagInput
     from activities.ticket import TicketActivities
     from ticketflow.domain import Tagging
-    from ticketflow.tagging_workflow import WORKFLOW_NAME, TextToTag
+    from ticketflow.tagging.workflow import WORKFLOW_NAME, TextToTag
 
 # A caller waits on the answer: a few quick attempts, not the ticket pipeline's patience.
 TAG_STEP_TIMEOUT = timedelta(seconds=5)

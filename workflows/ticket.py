@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         nlp_context,
         ticket_context,
     )
-    from ticketflow.ticket_workflow import WORKFLOW_NAME
+    from ticketflow.tickets.ticket_workflow import WORKFLOW_NAME
     from workflows import actions
     from workflows.policies import STEP_RETRY, STEP_TIMEOUT
     from workflows.steps import TicketSteps, permanent_failure

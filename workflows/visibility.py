@@ -6,8 +6,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from ticketflow import search_attributes as sa
     from ticketflow.domain import TicketSnapshot
+    from ticketflow.tickets import search_attributes as sa
 
 
 def show(snap: TicketSnapshot) -> None:

@@ -17,12 +17,12 @@ from api.schemas import (
 )
 from ticketflow.assignment import modes, store
 from ticketflow.assignment.pressure import PressureModel
-from ticketflow.capacity import wake_queued
 from ticketflow.db import repository
 from ticketflow.db.repository import AgentChanges, AgentRecord
 from ticketflow.errors import AgentExists, Forbidden, NotFound
 from ticketflow.fields import AGENT_ID_PATTERN, QUEUE_PATTERN
-from ticketflow.identity import Principal, Role
+from ticketflow.identity.principals import Principal, Role
+from ticketflow.tickets.capacity import wake_queued
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 

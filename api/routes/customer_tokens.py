@@ -10,9 +10,9 @@ from api.auth import allow
 from api.deps import State
 from api.errors import Unavailable
 from api.schemas import CustomerTokenCreate, CustomerTokenRead
-from ticketflow import customer_tokens
 from ticketflow.errors import InvalidParams
-from ticketflow.identity import Principal, Role
+from ticketflow.identity import customer_tokens
+from ticketflow.identity.principals import Principal, Role
 
 router = APIRouter(prefix="/api/customer-tokens", tags=["identity"])
 

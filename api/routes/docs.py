@@ -21,8 +21,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import pages
 from api.auth import allow
-from ticketflow.identity import Role
-from ticketflow.settings import DocsAccess
+from ticketflow.identity.principals import Role
+from ticketflow.infra.settings import DocsAccess
 
 ASSETS = Path(swagger_ui.__file__).parent / "static"
 ASSETS_PATH = "/docs/assets"

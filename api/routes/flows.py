@@ -15,16 +15,15 @@ from api.deps import Session, State
 from api.errors import Unavailable
 from api.flow_schemas import FlowList, FlowRead, SimulationRead
 from api.schemas import FlowSimulate, error_answers
-from ticketflow import simulation
 from ticketflow.db import repository
 from ticketflow.domain import Tagging
 from ticketflow.errors import NotFound
 from ticketflow.fields import FLOW_NAME_PATTERN
-from ticketflow.flows import FlowProblem, checks
+from ticketflow.flows import FlowProblem, checks, simulation
 from ticketflow.flows.graph import mermaid
 from ticketflow.flows.simulate import find_plan
-from ticketflow.identity import Role
-from ticketflow.tagging_workflow import TextToTag, tag_on_worker
+from ticketflow.identity.principals import Role
+from ticketflow.tagging.workflow import TextToTag, tag_on_worker
 
 router = APIRouter(prefix="/api/flows", tags=["flows"])
 

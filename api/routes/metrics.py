@@ -8,12 +8,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from api import observability
 from api.auth import allow
 from api.deps import State
-from ticketflow import reconcile
 from ticketflow.assignment import modes, store
 from ticketflow.db import repository
 from ticketflow.domain import TicketStatus
-from ticketflow.identity import Role
-from ticketflow.redis_client import reply_text
+from ticketflow.identity.principals import Role
+from ticketflow.infra.redis_client import reply_text
+from ticketflow.tickets import reconcile
 
 router = APIRouter(tags=["health"])
 

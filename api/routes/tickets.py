@@ -1,5 +1,5 @@
 """Ticket routes: create, read, list, events, actions; each within the caller's rights
-(``ticketflow.rights``)."""
+(``ticketflow.identity.rights``)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from api.schemas import (
     TicketPatch,
     error_answers,
 )
-from ticketflow import actions, intake, rights
 from ticketflow.db import origins, repository
 from ticketflow.documents import TicketDocument
 from ticketflow.domain import Action, TicketChanges
@@ -38,8 +37,10 @@ from ticketflow.fields import (
     Tag,
     UserId,
 )
-from ticketflow.identity import Principal, Role
-from ticketflow.reads import read_ticket
+from ticketflow.identity import rights
+from ticketflow.identity.principals import Principal, Role
+from ticketflow.tickets import actions, intake
+from ticketflow.tickets.reads import read_ticket
 from ticketflow.validation import json_problem
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])

@@ -1,6 +1,6 @@
 #!/bin/sh
 # ticketflow's namespace and the search attributes ops find tickets by in the Web UI
-# (SEARCH_ATTRIBUTES: "Name=Type ...", as ticketflow/search_attributes.py defines them).
+# (SEARCH_ATTRIBUTES: "Name=Type ...", as ticketflow/tickets/search_attributes.py defines them).
 # Safe to run on every start: what exists is left as it is.
 set -eu
 : "${TEMPORAL_ADDRESS:?}" "${TEMPORAL_NAMESPACE:?}" "${SEARCH_ATTRIBUTES:?}"

@@ -31,12 +31,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from api.app import create_app
-from ticketflow.db import keys
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.db.migrate import upgrade
 from ticketflow.devstack.process import free_port
-from ticketflow.identity import Role
-from ticketflow.settings import ROOT, Settings
+from ticketflow.identity import key_store
+from ticketflow.identity.principals import Role
+from ticketflow.infra.settings import ROOT, Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,7 @@ async def _keys(database_url: str) -> dict[str, str]:
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     try:
-        return {role: (await keys.create_key(sessions, role=role, name=f"viewer {role}",
+        return {role: (await key_store.create_key(sessions, role=role, name=f"viewer {role}",
                                              agent_id="ann" if role == Role.AGENT else None)
                        ).secret for role in (Role.ADMIN, Role.AGENT)}
     finally:

@@ -4,7 +4,7 @@ would send them (an ``Idempotency-Key`` each, asked again after a 503), while re
 Each fault asserts that every answer came within the documented deadline (a 503 JSON or a
 success), that every accepted ticket settled exactly once (no loss, no duplicate), that no
 ticket exists that was not accepted (no phantom), and that rows, events, workflows and Redis
-agree (``ticketflow.invariants``: event sequences contiguous, Redis loads = assigned rows).
+agree (``ticketflow.tickets.invariants``: event sequences contiguous, Redis loads = assigned rows).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import stack_settings
-from ticketflow import invariants
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.devstack.stack import Stack
-from ticketflow.redis_client import make_redis
-from ticketflow.temporal import connect
+from ticketflow.infra.redis_client import make_redis
+from ticketflow.infra.temporal import connect
+from ticketflow.tickets import invariants
 
 pytestmark = pytest.mark.e2e
 

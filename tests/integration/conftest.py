@@ -39,12 +39,12 @@ from temporalio.client import Client
 from activities.ticket import TicketActivities
 from api.app import create_app
 from tests.helpers import terminate_running
-from ticketflow.db import keys
 from ticketflow.db.engine import make_engine, make_session_factory
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.identity import Role
-from ticketflow.redis_client import make_redis
-from ticketflow.settings import Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.identity import key_store
+from ticketflow.identity.principals import Role
+from ticketflow.infra.redis_client import make_redis
+from ticketflow.infra.settings import Settings
 from worker import build_worker
 
 pytestmark = pytest.mark.integration
@@ -124,7 +124,7 @@ async def worker(settings: Settings, temporal_client: Client, redis: Redis,
 @pytest.fixture(scope="module")
 async def admin_headers(sessions: async_sessionmaker) -> dict[str, str]:
     """``Authorization`` for an admin key of this module's database."""
-    key = await keys.create_key(sessions, role=Role.ADMIN, name="tests")
+    key = await key_store.create_key(sessions, role=Role.ADMIN, name="tests")
     return {"Authorization": f"Bearer {key.secret}"}
 
 

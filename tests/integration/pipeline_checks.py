@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from tests.helpers import eventually
 from ticketflow.assignment import store
 from ticketflow.db import repository
-from ticketflow.intake import Accepted, submit
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets.intake import Accepted, submit
 
 PLACED = ("assigned", "queued")
 

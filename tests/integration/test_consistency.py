@@ -11,11 +11,12 @@ from temporalio.client import Client
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents, submit_many
-from ticketflow import actions, ids, lifecycle
+from ticketflow import ids
 from ticketflow.db import repository
 from ticketflow.devstack.stack import Stack
 from ticketflow.domain import Action
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import actions, lifecycle
 from workflows.ticket import TicketWorkflow
 
 ACTIONS = 200

@@ -21,8 +21,8 @@ from tests.integration.pipeline_checks import (
 from ticketflow.devstack import components
 from ticketflow.devstack.process import free_port
 from ticketflow.devstack.stack import Stack
-from ticketflow.settings import Settings
-from ticketflow.temporal import connect
+from ticketflow.infra.settings import Settings
+from ticketflow.infra.temporal import connect
 
 TICKETS = 200
 

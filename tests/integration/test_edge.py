@@ -20,7 +20,7 @@ from api.app import create_app
 from tests.helpers import eventually
 from ticketflow.db import cursors, repository
 from ticketflow.devstack.process import free_port
-from ticketflow.settings import (
+from ticketflow.infra.settings import (
     DB_STATEMENT_TIMEOUT_SECONDS,
     METADATA_MAX_BYTES,
     METADATA_MAX_DEPTH,
@@ -251,7 +251,7 @@ async def test_an_unexpected_failure_is_a_json_500_without_a_trace(
 
 async def test_workflow_service_overloaded_is_503_with_retry_after(
         http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ticketflow import actions
+    from ticketflow.tickets import actions
 
     async def exhausted(*args: object, **kwargs: object) -> None:
         raise RPCError("namespace rate limit exceeded", RPCStatusCode.RESOURCE_EXHAUSTED, b"")

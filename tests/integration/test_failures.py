@@ -13,11 +13,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
-from ticketflow import actions, dedupe, ids, invariants
+from ticketflow import ids
 from ticketflow.assignment import store
 from ticketflow.db import repository
 from ticketflow.domain import Action, NewTicket
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import actions, dedupe, invariants
 from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")

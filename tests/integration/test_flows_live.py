@@ -18,11 +18,12 @@ from tests.conftest import NOTIFY_SECRET
 from tests.helpers import Receiver, eventually, terminate_running
 from tests.integration.pipeline_checks import seed_agents
 from tests.integration.test_workflow import new_ticket
-from ticketflow import ids, signing
+from ticketflow import ids
 from ticketflow.db import repository
 from ticketflow.domain import Action
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra import signing
+from ticketflow.infra.settings import Settings
 from worker import build_worker
 from workflows.ticket import TicketWorkflow
 

@@ -31,10 +31,10 @@ from api.app import create_app
 from tests.helpers import terminate_running
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.devstack.process import free_port
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.redis_client import make_redis
-from ticketflow.settings import Settings
-from ticketflow.temporal import connect
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra.redis_client import make_redis
+from ticketflow.infra.settings import Settings
+from ticketflow.infra.temporal import connect
 from worker import build_worker
 
 # Short enough for CI (about 25 s here): the examples of the schema, its boundary values (the

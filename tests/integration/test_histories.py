@@ -22,10 +22,11 @@ from temporalio.worker import Replayer
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
 from tests.integration.test_sla_timers import skipping, start  # noqa: F401 - a fixture
-from ticketflow import actions, ids
+from ticketflow import ids
 from ticketflow.db import repository
 from ticketflow.domain import Action
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import actions
 from workflows.ticket import ACTIONS_PER_RUN, TicketWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"

@@ -17,10 +17,11 @@ from temporalio.client import Client
 from ulid import ULID
 
 from tests.helpers import eventually
-from ticketflow import idempotency, ids, rights
+from ticketflow import ids
 from ticketflow.db import idempotency as store
-from ticketflow.db import keys
-from ticketflow.settings import Settings
+from ticketflow.identity import key_store, rights
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import idempotency
 
 
 def body(user_id: str, **overrides: object) -> dict:
@@ -53,7 +54,7 @@ async def exactly_one_workflow(client: Client, settings: Settings, user_id: str)
 
 async def http_scope(sessions: async_sessionmaker, headers: dict[str, str], user: str) -> str:
     """The scope of an Idempotency-Key the ``http`` client sends for ``user``."""
-    principal = await keys.authenticate(sessions, headers["Authorization"].split()[1])
+    principal = await key_store.authenticate(sessions, headers["Authorization"].split()[1])
     assert principal is not None
     return rights.submission_scope(principal, user)
 

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
-from ticketflow.db import keys
 from ticketflow.db.models import ApiKey
-from ticketflow.identity import KEY_PREFIX, Role, key_hash
-from ticketflow.settings import DocsAccess, Settings
+from ticketflow.identity import key_store
+from ticketflow.identity.principals import KEY_PREFIX, Role, key_hash
+from ticketflow.infra.settings import DocsAccess, Settings
 
 ULID = "01JAAAAAAAAAAAAAAAAAAAAAAA"
 PROTECTED = [
@@ -71,33 +71,33 @@ async def test_every_other_route_is_401_without_a_valid_key(
 
 async def test_keys_are_stored_hashed_and_marked_used(
         anonymous: httpx.AsyncClient, sessions: async_sessionmaker) -> None:
-    new = await keys.create_key(sessions, role=Role.ADMIN, name="hashed")
+    new = await key_store.create_key(sessions, role=Role.ADMIN, name="hashed")
     assert new.secret.startswith(KEY_PREFIX) and len(new.secret) > 40
     async with sessions() as session:
         row = await session.scalar(select(ApiKey).where(ApiKey.id == new.record.key_id))
     assert row is not None and row.last_used_at is None
     assert row.secret_hash == key_hash(new.secret) and new.secret not in row.secret_hash
     assert (await anonymous.get("/api/flows", headers=bearer(new.secret))).status_code == 200
-    used = {k.key_id: k for k in await keys.list_keys(sessions)}[new.record.key_id]
+    used = {k.key_id: k for k in await key_store.list_keys(sessions)}[new.record.key_id]
     assert used.last_used_at is not None
 
 
 async def test_a_revoked_key_is_refused(anonymous: httpx.AsyncClient,
                                         sessions: async_sessionmaker) -> None:
-    new = await keys.create_key(sessions, role=Role.ADMIN, name="to revoke")
+    new = await key_store.create_key(sessions, role=Role.ADMIN, name="to revoke")
     assert (await anonymous.get("/api/agents", headers=bearer(new.secret))).status_code == 200
-    assert await keys.revoke_key(sessions, new.record.key_id)
-    assert await keys.revoke_key(sessions, new.record.key_id)  # twice is harmless
-    assert not await keys.revoke_key(sessions, "key_unknown")
+    assert await key_store.revoke_key(sessions, new.record.key_id)
+    assert await key_store.revoke_key(sessions, new.record.key_id)  # twice is harmless
+    assert not await key_store.revoke_key(sessions, "key_unknown")
     assert_unauthenticated(await anonymous.get("/api/agents", headers=bearer(new.secret)))
 
 
 async def test_an_agent_key_needs_its_agent_and_only_it(sessions: async_sessionmaker) -> None:
     with pytest.raises(ValueError, match="agent id"):
-        await keys.create_key(sessions, role=Role.AGENT, name="no agent")
+        await key_store.create_key(sessions, role=Role.AGENT, name="no agent")
     with pytest.raises(ValueError, match="agent id"):
-        await keys.create_key(sessions, role=Role.ADMIN, name="admin", agent_id="ann")
-    new = await keys.create_key(sessions, role=Role.AGENT, name="ann", agent_id="ann")
+        await key_store.create_key(sessions, role=Role.ADMIN, name="admin", agent_id="ann")
+    new = await key_store.create_key(sessions, role=Role.AGENT, name="ann", agent_id="ann")
     assert new.record.agent_id == "ann"
 
 
@@ -114,7 +114,7 @@ async def test_an_agent_key_needs_its_agent_and_only_it(sessions: async_sessionm
 async def test_a_role_that_may_not_is_403(anonymous: httpx.AsyncClient,
                                           sessions: async_sessionmaker, role: Role, method: str,
                                           path: str, body: dict | None) -> None:
-    new = await keys.create_key(sessions, role=role, name=str(role),
+    new = await key_store.create_key(sessions, role=role, name=str(role),
                                 agent_id="ann" if role == Role.AGENT else None)
     r = await anonymous.request(method, path, json=body, headers=bearer(new.secret))
     assert r.status_code == 403, r.text
@@ -137,7 +137,7 @@ async def test_a_repeat_never_names_a_ticket_its_caller_cannot_read(
         anonymous: httpx.AsyncClient, sessions: async_sessionmaker) -> None:
     """Duplicates are compared per caller: two integrations submitting the same text for the
     same customer each get their own ticket; each repeat names its own caller's ticket."""
-    first, second = [await keys.create_key(sessions, role=Role.INTEGRATION, name=f"shop {n}")
+    first, second = [await key_store.create_key(sessions, role=Role.INTEGRATION, name=f"shop {n}")
                      for n in (1, 2)]
     body = {"user_id": "shared-customer", "subject": "Where is my parcel",
             "content": "It has not arrived"}
@@ -158,8 +158,8 @@ async def test_a_repeat_never_names_a_ticket_its_caller_cannot_read(
 async def test_the_api_documentation_is_public_admin_only_or_off(
         settings: Settings, sessions: async_sessionmaker, access: DocsAccess) -> None:
     app = create_app(settings.model_copy(update={"api_docs": access}))
-    admin = await keys.create_key(sessions, role=Role.ADMIN, name="docs reader")
-    agent = await keys.create_key(sessions, role=Role.AGENT, name="docs agent", agent_id="ann")
+    admin = await key_store.create_key(sessions, role=Role.ADMIN, name="docs reader")
+    agent = await key_store.create_key(sessions, role=Role.AGENT, name="docs agent", agent_id="ann")
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
         page = await client.get("/docs")

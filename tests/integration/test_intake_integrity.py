@@ -21,11 +21,12 @@ from temporalio.client import Client
 
 from api.app import create_app
 from tests.helpers import eventually
-from ticketflow import ids, intake, intake_errors
+from ticketflow import ids
 from ticketflow.devstack import components
 from ticketflow.devstack.process import Child, free_port
-from ticketflow.settings import Settings
-from ticketflow.temporal import connect
+from ticketflow.infra.settings import Settings
+from ticketflow.infra.temporal import connect
+from ticketflow.tickets import intake, intake_errors
 
 # Short enough for a test: the start gives up after 1 s, settling after 2 s more.
 START = timedelta(seconds=1)

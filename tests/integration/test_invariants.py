@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from tests.integration.pipeline_checks import seed_agents, submit_many, wait_assigned
-from ticketflow import actions, invariants
 from ticketflow.assignment import store
 from ticketflow.domain import Action
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import actions, invariants
 
 pytestmark = pytest.mark.usefixtures("worker")
 

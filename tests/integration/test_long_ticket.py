@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
 
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
-from ticketflow import actions, ids
+from ticketflow import ids
 from ticketflow.db import repository
 from ticketflow.domain import Action
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import actions
 from workflows.ticket import ACTIONS_PER_RUN, TicketWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.integration.test_http_contract import body
-from ticketflow import logs
+from ticketflow.infra import logs
 
 pytestmark = pytest.mark.usefixtures("worker")
 

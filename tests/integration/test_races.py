@@ -17,10 +17,11 @@ from temporalio.client import Client
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
-from ticketflow import actions, ids, invariants
+from ticketflow import ids
 from ticketflow.db import repository
 from ticketflow.domain import Action, ActionKind, EventKind, TicketStatus
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import actions, invariants
 from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -12,10 +12,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
-from ticketflow import ratelimit
-from ticketflow.db import keys
-from ticketflow.identity import Role
-from ticketflow.settings import Settings
+from ticketflow.identity import key_store, ratelimit
+from ticketflow.identity.principals import Role
+from ticketflow.infra.settings import Settings
 
 PER_MINUTE = 12  # a token every 5 s: slow enough that none comes back during a burst
 BURST = 3
@@ -31,7 +30,7 @@ async def limited(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def agent_key(sessions: async_sessionmaker, agent_id: str) -> dict[str, str]:
-    new = await keys.create_key(sessions, role=Role.AGENT, name=agent_id, agent_id=agent_id)
+    new = await key_store.create_key(sessions, role=Role.AGENT, name=agent_id, agent_id=agent_id)
     return {"Authorization": f"Bearer {new.secret}"}
 
 

@@ -9,9 +9,10 @@ from temporalio.client import Client
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
-from ticketflow import ids, invariants, reconcile
+from ticketflow import ids
 from ticketflow.db import repository
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import invariants, reconcile
 from worker import ensure_reconcile_schedule
 from workflows.reconcile import EVERY, SCHEDULE_ID
 

@@ -20,10 +20,10 @@ from activities.ticket import TicketActivities
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents
 from tests.integration.test_actions import act
-from ticketflow import invariants, redis_repair
 from ticketflow.assignment import store
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import invariants, redis_repair
 from worker import build_worker
 
 CAPACITY = 3

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
 from tests.helpers import eventually
-from ticketflow import customer_tokens
-from ticketflow.db import cursors, keys
-from ticketflow.identity import Role
-from ticketflow.settings import Settings
+from ticketflow.db import cursors
+from ticketflow.identity import customer_tokens, key_store
+from ticketflow.identity.principals import Role
+from ticketflow.infra.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -56,7 +56,7 @@ async def _token(http: httpx.AsyncClient, headers: dict[str, str], user_id: str)
 @pytest.fixture(scope="module")
 async def world(settings: Settings, sessions: async_sessionmaker) -> AsyncIterator[World]:
     async def key(role: Role, agent_id: str | None = None) -> dict[str, str]:
-        return bearer((await keys.create_key(sessions, role=role, name=f"{role} {agent_id}",
+        return bearer((await key_store.create_key(sessions, role=role, name=f"{role} {agent_id}",
                                              agent_id=agent_id)).secret)
 
     # Rights, not rate limits, are under test here (test_rate_limits.py has those): the module

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
-from ticketflow import intents
 from ticketflow.cli import main
-from ticketflow.db import keys
-from ticketflow.identity import Role
-from ticketflow.settings import ROOT, Settings
+from ticketflow.identity import key_store
+from ticketflow.identity.principals import Role
+from ticketflow.infra.settings import ROOT, Settings
+from ticketflow.tagging import artefacts
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -78,7 +78,7 @@ async def test_the_cli_and_the_api_give_the_same_bytes(
 async def test_the_answer_says_why(settings: Settings, http: httpx.AsyncClient, clean: None) -> None:
     await _agent(http, "ann", ["general", "billing"])
     refund = (await http.post("/api/flows/simulate", json=BODIES["refund"])).json()
-    model = intents.current(settings.intent_model)
+    model = artefacts.current(settings.intent_model)
     assert model is not None
     assert refund["nlp_source"] == "tagger"
     assert (refund["nlp"]["intent"], refund["nlp"]["model_version"].split("+")[-1]) == (
@@ -194,7 +194,7 @@ API_PROCESS = """
 import asyncio, json, sys
 import httpx
 from api.app import create_app
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
 
 given = json.loads(sys.stdin.read())
 
@@ -207,14 +207,14 @@ async def simulate():
 
 answers = asyncio.run(simulate())
 print(json.dumps({"answers": [(a.status_code, a.json()) for a in answers],
-                  "loaded": sorted(m for m in sys.modules if m == "ticketflow.intents"
+                  "loaded": sorted(m for m in sys.modules if m.endswith((".tagging.model", ".tagging.svm"))
                                    or m.split(".")[0] in ("sklearn", "skops"))}))
 """
 
 
 async def test_the_api_process_never_loads_the_classifier(
         settings: Settings, sessions: async_sessionmaker) -> None:
-    key = await keys.create_key(sessions, role=Role.ADMIN, name="simulator")
+    key = await key_store.create_key(sessions, role=Role.ADMIN, name="simulator")
     given = {"settings": settings.model_dump(mode="json"), "key": key.secret,
              "bodies": [BODIES["refund"], BODIES["vip zh"]]}
     process = await asyncio.create_subprocess_exec(

@@ -18,11 +18,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.ticket import TicketActivities
 from tests.integration.pipeline_checks import seed_agents
 from tests.integration.test_sla_timers import INDEXED, kinds, start
-from ticketflow import search_attributes as sa
 from ticketflow.db import repository
 from ticketflow.devstack.components import BIN
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import ROOT, Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra.settings import ROOT, Settings
+from ticketflow.tickets import search_attributes as sa
 from worker import build_worker
 
 # Holds every ticket ten hours before assigning it: longer than the standard first response (8 h).

@@ -15,13 +15,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.ticket import TicketActivities
 from tests.integration.pipeline_checks import seed_agents
-from ticketflow import dedupe, ids
-from ticketflow import search_attributes as sa
+from ticketflow import ids
 from ticketflow.db import repository
 from ticketflow.devstack.components import BIN
 from ticketflow.domain import REVISION, Action, NewTicket
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import Settings
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import dedupe
+from ticketflow.tickets import search_attributes as sa
 from worker import build_worker
 from workflows.ticket import TicketWorkflow
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from ticketflow import cache
 from ticketflow.assignment import store
-from ticketflow.cache import TicketCache
 from ticketflow.db import repository
 from ticketflow.domain import NewTicket, TicketEvent, TicketSnapshot
 from ticketflow.ids import new_ticket_id
+from ticketflow.tickets import cache
+from ticketflow.tickets.cache import TicketCache
 
 NOW = datetime.now(UTC).isoformat()
 

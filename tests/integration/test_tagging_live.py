@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from tests.helpers import eventually
-from ticketflow import intents
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tagging import artefacts
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -32,7 +32,7 @@ async def _tagged(http: httpx.AsyncClient, subject: str, content: str) -> tuple[
 
 async def test_a_classified_intent_earns_a_tag_that_routes_the_ticket(
         settings: Settings, http: httpx.AsyncClient, clean: None) -> None:
-    model = intents.current(settings.intent_model)
+    model = artefacts.current(settings.intent_model)
     assert model is not None
     # No refund phrase of the taxonomy appears here ("reimbursed" is not "reimburse"):
     # the refund tag, and so the refund escalation flow, come from the classifier.

@@ -13,9 +13,9 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
-from ticketflow import search_attributes
 from ticketflow.devstack.components import BIN
-from ticketflow.settings import ROOT, Settings
+from ticketflow.infra.settings import ROOT, Settings
+from ticketflow.tickets import search_attributes
 
 pytestmark = pytest.mark.integration
 

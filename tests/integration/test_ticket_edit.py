@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import eventually
 from tests.integration.test_actions import act, ticket_in
 from tests.integration.test_http_contract import body
-from ticketflow.settings import METADATA_MAX_KEYS
+from ticketflow.infra.settings import METADATA_MAX_KEYS
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -16,10 +16,10 @@ from activities.ticket import TicketActivities
 from api.app import create_app
 from tests.helpers import eventually
 from tests.integration.test_http_contract import body
-from ticketflow import tracing
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import Settings
-from ticketflow.temporal import connect
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra import tracing
+from ticketflow.infra.settings import Settings
+from ticketflow.infra.temporal import connect
 from worker import build_worker
 
 

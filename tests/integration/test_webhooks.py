@@ -12,11 +12,12 @@ from temporalio.client import Client
 from activities.ticket import TicketActivities
 from tests.helpers import Receiver, eventually
 from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assigned
-from ticketflow import actions, signing
 from ticketflow.db import repository
 from ticketflow.domain import Action
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import Settings, WebhookSubscriber
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra import signing
+from ticketflow.infra.settings import Settings, WebhookSubscriber
+from ticketflow.tickets import actions
 from worker import build_worker
 
 SECRET = signing.new_secret()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from tests.helpers import eventually
 from ticketflow.devstack.stack import Stack
-from ticketflow.settings import ROOT, Settings
+from ticketflow.infra.settings import ROOT, Settings
 
 
 async def healthy(path: Path, max_age: float) -> bool:
-    check = [sys.executable, "-m", "ticketflow.heartbeat", str(path), "--max-age", str(max_age)]
+    check = [sys.executable, "-m", "ticketflow.infra.heartbeat", str(path), "--max-age", str(max_age)]
     result = await asyncio.to_thread(subprocess.run, check, cwd=ROOT, capture_output=True)
     return result.returncode == 0
 

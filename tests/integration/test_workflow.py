@@ -17,9 +17,10 @@ from temporalio.worker import Replayer
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents
-from ticketflow import dedupe, ids
+from ticketflow import ids
 from ticketflow.domain import REVISION, NewTicket
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
+from ticketflow.tickets import dedupe
 from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")

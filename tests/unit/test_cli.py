@@ -37,11 +37,12 @@ def test_validate_reports_every_problem_of_a_folder_at_once(
     (tmp_path / "a.yaml").write_text(
         "name: a\ndefault: true\nsteps:\n  - id: s\n    if: ticket.user_levl > 3\n")
     (tmp_path / "b.yaml").write_text("name: b\nwhen: nlp.sentimnt == 'negative'\nsteps:\n  - id: s\n")
-    (tmp_path / "taxonomy.yaml").write_text("tags: [unclosed\n")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "taxonomy.yaml").write_text("tags: [unclosed\n")
     assert main(["flows", "validate", str(tmp_path)]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(": ")[0].removeprefix(str(tmp_path) + "/") for line in lines] == [
-        "a.yaml:5:16", "b.yaml:2:11", "taxonomy.yaml:2:1"], lines
+        "a.yaml:5:16", "b.yaml:2:11", "config/taxonomy.yaml:2:1"], lines
     assert "unknown field ticket.user_levl (did you mean user_level?)" in lines[0]
     assert "unknown field nlp.sentimnt (did you mean sentiment?)" in lines[1]
 

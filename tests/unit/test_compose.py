@@ -17,8 +17,9 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from ticketflow import search_attributes, signing
-from ticketflow.settings import ROOT, Settings
+from ticketflow.infra import signing
+from ticketflow.infra.settings import ROOT, Settings
+from ticketflow.tickets import search_attributes
 
 TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(TEXT)
@@ -210,7 +211,7 @@ def test_long_running_services_have_healthchecks_and_restart() -> None:
     assert "http://127.0.0.1:8000/healthz" in SERVICES["api"]["healthcheck"]["test"][-1]
     heartbeat = SERVICES["worker"]["environment"]["WORKER_HEARTBEAT_FILE"]
     assert SERVICES["worker"]["healthcheck"]["test"][1:5] == [
-        "python", "-m", "ticketflow.heartbeat", heartbeat]
+        "python", "-m", "ticketflow.infra.heartbeat", heartbeat]
 
 
 def test_services_wait_for_what_they_need_to_be_healthy_or_done() -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from ticketflow.dedupe import fingerprint, normalise
+from ticketflow.tickets.dedupe import fingerprint, normalise
 
 
 def test_normalise_folds_case_width_and_whitespace() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from ticketflow.settings import ROOT, Settings
+from ticketflow.infra.settings import ROOT, Settings
 
 TEXT = (ROOT / "Dockerfile").read_text()
 

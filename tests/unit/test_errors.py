@@ -8,10 +8,10 @@ from fastapi import FastAPI
 
 from api import errors
 from api.schemas import AgentCreate, AgentRead, AgentUpdate
-from ticketflow import actions, intake, lifecycle
 from ticketflow.db.repository import AgentChanges, AgentRecord
 from ticketflow.errors import AgentExists, NotFound, TicketflowError
 from ticketflow.flows import FlowError, FlowProblem
+from ticketflow.tickets import actions, intake, lifecycle
 
 ALLOWED = ["close", "comment", "customer_reply", "reopen"]
 REFUSED = f"reply is not allowed while the ticket is resolved; allowed: {', '.join(ALLOWED)}"

@@ -3,13 +3,14 @@ whole message, all of a file's problems at once, sorted by position."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from ticketflow.flow_config import load_config
 from ticketflow.flows import FlowError, compile_flow
-from ticketflow.settings import ROOT
+from ticketflow.flows.config import load_config
+from ticketflow.infra.settings import ROOT
 
 HEAD = "name: x\nsteps:\n"
 
@@ -125,9 +126,7 @@ def test_schema_and_semantic_problems_come_in_one_pass_sorted_by_position() -> N
 
 def test_a_folder_reports_every_file_and_the_references_between_them(tmp_path: Path) -> None:
     folder = tmp_path / "flows"
-    folder.mkdir()
-    for file in (ROOT / "flows").iterdir():
-        (folder / file.name).write_bytes(file.read_bytes())
+    shutil.copytree(ROOT / "flows", folder)
     vip = folder / "vip_ticket.yaml"
     vip.write_text(vip.read_text().replace("sla: vip", "sla: platinum")
                    .replace("ticket.user_level > 3\nsteps", "ticket.user_levl > 3\nsteps"))
@@ -140,7 +139,7 @@ def test_a_folder_reports_every_file_and_the_references_between_them(tmp_path: P
     assert "unknown field nlp.urgnt (did you mean urgent?)" in shown[0]
     assert shown[1].startswith("vip_ticket.yaml:5:14: unknown field ticket.user_levl"), shown
     assert shown[2] == ("vip_ticket.yaml:14:44: step vip_channel: SLA policy 'platinum' does "
-                        "not exist; the policies in sla.yaml are priority, standard, vip"), shown
+                        "not exist; the policies in config/sla.yaml are priority, standard, vip"), shown
     assert len(shown) == 3
 
 

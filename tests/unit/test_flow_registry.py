@@ -6,9 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
-from ticketflow.flow_registry import FlowRegistry
-from ticketflow.settings import ROOT
-from ticketflow.tagger import tag
+from ticketflow.flows.registry import FlowRegistry
+from ticketflow.infra.settings import ROOT
+from ticketflow.tagging.tagger import tag
 
 
 def touch_later(path: Path, text: str) -> None:
@@ -24,7 +24,7 @@ def test_taxonomy_and_flow_edits_are_taken_up_and_bad_ones_refused(tmp_path: Pat
     first = registry.taxonomy.version
     assert "refund" in tag("refund", "", registry.taxonomy).tags
 
-    taxonomy = folder / "taxonomy.yaml"
+    taxonomy = folder / "config" / "taxonomy.yaml"
     touch_later(taxonomy, taxonomy.read_text().replace("[refund,", "[refund, give it back,"))
     assert registry.taxonomy.version != first
     assert "refund" in tag("please give it back", "", registry.taxonomy).tags

@@ -9,7 +9,7 @@ import pytest
 
 from ticketflow.flows import FlowError, FlowRun, Plan, compile_flow, flow_context, load_flows, select_plan
 from ticketflow.flows.graph import mermaid
-from ticketflow.settings import ROOT
+from ticketflow.infra.settings import ROOT
 
 FLOWS = ROOT / "flows"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

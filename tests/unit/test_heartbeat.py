@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ticketflow import heartbeat
+from ticketflow.infra import heartbeat
 
 
 async def test_the_file_is_touched_only_while_the_worker_runs(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_the_check_passes_only_for_a_recent_heartbeat(tmp_path: Path) -> None:
 def test_the_healthcheck_command_runs_as_written(tmp_path: Path) -> None:
     path = tmp_path / "worker.alive"
     path.touch()
-    check = [sys.executable, "-m", "ticketflow.heartbeat", str(path), "--max-age", "30"]
+    check = [sys.executable, "-m", "ticketflow.infra.heartbeat", str(path), "--max-age", "30"]
     assert subprocess.run(check, capture_output=True).returncode == 0
     os.utime(path, (time.time() - 60, time.time() - 60))
     stale = subprocess.run(check, capture_output=True, text=True)

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import errors
-from ticketflow import intake, intake_errors
 from ticketflow.errors import TicketflowError
+from ticketflow.tickets import intake, intake_errors
 
 
 def rpc(status: RPCStatusCode) -> RPCError:

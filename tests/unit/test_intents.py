@@ -10,25 +10,27 @@ import numpy as np
 import pytest
 from skops import io as skops_io
 
-from ticketflow import intents
 from ticketflow.cli import main
-from ticketflow.settings import Settings
-from ticketflow.tagger import compile_taxonomy, load_taxonomy, tag
+from ticketflow.flows.taxonomy import compile_taxonomy, load_taxonomy
+from ticketflow.infra.settings import Settings
+from ticketflow.tagging import artefacts, evaluation, features, training
+from ticketflow.tagging.model import IntentModel
+from ticketflow.tagging.tagger import tag
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "intents.csv"
 
 
 @pytest.fixture(scope="module")
-def model() -> intents.IntentModel:
-    texts, labels = intents.read_examples(DATA)
-    return intents.train(texts, labels, source=DATA.name)
+def model() -> IntentModel:
+    texts, labels = training.read_examples(DATA)
+    return training.train(texts, labels, source=DATA.name)
 
 
 @pytest.fixture(scope="module")
-def shipped() -> intents.IntentModel:
+def shipped() -> IntentModel:
     path = Settings().intent_model
     assert path is not None and path.is_file(), "the trained model ships with the code"
-    return intents.load(path)
+    return artefacts.load(path)
 
 
 @pytest.mark.parametrize(("text", "intent"), [
@@ -41,20 +43,20 @@ def shipped() -> intents.IntentModel:
     ("包裹没到", "shipping"),
     ("app 闪退", "bug"),
 ])
-def test_learns_intents_in_english_and_chinese(model: intents.IntentModel, text: str,
+def test_learns_intents_in_english_and_chinese(model: IntentModel, text: str,
                                                intent: str) -> None:
     predicted, confidence = model.predict(text)
     assert predicted == intent
     assert 0.25 < confidence <= 1.0  # 4 intents: better than chance
 
 
-def test_confidence_is_lower_for_text_unlike_any_example(model: intents.IntentModel) -> None:
+def test_confidence_is_lower_for_text_unlike_any_example(model: IntentModel) -> None:
     _, clear = model.predict("please refund my order, I want my money back")
     _, vague = model.predict("hello")
     assert vague < clear
 
 
-def test_fast_path_equals_the_pipeline(model: intents.IntentModel) -> None:
+def test_fast_path_equals_the_pipeline(model: IntentModel) -> None:
     texts = ["I want my money back", "退款", "", "!!!", "zzz qqq", "my parcel 没有发货, error"]
     expected = model.pipeline.predict_proba([t.casefold() for t in texts])
     ours = np.array([model._scorer.probabilities(t.casefold()) for t in texts])
@@ -62,7 +64,7 @@ def test_fast_path_equals_the_pipeline(model: intents.IntentModel) -> None:
 
 
 def test_text_the_embedding_cannot_read_is_scored_by_the_ngrams_alone(
-        model: intents.IntentModel) -> None:
+        model: IntentModel) -> None:
     svm = model.pipeline.named_steps["classifier"].calibrated_classifiers_[0].estimator
     features = model.pipeline.named_steps["features"].transform(["包裹没到", "app 闪退", "!!!"])
     text, _, readable = svm._split(features)
@@ -72,39 +74,39 @@ def test_text_the_embedding_cannot_read_is_scored_by_the_ngrams_alone(
     assert not np.allclose(scores[1], svm.text_.decision_function(text[1]))
 
 
-def test_same_data_same_model_and_version(model: intents.IntentModel) -> None:
-    texts, labels = intents.read_examples(DATA)
-    again = intents.train(texts, labels)
+def test_same_data_same_model_and_version(model: IntentModel) -> None:
+    texts, labels = training.read_examples(DATA)
+    again = training.train(texts, labels)
     assert again.version == model.version
     assert again.predict("where is my refund") == model.predict("where is my refund")
-    assert intents.train(texts[1:], labels[1:]).version != model.version
+    assert training.train(texts[1:], labels[1:]).version != model.version
 
 
-def test_artefact_round_trip_and_hot_reload(model: intents.IntentModel, tmp_path: Path) -> None:
+def test_artefact_round_trip_and_hot_reload(model: IntentModel, tmp_path: Path) -> None:
     path = tmp_path / "intents.skops"
-    intents.save(model, path)
-    assert not intents.is_loaded(path)
-    loaded = intents.current(path)
-    assert intents.is_loaded(path)
+    artefacts.save(model, path)
+    assert not artefacts.is_loaded(path)
+    loaded = artefacts.current(path)
+    assert artefacts.is_loaded(path)
     assert loaded is not None and loaded.version == model.version
     assert loaded.labels == ["bug", "login", "refund", "shipping"]
     assert loaded.meta["examples"] == 40
-    assert intents.current(path) is loaded  # unchanged file, no reload
+    assert artefacts.current(path) is loaded  # unchanged file, no reload
 
-    texts, labels = intents.read_examples(DATA)
-    newer = intents.train(texts[:30], labels[:30])  # no bug examples
-    intents.save(newer, path)
+    texts, labels = training.read_examples(DATA)
+    newer = training.train(texts[:30], labels[:30])  # no bug examples
+    artefacts.save(newer, path)
     os.utime(path, ns=(1, 1))  # a different stamp even within the clock's resolution
-    assert not intents.is_loaded(path)
-    assert intents.current(path).version == newer.version
+    assert not artefacts.is_loaded(path)
+    assert artefacts.current(path).version == newer.version
 
     path.write_bytes(b"not a model")  # a broken file is refused, the last good one stays
-    assert intents.current(path).version == newer.version
+    assert artefacts.current(path).version == newer.version
     with pytest.raises(ValueError, match="not an intent model"):
-        intents.load(path)
-    assert intents.current(tmp_path / "missing.skops") is None
-    assert intents.current(None) is None
-    assert intents.is_loaded(None) and intents.is_loaded(tmp_path / "missing.skops")
+        artefacts.load(path)
+    assert artefacts.current(tmp_path / "missing.skops") is None
+    assert artefacts.current(None) is None
+    assert artefacts.is_loaded(None) and artefacts.is_loaded(tmp_path / "missing.skops")
 
 
 class Foreign:
@@ -115,14 +117,14 @@ def test_refuses_artefacts_holding_unknown_types(tmp_path: Path) -> None:
     path = tmp_path / "foreign.skops"
     skops_io.dump({"pipeline": Foreign(), "version": "x", "meta": "{}"}, path)
     with pytest.raises(ValueError, match="not an intent model"):
-        intents.load(path)
+        artefacts.load(path)
 
 
 def test_report_names_the_worst_classes_and_their_confusions() -> None:
     truth = ["a"] * 4 + ["b"] * 4 + ["c"] * 2
     predicted = ["a", "a", "a", "a", "b", "b", "a", "c", "c", "c"]
     confidence = [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.4, 0.6, 0.9, 0.9]
-    report = intents.report(truth, list(zip(predicted, confidence, strict=True)), worst=2)
+    report = evaluation.report(truth, list(zip(predicted, confidence, strict=True)), worst=2)
     assert report.accuracy == 0.8
     assert report.worst[0] == {"class": "b", "recall": 0.5, "confused_with": [("a", 1), ("c", 1)]}
     assert report.worst[1]["class"] == "a"
@@ -133,8 +135,8 @@ def test_report_names_the_worst_classes_and_their_confusions() -> None:
 
 
 def test_cross_validation_holds_out_every_example() -> None:
-    texts, labels = intents.read_examples(DATA)
-    report = intents.cross_validate(texts, labels, folds=5)
+    texts, labels = training.read_examples(DATA)
+    report = evaluation.cross_validate(texts, labels, folds=5)
     assert report.examples == 40
     assert report.accuracy >= 0.6
 
@@ -161,7 +163,7 @@ def test_cli_explains_bad_training_data(tmp_path: Path, capsys: pytest.CaptureFi
     assert not (tmp_path / "m.skops").exists()
 
 
-def test_tagging_takes_a_confident_intent_and_the_tags_it_earns(model: intents.IntentModel) -> None:
+def test_tagging_takes_a_confident_intent_and_the_tags_it_earns(model: IntentModel) -> None:
     taxonomy = compile_taxonomy("tags:\n  money:\n    intents: [refund]\n"
                                 "  greeting:\n    intent: true\n    en: [hello]\n")
     confident = tag("", "please refund my order", taxonomy, model, min_confidence=0.3)
@@ -180,7 +182,7 @@ def test_tagging_takes_a_confident_intent_and_the_tags_it_earns(model: intents.I
     ("There is a payment on my statement I did not make", "card_payment_not_recognised", "fraud"),
     ("I forgot my passcode", "passcode_forgotten", "login"),
 ])
-def test_shipped_banking77_model(shipped: intents.IntentModel, text: str, intent: str,
+def test_shipped_banking77_model(shipped: IntentModel, text: str, intent: str,
                                  tag_name: str) -> None:
     assert shipped.meta["classes"] == 77 and shipped.meta["examples"] == 10_003
     predicted, confidence = shipped.predict(text)
@@ -200,7 +202,7 @@ def test_the_embedding_loads_from_the_installed_package_without_network(
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    intents._wordllama.cache_clear()
-    vectors = intents.embed(["my card has not arrived", "包裹没到"])
-    assert vectors.shape == (2, intents.EMBEDDING_WIDTH)
+    features._wordllama.cache_clear()
+    vectors = features.embed(["my card has not arrived", "包裹没到"])
+    assert vectors.shape == (2, features.EMBEDDING_WIDTH)
     assert np.isclose(np.linalg.norm(vectors[0]), 1.0) and not vectors[1].any()

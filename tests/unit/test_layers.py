@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ticketflow.settings import ROOT
+from ticketflow.infra.settings import ROOT
 
 # A layer may not import these top-level packages (workflows may use activities' definitions).
 FORBIDDEN = {

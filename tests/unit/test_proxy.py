@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from ticketflow.settings import ROOT
+from ticketflow.infra.settings import ROOT
 
 CADDY = Path(sys.executable).parent / "caddy"
 CADDYFILE = ROOT / "deploy" / "Caddyfile"

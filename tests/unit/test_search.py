@@ -1,4 +1,4 @@
-from ticketflow.search import document, words
+from ticketflow.tagging.words import document, words
 
 
 def test_chinese_is_segmented_into_words() -> None:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ticketflow import signing
-from ticketflow.settings import ROOT, Settings, WebhookSubscriber
+from ticketflow.infra import signing
+from ticketflow.infra.settings import ROOT, Settings, WebhookSubscriber
 
 
 def documented_verifier() -> Callable[[str, dict[str, str], bytes], bool]:

@@ -8,9 +8,10 @@ from ticketflow.assignment.policy import AgentState
 from ticketflow.errors import InvalidParams
 from ticketflow.flows import compile_flow, load_flows
 from ticketflow.flows.simulate import UnknownFlow
-from ticketflow.settings import ROOT
-from ticketflow.simulation import online_agents, parse_body, run
-from ticketflow.tagger import tag
+from ticketflow.flows.simulation import online_agents, parse_body, run
+from ticketflow.flows.taxonomy import load_taxonomy
+from ticketflow.infra.settings import ROOT
+from ticketflow.tagging.tagger import tag
 
 PLANS = load_flows(ROOT / "flows")
 REFUND = {"user_id": "u", "subject": "Refund", "content": "This is unacceptable, refund me"}
@@ -20,7 +21,7 @@ BILLING = AgentState("ann", 5, queues=("billing", "general"))
 def simulate(body: dict, agents: list[AgentState] | None = None, plans=PLANS):  # type: ignore[no-untyped-def]
     parsed = parse_body(body)
     t = parsed.ticket
-    return run(plans, parsed, tagged=None if parsed.nlp else tag(t.subject, t.content),
+    return run(plans, parsed, tagged=None if parsed.nlp else tag(t.subject, t.content, load_taxonomy()),
                agents=agents)
 
 

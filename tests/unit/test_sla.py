@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticketflow.settings import ROOT
+from ticketflow.flows.sla_policies import load_policies
+from ticketflow.infra.settings import ROOT
 from ticketflow.sla.clocks import SlaClocks
-from ticketflow.sla.policies import load_policies
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-POLICIES = load_policies(ROOT / "flows" / "sla.yaml")
+POLICIES = load_policies(ROOT / "flows" / "config" / "sla.yaml")
 
 
 def at(hours: float) -> datetime:

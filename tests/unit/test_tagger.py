@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ticketflow.flows import FlowError
-from ticketflow.tagger import compile_taxonomy, detect_language, load_taxonomy, tag
+from ticketflow.flows.taxonomy import compile_taxonomy, load_taxonomy
+from ticketflow.tagging.tagger import detect_language, tag
+
+TAXONOMY = load_taxonomy()
 
 
 @pytest.mark.parametrize(("text", "language"), [
@@ -17,7 +20,7 @@ def test_language(text: str, language: str) -> None:
 
 
 def test_english_tags_intent_and_urgency() -> None:
-    result = tag("Refund please", "I was charged twice, this is URGENT")
+    result = tag("Refund please", "I was charged twice, this is URGENT", TAXONOMY)
     assert result.tags == ["refund", "billing", "urgent"]
     assert (result.intent, result.urgent, result.language) == ("refund", True, "en")
     assert result.model_version == load_taxonomy().version
@@ -32,24 +35,24 @@ def test_english_tags_intent_and_urgency() -> None:
 ])
 def test_chinese_tags_after_segmentation(subject: str, content: str, tags: list[str],
                                          sentiment: str) -> None:
-    result = tag(subject, content)
+    result = tag(subject, content, TAXONOMY)
     assert set(tags) <= set(result.tags)
     assert (result.language, result.sentiment) == ("zh", sentiment)
 
 
 def test_phrases_match_whole_words_only() -> None:
-    assert "login" not in tag("登录名", "修改登录名").tags  # 登录名 is its own word
-    assert "bug" not in tag("Terror", "errors are not words here: terrorist").tags
+    assert "login" not in tag("登录名", "修改登录名", TAXONOMY).tags  # 登录名 is its own word
+    assert "bug" not in tag("Terror", "errors are not words here: terrorist", TAXONOMY).tags
 
 
 def test_mixed_language_ticket() -> None:
-    result = tag("Refund 退款", "my parcel 没有发货, very angry")
+    result = tag("Refund 退款", "my parcel 没有发货, very angry", TAXONOMY)
     assert {"refund", "shipping", "angry"} <= set(result.tags)
     assert result.sentiment == "negative"
 
 
 def test_deterministic_and_versioned_by_content() -> None:
-    assert tag("a crash", "error") == tag("a crash", "error")
+    assert tag("a crash", "error", TAXONOMY) == tag("a crash", "error", TAXONOMY)
     source = "tags:\n  x:\n    en: [foo]\n"
     assert compile_taxonomy(source).version != compile_taxonomy(source + "# edited\n").version
     assert tag("foo", "bar", compile_taxonomy(source)).tags == ["x"]

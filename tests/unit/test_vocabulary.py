@@ -9,10 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from api.schemas import ActionCreate, FlowSimulate, StatedEvent, TicketCreate
-from ticketflow import lifecycle
 from ticketflow.domain import ActionKind, Channel, EventKind, Priority, TicketStatus, WaitEvent
 from ticketflow.flows.model import ACTIONS as STEP_ACTIONS
-from ticketflow.settings import ROOT
+from ticketflow.infra.settings import ROOT
+from ticketflow.tickets import lifecycle
 
 SCHEMA = json.loads((ROOT / "flows" / "schema.json").read_text())
 DOCS = ROOT / "docs"

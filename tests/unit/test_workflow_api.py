@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio.workflow import _Definition
 
-from ticketflow.tagging_workflow import TagTextApi
-from ticketflow.ticket_workflow import TicketWorkflowApi
+from ticketflow.tagging.workflow import TagTextApi
+from ticketflow.tickets.ticket_workflow import TicketWorkflowApi
 from workflows.tagging import TagTextWorkflow
 from workflows.ticket import TicketWorkflow
 

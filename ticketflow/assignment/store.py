@@ -4,7 +4,7 @@ Keys: ``tf:load`` (agent → open tickets), ``tf:rt`` (agent → EWMA of first-r
 seconds), ``tf:holder:<ticket>`` (the agent holding a ticket: makes every step
 idempotent), ``tf:queued:<queue>`` (a sorted set of waiting tickets, most urgent and
 then oldest first), ``tf:epoch`` (present while this state is whole: see
-:mod:`ticketflow.redis_repair`).
+:mod:`ticketflow.tickets.redis_repair`).
 
 The reservation is one Lua script: it re-reads live loads, computes the bounded-load
 cap from them, refuses a ticket that would overtake a waiting one, and walks the ring
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from ticketflow.domain import PRIORITY_RANK, Priority
-from ticketflow.redis_client import reply_text
+from ticketflow.infra.redis_client import reply_text
 
 LOAD = "tf:load"
 RESPONSE = "tf:rt"
 HOLDER = "tf:holder:"
 QUEUED = "tf:queued:"
-# Written once the state above has been rebuilt from PostgreSQL (ticketflow.redis_repair): its
+# Written once the state above has been rebuilt from PostgreSQL (ticketflow.tickets.redis_repair): its
 # absence means Redis lost its data, and guarded reservations and releases wait for the rebuild.
 EPOCH = "tf:epoch"
 # A ticket released lately: the repair's second look must not give it its agent back.

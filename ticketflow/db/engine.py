@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from ticketflow import deadlines
-from ticketflow.settings import to_sqlalchemy_url
+from ticketflow.infra import deadlines
+from ticketflow.infra.settings import to_sqlalchemy_url
 
 
 def make_engine(database_url: str, *, pool_size: int = 10,

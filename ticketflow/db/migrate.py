@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from ticketflow.settings import to_sqlalchemy_url
+from ticketflow.infra.settings import to_sqlalchemy_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

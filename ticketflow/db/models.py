@@ -54,7 +54,7 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # Subject and content segmented into words (ticketflow.search), then indexed.
+    # Subject and content segmented into words (ticketflow.tagging.words), then indexed.
     search_text: Mapped[str] = mapped_column(Text, default="")
     search: Mapped[str] = mapped_column(
         TSVECTOR, Computed("to_tsvector('simple', search_text)", persisted=True))

@@ -15,13 +15,14 @@ from sqlalchemy import Executable, RowMapping, Select, Table, func, select, tupl
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketflow import documents, search
+from ticketflow import documents
 from ticketflow.db import cursors
 from ticketflow.db.engine import bounded
 from ticketflow.db.models import Agent, Ticket, TicketEvent, TicketOrigin
 from ticketflow.documents import TicketDocument, TicketSummary
 from ticketflow.domain import TicketSnapshot
-from ticketflow.settings import READ_DEADLINE_SECONDS
+from ticketflow.infra.settings import READ_DEADLINE_SECONDS
+from ticketflow.tagging import words
 
 # Core tables, not ORM entities: statements skip the ORM's unit-of-work machinery,
 # which costs more CPU than the queries themselves on the ticket's hot path.
@@ -95,7 +96,7 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
     }
     updated = [k for k in row if k not in ("id", "created_at")]
     if snap.version == 1:  # the row is created: subject and content never change after
-        row["search_text"] = search.document(t.subject, t.content)
+        row["search_text"] = words.document(t.subject, t.content)
     inserting = insert(_TICKETS).values(row)
     stmt = inserting.on_conflict_do_update(
         index_elements=["id"], set_={k: inserting.excluded[k] for k in updated},
@@ -146,7 +147,7 @@ async def list_tickets(
     if tag is not None:
         stmt = stmt.where(Ticket.tags.contains([tag]))
     if q:
-        stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", search.words(q))))
+        stmt = stmt.where(Ticket.search.op("@@")(func.plainto_tsquery("simple", words.words(q))))
     if cursor:
         stmt = stmt.where(tuple_(Ticket.created_at, Ticket.id) < tuple_(*cursors.decode(cursor)))
     rows = await _read(session, stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())

@@ -14,8 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ticketflow import search_attributes
 from ticketflow.devstack.process import Child, StackError, require_binary, tcp_open, wait_until
+from ticketflow.tickets import search_attributes
 
 BIN = Path(sys.executable).parent
 PG_USER = "embedded_postgres"  # PostgreSQL refuses to run as root

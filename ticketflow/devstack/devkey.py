@@ -10,10 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ticketflow import signing
-from ticketflow.db import keys
 from ticketflow.db.engine import make_engine, make_session_factory
-from ticketflow.identity import Role
+from ticketflow.identity import key_store
+from ticketflow.identity.principals import Role
+from ticketflow.infra import signing
 
 DEV_KEY_FILE = "admin.key"
 TOKEN_SECRET_FILE = "customer-token.secret"
@@ -27,9 +27,9 @@ async def _ensure(database_url: str, path: Path) -> str:
         sessions = make_session_factory(engine)
         if path.exists():
             secret = path.read_text().strip()
-            if await keys.authenticate(sessions, secret) is not None:
+            if await key_store.authenticate(sessions, secret) is not None:
                 return secret
-        secret = (await keys.create_key(sessions, role=Role.ADMIN, name=DEV_KEY_NAME)).secret
+        secret = (await key_store.create_key(sessions, role=Role.ADMIN, name=DEV_KEY_NAME)).secret
     finally:
         await engine.dispose()
     path.write_text(secret + "\n")

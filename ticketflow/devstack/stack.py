@@ -22,9 +22,9 @@ from ticketflow.devstack.devkey import (
 )
 from ticketflow.devstack.process import Child, require_ports, tcp_open, wait_until
 from ticketflow.devstack.supervisor import Supervisor
-from ticketflow.settings import ROOT, Settings
+from ticketflow.infra.settings import ROOT, Settings
 
-LOG_CONFIG = ROOT / "ticketflow" / "log_config.json"  # JSON lines (ticketflow/logs.py)
+LOG_CONFIG = ROOT / "ticketflow" / "infra" / "log_config.json"  # JSON lines (ticketflow/infra/logs.py)
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@
 - :mod:`.runner` — the deterministic interpreter, shared by the workflow and the simulator;
 - :mod:`.selection` — which flow takes a ticket, and why;
 - :mod:`.simulate` — a dry run of a ticket through a flow and why, with no side effects (its
-  body: ``ticketflow.simulation``);
+  body: ``ticketflow.flows.simulation``);
 - :mod:`.graph` — Mermaid diagrams.
 """
 

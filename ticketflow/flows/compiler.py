@@ -14,10 +14,9 @@ from ticketflow.flows.cel_check import closest
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.flows.expressions import check, check_template
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
+from ticketflow.flows.sla_policies import SLA_FILE
 
 # The flows folder's files that are not flows.
-SLA_FILE = "sla.yaml"
-TAXONOMY_FILE = "taxonomy.yaml"
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -134,8 +133,6 @@ def load_flows(directory: Path, *, policies: Collection[str] | None = None) -> l
     files: dict[str, tuple[str, str]] = {}  # flow name -> (file, source)
     problems: list[FlowProblem] = []
     for file in sorted(directory.glob("*.yaml")):
-        if file.name in (TAXONOMY_FILE, SLA_FILE):
-            continue
         source = file.read_text()
         try:
             plan = compile_flow(source, str(file), policies=policies)
