@@ -1,1 +1,7 @@
-"""PostgreSQL read model: tables, engine and the repository functions."""
+"""The PostgreSQL read model: tables (:mod:`.models`), the engine and its deadlines
+(:mod:`.engine`), migrations (:mod:`.migrate`), the ticket repository (:mod:`.repository`),
+list cursors (:mod:`.cursors`), idempotency keys (:mod:`.idempotency`) and submission
+origins (:mod:`.origins`).
+
+May import: vocabulary, infra, tagging
+"""

@@ -1,1 +1,4 @@
-"""The dev stack: real Temporal, PostgreSQL and Redis started from PyPI packages."""
+"""The dev stack: real Temporal, PostgreSQL and Redis started from PyPI packages, supervised.
+
+May import: everything
+"""

@@ -10,8 +10,13 @@
 - :mod:`.runner` — the deterministic interpreter, shared by the workflow and the simulator;
 - :mod:`.selection` — which flow takes a ticket, and why;
 - :mod:`.simulate` — a dry run of a ticket through a flow and why, with no side effects (its
-  body: ``ticketflow.flows.simulation``);
-- :mod:`.graph` — Mermaid diagrams.
+  body: :mod:`.simulation`, its command :mod:`.simulate_command`);
+- :mod:`.graph` — Mermaid diagrams;
+- :mod:`.config` — the whole folder as one checked unit, its files that are not flows in
+  ``config/``: SLA policies (:mod:`.sla_policies`) and the tag taxonomy (:mod:`.taxonomy`);
+  :mod:`.registry` — the folder as a worker serves it, reloaded when a file changes.
+
+May import: vocabulary, infra, sla, tagging, db, assignment
 """
 
 from ticketflow.flows.compiler import compile_flow, load_flows, select_plan

@@ -1,3 +1,6 @@
-"""SLAs: the clocks (:mod:`.clocks`), policies from ``flows/config/sla.yaml`` (:mod:`.policies`)
-and what a breach calls for (:mod:`.rules`). Import the submodules directly.
+"""SLAs: the clocks (:mod:`.clocks`) and what a breach calls for (:mod:`.rules`). The
+policies are read from the flows folder by :mod:`ticketflow.flows.sla_policies`.
+Import the submodules directly.
+
+May import: vocabulary, infra
 """
