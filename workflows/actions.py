@@ -4,6 +4,7 @@ the corrections of ``edit``: deterministic workflow code over the ticket's steps
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
@@ -57,6 +58,23 @@ def result(snap: TicketSnapshot) -> ActionResult:
     return ActionResult(ticket_id=snap.ticket.ticket_id, status=snap.status, version=snap.version,
                         assignee=snap.assignee, queue=snap.queue, priority=snap.priority,
                         allowed=lifecycle.allowed(snap.status))
+
+
+async def under_lock(steps: TicketSteps, check: Callable[[], None],
+                     apply: Callable[[], Awaitable[bool]]) -> ActionResult:
+    """An update's change: checked again under the ticket's lock, applied with committed
+    steps, and saved when it changed anything."""
+    async with steps.lock:
+        check()
+        steps.committed_steps = steps.snapshot.ticket.revision >= 1
+        try:
+            if await apply():
+                steps.state.changed += 1
+                steps.state.actions_this_run += 1
+                await steps.save()
+        finally:
+            steps.committed_steps = False
+    return result(steps.snapshot)
 
 
 async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:

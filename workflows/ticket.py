@@ -6,20 +6,14 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import (
-        DedupeInput,
-        NotifyInput,
-        SelectFlowInput,
-        TagInput,
-    )
+    from activities.contracts import DedupeInput, TagInput
     from activities.ticket import TicketActivities
     from ticketflow.domain import (
         DEFAULT_QUEUE,
@@ -31,27 +25,14 @@ with workflow.unsafe.imports_passed_through():
         EventKind,
         NewTicket,
         Priority,
-        Tagging,
         TicketChanges,
         TicketSnapshot,
         TicketState,
         TicketStatus,
     )
-    from ticketflow.flows import (
-        Assign,
-        AutoReply,
-        Close,
-        Effect,
-        Escalate,
-        FlowRun,
-        Notify,
-        SetFields,
-        Wait,
-        nlp_context,
-        ticket_context,
-    )
     from ticketflow.tickets.ticket_workflow import WORKFLOW_NAME
     from workflows import actions
+    from workflows.flow_steps import FlowSteps
     from workflows.policies import STEP_RETRY, STEP_TIMEOUT
     from workflows.steps import TicketSteps, permanent_failure
 
@@ -70,8 +51,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
             ticket=ticket, status=TicketStatus.PROCESSING, version=0,
             priority=Priority(ticket.priority or Priority.NORMAL))))
         self._s = self._steps.state
-        self._sla_from_creation = False
-        self._flow_run: FlowRun | None = None
+        self._flow = FlowSteps(self._steps)
 
     @property
     def snapshot(self) -> TicketSnapshot:
@@ -125,8 +105,8 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
                            sentiment=tagging.sentiment, urgent=tagging.urgent,
                            model=tagging.model_version)
 
-        await self._run_flow(tagging)
-        if not self._sla_from_creation:
+        await self._flow.run(tagging)
+        if not self._flow.sla_from_creation:
             self._steps.start_sla()
         if snap.status == TicketStatus.PROCESSING:
             await self._steps.assign(snap.queue or DEFAULT_QUEUE)
@@ -185,100 +165,6 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
                     await workflow.wait_condition(
                         functools.partial(_changed_or_closed, s, changed),
                         timeout=limit, timeout_summary=timer)
-
-    async def _run_flow(self, tagging: Tagging) -> None:
-        """Select the flow (recorded in history, so the plan is pinned) and carry it out."""
-        snap, ticket = self.snapshot, self.snapshot.ticket
-        chosen = await workflow.execute_local_activity_method(
-            TicketActivities.select_flow, SelectFlowInput(ticket, tagging, workflow.now()),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        plan = chosen.plan
-        self._s.sla_policies = chosen.sla_policies
-        snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest
-        self._steps.record(EventKind.ROUTED, flow=plan.name, version=plan.version, digest=plan.digest)
-        self._sla_from_creation = ticket.revision >= 1
-        if self._sla_from_creation:  # the clocks run beside the flow, not after it
-            self._steps.start_sla(from_creation=True)
-        run = self._flow_run = FlowRun(plan, ticket_context(ticket, nlp_context(tagging),
-                                                            workflow.now()))
-        outcome: str | None = None
-        while True:
-            effect = run.advance(outcome, now=workflow.now())
-            self._adopt(run.ticket)
-            if self._sla_from_creation:
-                self._steps.replan_sla()
-            if effect is None:
-                return
-            outcome = await self._carry_out(effect)
-
-    def _adopt(self, flow_ticket: dict[str, Any]) -> None:
-        snap = self.snapshot
-        snap.queue, snap.priority = flow_ticket["queue"], Priority(flow_ticket["priority"])
-        snap.sla, snap.tags = flow_ticket["sla"], list(flow_ticket["tags"])
-
-    async def _carry_out(self, effect: Effect) -> str | None:
-        """Do what a flow step asks; a wait's outcome goes back to the flow."""
-        match effect:
-            case Assign(queue=queue, hints=hints):
-                await self._steps.assign(queue, hints)
-            case Escalate(step=step, priority=priority, queue=queue, reason=reason):
-                self._steps.record(EventKind.ESCALATED, step=step, priority=priority, queue=queue,
-                                   reason=reason)
-            case AutoReply(step=step, text=text):
-                self._steps.record(EventKind.AUTO_REPLY, step=step, text=text)
-            case Notify(step=step, url=url, event=event, message=message):
-                self._steps.notify(NotifyInput(ticket_id=self.snapshot.ticket.ticket_id, url=url,
-                                               event=event, message=message))
-                self._steps.record(EventKind.NOTIFIED, step=step, url=url, event=event)
-            case Close(step=step, reason=reason):
-                await self._steps.finish("flow", reason, step=step)
-            case Wait():
-                return await self._wait(effect)
-            case SetFields():
-                pass  # the flow's ticket already holds the fields (adopted after each step)
-        return None
-
-    async def _wait(self, effect: Wait) -> str:
-        """A durable pause: a timer, or an event with a timeout. The row is saved first."""
-        await self._steps.save()
-        timeout = timedelta(seconds=effect.seconds)
-        event = effect.event
-        if self._sla_from_creation:
-            return await self._wait_beside_the_clocks(effect, timeout)
-        if event is None:
-            await workflow.sleep(timeout, summary=f"flow {effect.step}: wait")
-            return "timeout"
-        events = self._s.events
-        seen = events.count(event)
-        try:
-            await workflow.wait_condition(lambda: events.count(event) > seen, timeout=timeout,
-                                          timeout_summary=f"flow {effect.step}: wait for {event}")
-        except TimeoutError:
-            self._steps.record(EventKind.WAIT_TIMED_OUT, step=effect.step, event=event)
-            return "timeout"
-        return "event"
-
-    async def _wait_beside_the_clocks(self, effect: Wait, timeout: timedelta) -> str:
-        """The same pause, woken at each SLA line on the way: warnings and breaches happen on
-        time while the flow waits."""
-        events, event = self._s.events, effect.event
-        seen = events.count(event) if event else 0
-        until = workflow.now() + timeout
-        waiting = f"flow {effect.step}: wait" + (f" for {event}" if event else "")
-        while (left := until - workflow.now()) > timedelta():
-            limit, timer = self._steps.sla_wait(left, waiting)
-            try:
-                await workflow.wait_condition(lambda: event is not None and events.count(event) > seen,
-                                              timeout=limit, timeout_summary=timer)
-                return "event"
-            except TimeoutError:
-                await self._steps.check_sla()
-                if self._flow_run is not None:  # a breach's escalation carries on in the flow
-                    snap = self.snapshot
-                    self._flow_run.update_ticket(priority=snap.priority.value, queue=snap.queue)
-        if event is not None:
-            self._steps.record(EventKind.WAIT_TIMED_OUT, step=effect.step, event=event)
-        return "timeout"
 
     # -- actions (updates) ---------------------------------------------------
     # One update per action (the Temporal UI names each). The validators turn away what the
@@ -361,9 +247,9 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @workflow.update(name="edit")
     async def edit(self, changes: TicketChanges) -> ActionResult:
-        return await self._under_lock(
+        return await actions.under_lock(self._steps, 
             lambda: actions.check_edit(self.snapshot.status),
-            lambda: actions.apply_changes(self._steps, self._flow_run, changes))
+            lambda: actions.apply_changes(self._steps, self._flow.current, changes))
 
     @edit.validator
     def _check_edit(self, changes: TicketChanges) -> None:
@@ -374,24 +260,8 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
             await actions.apply(self._steps, kind, action)
             return True
 
-        return await self._under_lock(
+        return await actions.under_lock(self._steps, 
             lambda: actions.check(self.snapshot.status, kind, action), apply)
-
-    async def _under_lock(self, check: Callable[[], None],
-                          apply: Callable[[], Awaitable[bool]]) -> ActionResult:
-        """An update's change: checked again under the ticket's lock, applied with committed
-        steps, and saved when it changed anything."""
-        async with self._steps.lock:
-            check()
-            self._steps.committed_steps = self.snapshot.ticket.revision >= 1
-            try:
-                if await apply():
-                    self._s.changed += 1
-                    self._s.actions_this_run += 1
-                    await self._steps.save()
-            finally:
-                self._steps.committed_steps = False
-        return actions.result(self.snapshot)
 
     # -- messages ----------------------------------------------------------
 

@@ -119,3 +119,10 @@ def test_the_rules_only_look_down() -> None:
 
     for unit in rules:
         below(unit, frozenset({unit}))
+
+
+def test_no_module_is_over_300_lines() -> None:
+    code = [ROOT / "worker.py", *(path for layer in FORBIDDEN for path in (ROOT / layer).rglob("*.py"))]
+    long = {str(path.relative_to(ROOT)): n for path in sorted(code)
+            if (n := len(path.read_text().splitlines())) > 300}
+    assert long == {}

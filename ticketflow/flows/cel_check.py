@@ -10,11 +10,11 @@ client's own, free-form: what is read inside it is known only at run time (``dyn
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ticketflow.flows import cel_functions
 from ticketflow.flows.cel_syntax import (
     Binary,
     Call,
@@ -41,12 +41,14 @@ from ticketflow.flows.cel_types import (
     NUMBERS,
     STRING,
     TIMESTAMP,
-    TYPE,
     UINT,
     Type,
+    comparable,
     list_of,
     map_of,
+    numeric,
 )
+from ticketflow.flows.errors import closest
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,6 @@ class Issue:
 
 _LITERAL_TYPES = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bytes": BYTES,
                   "bool": BOOL, "null": NULL}
-_CONVERSIONS = {"int": INT, "uint": UINT, "double": DOUBLE, "string": STRING, "bytes": BYTES,
-                "bool": BOOL, "dyn": DYN, "type": TYPE, "timestamp": TIMESTAMP,
-                "duration": DURATION}
-_STRING_TESTS = ("contains", "startsWith", "endsWith", "matches")
-_TIME_PARTS = ("getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek",
-               "getDayOfYear", "getHours", "getMinutes", "getSeconds", "getMilliseconds")
-_MACROS = ("all", "exists", "exists_one", "map", "filter")
-FUNCTIONS = sorted({"size", "has", *_CONVERSIONS, *_STRING_TESTS, *_TIME_PARTS, *_MACROS})
 
 
 def check_condition(expression: str, context: Mapping[str, Type]) -> list[Issue]:
@@ -73,7 +67,7 @@ def check_condition(expression: str, context: Mapping[str, Type]) -> list[Issue]
         tree = parse(expression)
     except CelSyntaxError as exc:
         return [Issue(exc.offset, f"invalid CEL: {exc.message}")]
-    checker = _Checker(dict(context))
+    checker = Checker(dict(context))
     result = checker.type(tree)
     if not checker.issues and result.name not in ("bool", "dyn"):
         checker.issues.append(Issue(0, f"a condition must give a bool; this gives {result}"))
@@ -82,14 +76,14 @@ def check_condition(expression: str, context: Mapping[str, Type]) -> list[Issue]
 
 def check_path(path: str, context: Mapping[str, Type]) -> Issue | None:
     """A dotted path (a template's ``{{ ticket.subject }}``) against the context."""
-    checker = _Checker(dict(context))
+    checker = Checker(dict(context))
     checker.type(_path_node(path))
     return checker.issues[0] if checker.issues else None
 
 
 def path_type(path: str, context: Mapping[str, Type]) -> Type | None:
     """The type of a dotted path that :func:`check_path` accepts."""
-    checker = _Checker(dict(context))
+    checker = Checker(dict(context))
     found = checker.type(_path_node(path))
     return None if checker.issues else found
 
@@ -103,13 +97,9 @@ def _path_node(path: str) -> Node:
     return node
 
 
-def closest(name: str, known: list[str]) -> str:
-    """`` (did you mean X?)`` when one of ``known`` is close to ``name``."""
-    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f" (did you mean {match[0]}?)" if match else ""
+class Checker:
+    """The type of each node of one expression, and the issues found on the way."""
 
-
-class _Checker:
     def __init__(self, scope: dict[str, Type]) -> None:
         self.scope = scope
         self.issues: list[Issue] = []
@@ -147,7 +137,7 @@ class _Checker:
                 first, second = self.type(then), self.type(otherwise)
                 return first if first == second else DYN
             case Call():
-                return self.call(node)
+                return cel_functions.call(self, node)
         raise AssertionError(node)
 
     def select(self, node: Node, operand: Type, name: str, operand_node: Node) -> Type:
@@ -171,7 +161,7 @@ class _Checker:
                 return self.fail(node, f"a list is indexed by an int, not a {index}")
             return operand.elem or DYN
         if operand.name == "map":
-            if not _comparable(operand.key or DYN, index):
+            if not comparable(operand.key or DYN, index):
                 return self.fail(node, f"the keys are {operand.key}, not {index}")
             return operand.elem or DYN
         if operand.name == "object":
@@ -201,14 +191,14 @@ class _Checker:
             self.want_bool(right_node, right, f"`{op}`")
             return BOOL
         if op in ("==", "!="):
-            if not _comparable(left, right):
+            if not comparable(left, right):
                 return self.fail(node, f"{_shown(left_node, left)} and {_shown(right_node, right)} "
                                        f"can never be equal")
             self.vocabulary(left_node, left, right_node)
             self.vocabulary(right_node, right, left_node)
             return BOOL
         if op in ("<", "<=", ">", ">="):
-            if not (_numeric(left) and _numeric(right)) and (
+            if not (numeric(left) and numeric(right)) and (
                     left.name != right.name or left.name not in ("string", "timestamp",
                                                                   "duration", "bytes", "bool")):
                 return self.fail(node, f"{_shown(left_node, left)} and "
@@ -222,7 +212,7 @@ class _Checker:
                    right: Type) -> Type:
         if right.name == "list":
             elem = right.elem or DYN
-            if not _comparable(left, elem):
+            if not comparable(left, elem):
                 return self.fail(node, f"{_shown(left_node, left)} is never in "
                                        f"{_shown(right_node, right)}")
             if isinstance(right_node, ListExpr):
@@ -230,7 +220,7 @@ class _Checker:
                     self.vocabulary(left_node, left, item)
             return BOOL
         if right.name == "map":
-            if not _comparable(left, right.key or DYN):
+            if not comparable(left, right.key or DYN):
                 return self.fail(node, f"{_shown(left_node, left)} is never a key of "
                                        f"{_shown(right_node, right)}")
             return BOOL
@@ -266,63 +256,6 @@ class _Checker:
             self.fail(other, f"{_path(field_node)} is never {_path(other)}"
                              f"{closest(str(other.value), known)}; it is one of {', '.join(known)}")
 
-    def call(self, node: Call) -> Type:
-        name, args, target = node.name, node.args, node.target
-        if name == "has" and target is None:
-            if len(args) != 1 or not isinstance(args[0], Select):
-                return self.fail(node, "has() takes one field selection, e.g. has(ticket.metadata.plan)")
-            self.type(args[0].operand)
-            return BOOL
-        if name in _MACROS and target is not None:
-            return self.macro(node, self.type(target))
-        arg_types = [self.type(a) for a in args]
-        receiver = self.type(target) if target is not None else None
-        if name == "size":
-            sized = receiver if receiver is not None else (arg_types[0] if len(arg_types) == 1 else None)
-            if sized is None or len(arg_types) != (0 if receiver is not None else 1):
-                return self.fail(node, "size() takes one string, bytes, list or map")
-            if sized.name not in ("string", "bytes", "list", "map", "dyn"):
-                return self.fail(node, f"size() of a {sized} is not defined")
-            return INT
-        if name in _CONVERSIONS and target is None:
-            if len(args) != 1:
-                return self.fail(node, f"{name}() takes one argument")
-            return _CONVERSIONS[name]
-        if name in _STRING_TESTS and receiver is not None:
-            if receiver.name not in ("string", "dyn"):
-                return self.fail(node, f".{name}() is for strings, not a {receiver}")
-            if len(arg_types) != 1 or arg_types[0].name not in ("string", "dyn"):
-                return self.fail(node, f".{name}() takes one string")
-            return BOOL
-        if name in _TIME_PARTS and receiver is not None:
-            if receiver.name not in ("timestamp", "duration", "dyn"):
-                return self.fail(node, f".{name}() is for timestamps, not a {receiver}")
-            if args:
-                return self.fail(node, f".{name}() takes no arguments here (times are UTC)")
-            return INT
-        return self.fail(node, f"unknown function {name}(){closest(name, FUNCTIONS)}")
-
-    def macro(self, node: Call, receiver: Type) -> Type:
-        if len(node.args) != 2 or not isinstance(node.args[0], Ident):
-            return self.fail(node, f".{node.name}(x, ...) takes a variable name and an expression")
-        if receiver.name not in ("list", "map", "dyn"):
-            return self.fail(node, f".{node.name}() is for lists and maps, not a {receiver}")
-        item = (receiver.key if receiver.name == "map" else receiver.elem) or DYN
-        variable = node.args[0].name
-        saved = self.scope.get(variable)
-        self.scope[variable] = item
-        try:
-            body = self.type(node.args[1])
-        finally:
-            if saved is None:
-                del self.scope[variable]
-            else:
-                self.scope[variable] = saved
-        if node.name == "map":
-            return list_of(body)
-        self.want_bool(node.args[1], body, f".{node.name}()")
-        return list_of(item) if node.name == "filter" else BOOL
-
 
 def _start(node: Node) -> int:
     """Where the text of ``node`` begins (a selection's own offset is its field's)."""
@@ -336,22 +269,6 @@ def _start(node: Node) -> int:
         case Call(target=Node() as target):
             return _start(target)
     return node.pos
-
-
-def _numeric(t: Type) -> bool:
-    return t.name in NUMBERS
-
-
-def _comparable(a: Type, b: Type) -> bool:
-    if "dyn" in (a.name, b.name) or "null" in (a.name, b.name):
-        return True
-    if _numeric(a) and _numeric(b):
-        return True
-    if a.name != b.name:
-        return False
-    if a.name in ("list", "map"):
-        return _comparable(a.elem or DYN, b.elem or DYN) and _comparable(a.key or DYN, b.key or DYN)
-    return True
 
 
 def _path(node: Node) -> str:

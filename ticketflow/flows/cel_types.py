@@ -46,3 +46,20 @@ def one_of(values: type[StrEnum] | tuple[str, ...]) -> Type:
 
 def obj(**fields: Type) -> Type:
     return Type("object", fields=tuple(fields.items()))
+
+
+def numeric(t: Type) -> bool:
+    return t.name in NUMBERS
+
+
+def comparable(a: Type, b: Type) -> bool:
+    """Whether values of ``a`` and ``b`` can ever be equal or ordered."""
+    if "dyn" in (a.name, b.name) or "null" in (a.name, b.name):
+        return True
+    if numeric(a) and numeric(b):
+        return True
+    if a.name != b.name:
+        return False
+    if a.name in ("list", "map"):
+        return comparable(a.elem or DYN, b.elem or DYN) and comparable(a.key or DYN, b.key or DYN)
+    return True

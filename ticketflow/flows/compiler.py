@@ -10,8 +10,7 @@ from typing import Any
 import jsonschema
 
 from ticketflow.flows import checks, selection, yamldoc
-from ticketflow.flows.cel_check import closest
-from ticketflow.flows.errors import FlowError, FlowProblem
+from ticketflow.flows.errors import FlowError, FlowProblem, closest
 from ticketflow.flows.expressions import check, check_template
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
 from ticketflow.flows.sla_policies import SLA_FILE

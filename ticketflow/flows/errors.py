@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from ticketflow.errors import Detail, InvalidConfiguration
@@ -37,3 +38,9 @@ class FlowError(InvalidConfiguration, ValueError):
         problems = sorted(problems, key=lambda p: (p.file, p.line, p.column))
         super().__init__("\n".join(map(str, problems)), details=[p.detail() for p in problems])
         self.problems = problems
+
+
+def closest(name: str, known: list[str]) -> str:
+    """`` (did you mean X?)`` when one of ``known`` is close to ``name``."""
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
