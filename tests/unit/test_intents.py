@@ -13,7 +13,7 @@ from skops import io as skops_io
 from ticketflow.cli import main
 from ticketflow.flows.taxonomy import compile_taxonomy, load_taxonomy
 from ticketflow.infra.settings import Settings
-from ticketflow.tagging import artefacts, evaluation, features, training
+from ticketflow.tagging import artefacts, evaluation, features, svm, training
 from ticketflow.tagging.model import IntentModel
 from ticketflow.tagging.tagger import tag
 
@@ -107,6 +107,21 @@ def test_artefact_round_trip_and_hot_reload(model: IntentModel, tmp_path: Path) 
     assert artefacts.current(tmp_path / "missing.skops") is None
     assert artefacts.current(None) is None
     assert artefacts.is_loaded(None) and artefacts.is_loaded(tmp_path / "missing.skops")
+
+
+def test_a_model_saved_under_the_former_module_names_still_loads(
+        model: IntentModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Models trained before the classifier had a package named their types
+    # ticketflow.intents.*; a worker upgraded beside such a model keeps serving it.
+    for held in (features.tokens, features.SentenceEmbedding, svm.TextAndEmbeddingSVM):
+        monkeypatch.setattr(held, "__module__", "ticketflow.intents")
+    path = tmp_path / "older.skops"
+    artefacts.save(model, path)
+    monkeypatch.undo()
+    assert "ticketflow.intents.tokens" in skops_io.get_untrusted_types(file=path)
+    older = artefacts.load(path)
+    assert older.version == model.version
+    assert older.predict("where is my refund") == model.predict("where is my refund")
 
 
 class Foreign:
