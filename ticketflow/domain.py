@@ -105,7 +105,9 @@ class WaitEvent(StrEnum):
 # What a new ticket's workflow does beyond revision 0 (the tickets started before it):
 # 1 — SLA clocks from creation, beside the flow; actions' steps as regular activities; what a
 #     flow records after it assigned the ticket saved when it ends.
-REVISION = 1
+# 2 — a ticket closed while its flow runs (an action, during the flow's wait) ends its flow
+#     there: the wait ends, no further step runs, and the workflow completes.
+REVISION = 2
 
 # States a ticket's workflow ends in: nothing happens to the ticket after them.
 TERMINAL_STATUSES = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})

@@ -57,7 +57,7 @@ class FlowSteps:
         run = self.current = FlowRun(plan, ticket_context(ticket, nlp_context(tagging),
                                                             workflow.now()))
         outcome: str | None = None
-        while True:
+        while not self._ended():
             effect = run.advance(outcome, now=workflow.now())
             self._adopt(run.ticket)
             if self.sla_from_creation:
@@ -65,6 +65,10 @@ class FlowSteps:
             if effect is None:
                 return
             outcome = await self._carry_out(effect)
+
+    def _ended(self) -> bool:
+        """Closed by an action while its flow ran: the flow's remaining steps are moot."""
+        return self._snapshot.ticket.revision >= 2 and self._steps.state.closed
 
     def _adopt(self, flow_ticket: dict[str, Any]) -> None:
         snap = self._snapshot
@@ -120,11 +124,13 @@ class FlowSteps:
         seen = events.count(event) if event else 0
         until = workflow.now() + timeout
         waiting = f"flow {effect.step}: wait" + (f" for {event}" if event else "")
+        def woken() -> bool:
+            return (event is not None and events.count(event) > seen) or self._ended()
+
         while (left := until - workflow.now()) > timedelta():
             limit, timer = self._steps.sla_wait(left, waiting)
             try:
-                await workflow.wait_condition(lambda: event is not None and events.count(event) > seen,
-                                              timeout=limit, timeout_summary=timer)
+                await workflow.wait_condition(woken, timeout=limit, timeout_summary=timer)
                 return "event"
             except TimeoutError:
                 await self._steps.check_sla()

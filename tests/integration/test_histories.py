@@ -7,6 +7,7 @@ workflow that would break tickets already in flight fails there.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from datetime import timedelta
@@ -72,6 +73,30 @@ async def test_every_action_then_continue_as_new(settings: Settings, temporal_cl
         handle.id, run_id=first_run).fetch_history(), "actions_then_continue_as_new")
     await replay_and_keep(await temporal_client.get_workflow_handle(
         handle.id, run_id=second_run).fetch_history(), "continued_run_closed")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_ticket_closed_while_its_flow_waits_ends_its_workflow(
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        clean: None) -> None:
+    # refund_escalation assigns the ticket, then waits 72 h for the customer: a close by an
+    # agent in the meantime ends the wait and the workflow, with no second close after it.
+    async with sessions() as session:
+        await repository.create_agent(session, agent_id="billing-1", name="Billing", queues=["billing"],
+                                      capacity=5, weight=1.0, online=True)
+    tid = await submit_one(temporal_client, redis, settings, user_id="history-refund",
+                           subject="Refund now", content="This is terrible, I want a refund")
+    await wait_assigned(sessions, tid)
+    for action in (Action(action="resolve"), Action(action="close", text="refunded")):
+        await actions.act(temporal_client, tid, action)
+    handle = temporal_client.get_workflow_handle(ids.workflow_id(tid))
+    assert await asyncio.wait_for(handle.result(), timeout=30)  # it completes, not in 72 h
+    history = await handle.fetch_history()
+    assert any(e.HasField("timer_started_event_attributes") for e in history.events)  # it waited
+    async with sessions() as session:
+        kinds = [e["kind"] for e in await repository.list_events(session, tid)]
+    assert kinds.count("closed") == 1 and "routed" in kinds
+    await replay_and_keep(history, "flow_wait_closed")
 
 
 async def test_sla_warning_breach_pause_and_auto_close(

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import Executable, RowMapping, Select, Table, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ticketflow import documents
 from ticketflow.db import cursors
@@ -73,6 +75,16 @@ def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+@lru_cache(maxsize=4)
+def _upsert(updated: tuple[str, ...]) -> ReturningInsert[Any]:
+    """The ticket's upsert, built once: building ``excluded`` costs more than running it."""
+    inserting = insert(_TICKETS)
+    return inserting.on_conflict_do_update(
+        index_elements=["id"], set_={k: inserting.excluded[k] for k in updated},
+        where=_TICKETS.c.version < inserting.excluded.version,
+    ).returning(*_READ_COLUMNS)
+
+
 async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> TicketDocument | None:
     """Write the ticket row if ``snap`` is newer than what is stored, and its events.
 
@@ -97,12 +109,7 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
     updated = [k for k in row if k not in ("id", "created_at")]
     if snap.version == 1:  # the row is created: subject and content never change after
         row["search_text"] = words.document(t.subject, t.content)
-    inserting = insert(_TICKETS).values(row)
-    stmt = inserting.on_conflict_do_update(
-        index_elements=["id"], set_={k: inserting.excluded[k] for k in updated},
-        where=_TICKETS.c.version < inserting.excluded.version,
-    ).returning(*_READ_COLUMNS)
-    written = (await session.execute(stmt)).mappings().one_or_none()
+    written = (await session.execute(_upsert(tuple(updated)), row)).mappings().one_or_none()
     if snap.events:
         await session.execute(
             insert(_EVENTS)
