@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -55,7 +56,6 @@ from bench.harness import (  # noqa: E402
     until_idle,
 )
 from bench.stats import median, percentile  # noqa: E402
-from ticketflow import progress  # noqa: E402
 
 # High enough that the bench's load is never refused; the bucket is still checked per request.
 RATE_LIMIT_ENV = {"RATE_LIMIT_ADMIN_PER_MINUTE": "100000000", "RATE_LIMIT_ADMIN_BURST": "1000000"}
@@ -187,7 +187,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         throughput(health_script, 2)
         throughput(get_script, 2)
         runs: list[dict[str, dict[str, float]]] = []
-        for i in progress.bar(range(args.repeat), desc="reads runs", unit="run"):
+        # A bar as ticketflow's progress.bar draws it (stderr, only on a terminal).
+        for i in tqdm(range(args.repeat), desc="reads runs", unit="run", file=sys.stderr,
+                      disable=None, leave=False, dynamic_ncols=True):
             # Alternate which route goes first, so a drift of the machine favours neither.
             order = [("healthz", health_script), ("ticket", get_script)]
             run = {f"wrk_{name}": throughput(script, args.seconds)
@@ -232,7 +234,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "get_ticket_p99_ms": med("rate_ticket", "p99_ms"),
             "floor_healthz_p99_ms": med("rate_healthz", "p99_ms"),
             "ratio": round(p99_ratio, 2), "goal": f"<= {P99_GOAL}",
-            "met": p99_ratio <= P99_GOAL,
+            "met": p99_ratio <= P99_GOAL and held >= 0.95 * args.rate,  # judged at the rate only
             "p50_ms": {"get_ticket": med("rate_ticket", "p50_ms"),
                        "healthz": med("rate_healthz", "p50_ms")},
             "errors": {"get_ticket": total("rate_ticket", "errors"),
@@ -253,7 +255,8 @@ def summary(result: dict[str, Any]) -> str:
         f" {result['repeat']}):",
         f"  GET /api/tickets/{{id}}  p99 {f['get_ticket_p99_ms']:>7.1f} ms"
         f"   floor GET /healthz p99 {f['floor_healthz_p99_ms']:.1f} ms"
-        f"   ratio {f['ratio']:.2f} (goal {f['goal']}: {verdict[f['met']]})",
+        f"   ratio {f['ratio']:.2f} (goal {f['goal']}: "
+        f"{verdict[f['met']] if f['rate_held'] else 'not judged, the rate was not held'})",
         f"  achieved {f['achieved_req_s']['get_ticket']:.1f} / "
         f"{f['achieved_req_s']['healthz']:.1f} req/s"
         + ("" if f["rate_held"] else "  -- RATE NOT HELD: the p99s are understated"),
