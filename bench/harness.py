@@ -1,8 +1,7 @@
 """What bench/reads.py and bench/soak.py share: a dev stack of their own in a temporary
 folder (as bench/intake.py starts one), agents, a mix of tickets, and /proc readings.
 
-Imports from ticketflow only ``ticketflow.devstack.*`` and the settings (at either of their
-places: ``ticketflow.settings``, or ``ticketflow.infra.settings`` once moved); the rest goes
+Imports from ticketflow only ``ticketflow.devstack.*`` and the settings; the rest goes
 through the HTTP API, the CLI, PostgreSQL and /proc. Linux only.
 """
 
@@ -27,11 +26,7 @@ if str(ROOT) not in sys.path:
 
 from ticketflow.devstack.process import free_port  # noqa: E402
 from ticketflow.devstack.stack import Stack  # noqa: E402
-
-try:  # the settings' module is moving to ticketflow/infra/
-    from ticketflow.infra.settings import Settings
-except ImportError:
-    from ticketflow.settings import Settings  # type: ignore[no-redef, unused-ignore]
+from ticketflow.infra.settings import Settings  # noqa: E402
 
 T = TypeVar("T")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
