@@ -13,6 +13,7 @@ from typing import Any
 from typing_extensions import TypedDict  # pydantic reads it (the API's response models)
 
 from ticketflow.domain import NewTicket, Priority, TicketStatus
+from ticketflow.sla.clocks import SlaView
 
 
 class FlowRef(TypedDict):
@@ -38,7 +39,7 @@ class TicketDocument(TypedDict):
     language: str | None
     flow: FlowRef
     sla: str | None
-    sla_state: dict[str, Any] | None  # the SLA clocks (``ticketflow.sla``)
+    sla_state: SlaView | None
     sla_breached: bool
     duplicate_of: str | None
     failure_reason: str | None  # status failed: what could not be done, and why

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ticketflow.sla.clocks import SlaClocks, SlaPolicy
+from ticketflow.sla.clocks import SlaClocks, SlaPolicy, SlaView
 
 
 class TicketStatus(StrEnum):
@@ -188,7 +188,7 @@ class TicketSnapshot:
     failure_reason: str | None = None
     close_reason: str | None = None
     assignment: Assignment | None = None
-    sla_state: dict[str, Any] | None = None  # SLA clocks as GET shows them
+    sla_state: SlaView | None = None
     updated_at: str = ""
     events: list[TicketEvent] = field(default_factory=list)
 
