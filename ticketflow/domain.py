@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from ticketflow.sla.clocks import SlaClocks, SlaPolicy, SlaView
 
@@ -146,6 +146,19 @@ class Tagging:
     model_version: str = ""
 
 
+class RecordedCandidate(TypedDict):
+    """An agent offered the ticket, as a decision records it (``assignment.policy.Candidate``)."""
+
+    agent_id: str
+    open: int
+    capacity: int
+    pressure: float
+    base_weight: float
+    weight: float
+    distance: int
+    bound: int
+
+
 @dataclass
 class Assignment:
     """An assignment decision, with what it was based on."""
@@ -153,7 +166,8 @@ class Assignment:
     agent_id: str | None
     queue: str
     reason: str
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+    # Decisions recorded by earlier versions, replayed or carried on, may hold other keys.
+    candidates: list[RecordedCandidate] = field(default_factory=list)
     mode: str = "normal"  # "degraded" when the ticket had to wait
     bound: int = 0  # the bounded-load cap in force
     ring_position: int = 0  # where the customer's key falls on the ring
