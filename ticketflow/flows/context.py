@@ -32,7 +32,7 @@ from ticketflow.flows.cel_types import (
 )
 
 # What conditions and templates may read, with its types: the one description the static
-# checks (``cel_check``), the sample below, FlowTicket and docs/flows.md follow.
+# checks (``cel_check``), the sample below, FlowTicket, FlowNlp and docs/flows.md follow.
 CONTEXT: dict[str, Type] = {
     "ticket": obj(
         id=STRING, user_id=STRING, subject=STRING, content=STRING, channel=one_of(Channel),
@@ -65,6 +65,17 @@ class FlowTicket(TypedDict):
     status: str
 
 
+class FlowNlp(TypedDict):
+    """The NLP results in a flow's context (``nlp``)."""
+
+    language: str
+    intent: str  # "" when none was found
+    intent_confidence: float
+    tags: list[str]
+    sentiment: str
+    urgent: bool
+
+
 # A representative context, used to check expressions and templates at compile time.
 SAMPLE: dict[str, Any] = {
     "ticket": {"id": "01J0000000000000000000000", "user_id": "u", "subject": "s", "content": "c",
@@ -79,7 +90,7 @@ SAMPLE: dict[str, Any] = {
 VARIABLES = tuple(SAMPLE)
 
 
-def flow_context(*, ticket: Mapping[str, Any], nlp: dict[str, Any], now: datetime) -> dict[str, Any]:
+def flow_context(*, ticket: Mapping[str, Any], nlp: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """Build the context from the ticket's fields (the sample's stand in for those left out),
     the NLP results and the workflow's clock."""
     t = {**SAMPLE["ticket"], **ticket}
@@ -88,14 +99,14 @@ def flow_context(*, ticket: Mapping[str, Any], nlp: dict[str, Any], now: datetim
             "customer": {"id": t["user_id"], "level": t["user_level"]}, "now": now}
 
 
-def nlp_context(tagging: Tagging) -> dict[str, Any]:
+def nlp_context(tagging: Tagging) -> FlowNlp:
     """The NLP results as flow conditions see them (``nlp.*``)."""
     return {"language": tagging.language, "intent": tagging.intent or "",
             "intent_confidence": tagging.intent_confidence, "tags": list(tagging.tags),
             "sentiment": tagging.sentiment, "urgent": tagging.urgent}
 
 
-def ticket_context(ticket: NewTicket, nlp: dict[str, Any], now: datetime) -> dict[str, Any]:
+def ticket_context(ticket: NewTicket, nlp: FlowNlp, now: datetime) -> dict[str, Any]:
     """A new ticket as its flow sees it: the one builder for the workflow, the flow choice
     and the simulator. Before any step runs, a ticket carries its NLP tags, the general
     queue and the standard SLA."""
