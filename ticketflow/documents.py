@@ -44,7 +44,10 @@ class TicketDocument(TypedDict):
     duplicate_of: str | None
     failure_reason: str | None  # status failed: what could not be done, and why
     close_reason: str | None  # status closed: why (an action's text, auto-close, an operator)
-    assignment: dict[str, Any] | None  # a ``domain.Assignment``, as stored
+    # A ``domain.Assignment`` as stored, kept free-form: rows keep the shape each version
+    # recorded (candidates with ``load``, or without ``bound``), and GET checks its document
+    # against these types.
+    assignment: dict[str, Any] | None
     metadata: dict[str, Any]  # the client's own, free-form
     version: int
     created_at: str  # ISO-8601
