@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from ticketflow.documents import TicketSummary
 from ticketflow.domain import ActionResult as ActionResult
 from ticketflow.domain import Channel
+from ticketflow.errors import Detail
 from ticketflow.fields import (
     ActionName,
     AgentId,
@@ -174,7 +175,7 @@ class ErrorBody(BaseModel):
 
     error: str
     code: str
-    details: list[dict[str, Any]]
+    details: list[Detail]
 
 
 _ERROR_ANSWERS = {

@@ -13,6 +13,7 @@ from typing import Any
 from typing_extensions import TypedDict  # pydantic reads it (the API's response models)
 
 from ticketflow.domain import NewTicket, Priority, TicketStatus
+from ticketflow.sla.clocks import SlaView
 
 
 class FlowRef(TypedDict):
@@ -38,12 +39,15 @@ class TicketDocument(TypedDict):
     language: str | None
     flow: FlowRef
     sla: str | None
-    sla_state: dict[str, Any] | None  # the SLA clocks (``ticketflow.sla``)
+    sla_state: SlaView | None
     sla_breached: bool
     duplicate_of: str | None
     failure_reason: str | None  # status failed: what could not be done, and why
     close_reason: str | None  # status closed: why (an action's text, auto-close, an operator)
-    assignment: dict[str, Any] | None  # a ``domain.Assignment``, as stored
+    # A ``domain.Assignment`` as stored, kept free-form: rows keep the shape each version
+    # recorded (candidates with ``load``, or without ``bound``), and GET checks its document
+    # against these types.
+    assignment: dict[str, Any] | None
     metadata: dict[str, Any]  # the client's own, free-form
     version: int
     created_at: str  # ISO-8601

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
-from ticketflow.sla.clocks import SlaClocks, SlaPolicy
+from ticketflow.sla.clocks import SlaClocks, SlaPolicy, SlaView
 
 
 class TicketStatus(StrEnum):
@@ -148,6 +148,19 @@ class Tagging:
     model_version: str = ""
 
 
+class RecordedCandidate(TypedDict):
+    """An agent offered the ticket, as a decision records it (``assignment.policy.Candidate``)."""
+
+    agent_id: str
+    open: int
+    capacity: int
+    pressure: float
+    base_weight: float
+    weight: float
+    distance: int
+    bound: int
+
+
 @dataclass
 class Assignment:
     """An assignment decision, with what it was based on."""
@@ -155,7 +168,8 @@ class Assignment:
     agent_id: str | None
     queue: str
     reason: str
-    candidates: list[dict[str, Any]] = field(default_factory=list)
+    # Decisions recorded by earlier versions, replayed or carried on, may hold other keys.
+    candidates: list[RecordedCandidate] = field(default_factory=list)
     mode: str = "normal"  # "degraded" when the ticket had to wait
     bound: int = 0  # the bounded-load cap in force
     ring_position: int = 0  # where the customer's key falls on the ring
@@ -190,7 +204,7 @@ class TicketSnapshot:
     failure_reason: str | None = None
     close_reason: str | None = None
     assignment: Assignment | None = None
-    sla_state: dict[str, Any] | None = None  # SLA clocks as GET shows them
+    sla_state: SlaView | None = None
     updated_at: str = ""
     events: list[TicketEvent] = field(default_factory=list)
 

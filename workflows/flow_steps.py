@@ -4,7 +4,6 @@ each effect its steps ask for, and its durable waits beside the SLA clocks."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 
@@ -19,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         Effect,
         Escalate,
         FlowRun,
+        FlowTicket,
         Notify,
         SetFields,
         Wait,
@@ -70,7 +70,7 @@ class FlowSteps:
         """Closed by an action while its flow ran: the flow's remaining steps are moot."""
         return self._snapshot.ticket.revision >= 2 and self._steps.state.closed
 
-    def _adopt(self, flow_ticket: dict[str, Any]) -> None:
+    def _adopt(self, flow_ticket: FlowTicket) -> None:
         snap = self._snapshot
         snap.queue, snap.priority = flow_ticket["queue"], Priority(flow_ticket["priority"])
         snap.sla, snap.tags = flow_ticket["sla"], list(flow_ticket["tags"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Path, Query
 
@@ -52,12 +52,14 @@ async def create_agent(body: AgentCreate, state: State, session: Session) -> Age
 
 @router.get("", response_model=AgentPage, dependencies=[allow(Role.ADMIN, Role.AGENT)])
 async def list_agents(state: State, session: Session,
-                      queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> dict[str, Any]:
+                      queue: Annotated[str | None, Query(pattern=QUEUE_PATTERN)] = None) -> AgentPage:
     agents = await repository.list_agents(session, queue=queue)
     every = agents if queue is None else await repository.list_agents(session)
     queues, waiting = await modes.read(state.redis, every)
-    return {"items": [a.model_dump() for a in await _with_load(state, agents)],
-            "mode": modes.overall(queues), "queues": queues, "waiting": waiting}
+    # Validated, not built: the page's Literal fields take Mode members, which mypy cannot see.
+    return AgentPage.model_validate({"items": await _with_load(state, agents),
+                                     "mode": modes.overall(queues), "queues": queues,
+                                     "waiting": waiting})
 
 
 @router.patch("/{agent_id}", response_model=AgentRead, responses=error_answers(404))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import swagger_ui
 from fastapi import APIRouter, FastAPI
@@ -51,8 +50,8 @@ def install(app: FastAPI, access: DocsAccess) -> None:
 
 
 def _page(title: str, *, needs_key: bool) -> str:
-    options: dict[str, Any] = {"url": "/openapi.json", "dom_id": "#ui",
-                               "persistAuthorization": False, "deepLinking": True}
+    options: dict[str, str | bool] = {"url": "/openapi.json", "dom_id": "#ui",
+                                      "persistAuthorization": False, "deepLinking": True}
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} API</title>{pages.NO_ICON}
 <link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">

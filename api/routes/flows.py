@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -13,7 +13,14 @@ from temporalio.exceptions import TimeoutError as WorkflowTimeoutError
 from api.auth import STAFF, allow
 from api.deps import Session, State
 from api.errors import Unavailable
-from api.flow_schemas import FlowList, FlowRead, SimulationRead
+from api.flow_schemas import (
+    FlowList,
+    FlowProblemRead,
+    FlowRead,
+    FlowSummaryRead,
+    RefusedEdit,
+    SimulationRead,
+)
 from api.schemas import FlowSimulate, error_answers
 from ticketflow.db import repository
 from ticketflow.domain import Tagging
@@ -29,7 +36,7 @@ router = APIRouter(prefix="/api/flows", tags=["flows"])
 
 
 @router.get("", response_model=FlowList, dependencies=[allow(*STAFF)])
-async def list_flows(state: State, session: Session) -> dict[str, Any]:
+async def list_flows(state: State, session: Session) -> FlowList:
     """The active flows, each with its warnings (a queue it can send tickets to that no
     online agent serves now: not an error, agents come and go) and, while the folder on disk
     is refused (the last good set serving), the problems of that refused edit."""
@@ -37,16 +44,17 @@ async def list_flows(state: State, session: Session) -> dict[str, Any]:
     refused = state.flows.last_error
     served = {q for a in await repository.list_agents(session, online_only=True)
               for q in a["queues"]}
-    return {"items": [{"name": p.name, "version": p.version, "digest": p.digest, "when": p.when,
-                       "order": p.order, "default": p.default, "description": p.description,
-                       "warnings": [f"queue {q}: no online agent serves it"
-                                    for q in checks.queues(p) if q not in served]}
-                      for p in plans],
-            "refused": None if refused is None else {
-                "problems": [_problem(p, state.settings.flows_dir) for p in refused.problems]}}
+    return FlowList(
+        items=[FlowSummaryRead(name=p.name, version=p.version, digest=p.digest, when=p.when,
+                               order=p.order, default=p.default, description=p.description,
+                               warnings=[f"queue {q}: no online agent serves it"
+                                         for q in checks.queues(p) if q not in served])
+               for p in plans],
+        refused=None if refused is None else RefusedEdit(
+            problems=[_problem(p, state.settings.flows_dir) for p in refused.problems]))
 
 
-def _problem(problem: FlowProblem, folder: FilePath) -> dict[str, Any]:
+def _problem(problem: FlowProblem, folder: FilePath) -> FlowProblemRead:
     """A problem with its file named from the flows folder (``flows/refund.yaml``), as the CLI
     names it: callers see where to edit, not where the server keeps its files."""
     file = FilePath(problem.file)
@@ -54,16 +62,16 @@ def _problem(problem: FlowProblem, folder: FilePath) -> dict[str, Any]:
         name = str(file.resolve().relative_to(folder.resolve().parent))
     except ValueError:  # not under the folder
         name = file.name
-    return {"file": name, "line": problem.line, "column": problem.column, "step": problem.step,
-            "message": problem.message}
+    return FlowProblemRead(file=name, line=problem.line, column=problem.column, step=problem.step,
+                           message=problem.message)
 
 
 @router.get("/{name}", response_model=FlowRead, responses=error_answers(404),
             dependencies=[allow(*STAFF)])
-async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> dict[str, Any]:
+async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state: State) -> FlowRead:
     for plan in state.flows.plans:
         if plan.name == name:
-            return {**plan.to_dict(), "mermaid": mermaid(plan)}
+            return FlowRead.model_validate({**plan.to_dict(), "mermaid": mermaid(plan)})
     raise NotFound(f"flow {name} not found")
 
 

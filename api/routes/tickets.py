@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,6 +14,7 @@ from api.deps import Session, State
 from api.schemas import (
     ActionCreate,
     ActionResult,
+    EventRead,
     RepeatSubmit,
     TicketAccepted,
     TicketCreate,
@@ -100,8 +100,8 @@ async def create_ticket(
 
 
 @router.get("/{ticket_id}", response_model=TicketDocument, responses=error_answers(404))
-async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> dict[str, Any]:
-    return dict(await _readable(state, principal, ticket_id.upper()))
+async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> TicketDocument:
+    return await _readable(state, principal, ticket_id.upper())
 
 
 @router.get("", response_model=TicketPage)
@@ -144,17 +144,17 @@ async def list_tickets(
 
 @router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))
 async def ticket_events(ticket_id: TicketId, state: State, session: Session,
-                        principal: Reader) -> dict[str, Any]:
+                        principal: Reader) -> TicketEvents:
     await _readable(state, principal, ticket_id.upper())
     events = await repository.list_events(session, ticket_id.upper())
     if principal.role == Role.CUSTOMER:
-        return {"ticket_id": ticket_id.upper(), "events": rights.public_events(events)}
-    return {"ticket_id": ticket_id.upper(), "events": events}
+        events = rights.public_events(events)
+    return TicketEvents(ticket_id=ticket_id.upper(), events=[EventRead(**e) for e in events])
 
 
 @router.patch("/{ticket_id}", response_model=ActionResult, responses=error_answers(404, 409))
 async def edit_ticket(ticket_id: TicketId, body: TicketPatch, state: State, session: Session,
-                      principal: Editor) -> dict[str, Any]:
+                      principal: Editor) -> ActionResult:
     """Correct a ticket's priority, tags or metadata, through its workflow (an ``updated``
     event, like an action's). Admins, and agents on the tickets they may act on."""
     if body.priority is None and not (body.tags_add or body.tags_remove or body.metadata):
@@ -169,7 +169,7 @@ async def edit_ticket(ticket_id: TicketId, body: TicketPatch, state: State, sess
     changes = TicketChanges(actor=principal.actor, priority=body.priority,
                             tags_add=list(body.tags_add), tags_remove=list(body.tags_remove),
                             metadata=dict(body.metadata))
-    return asdict(await actions.edit(state.temporal, ticket_id.upper(), changes))
+    return await actions.edit(state.temporal, ticket_id.upper(), changes)
 
 
 async def _agent_may_act(session: AsyncSession, principal: Principal,
@@ -184,7 +184,7 @@ async def _agent_may_act(session: AsyncSession, principal: Principal,
 @router.post("/{ticket_id}/actions", response_model=ActionResult,
              responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
-                        session: Session, principal: Actor) -> dict[str, Any]:
+                        session: Session, principal: Actor) -> ActionResult:
     """The actor recorded is the caller's (an agent's id for an agent key). An agent acts on
     tickets assigned to them or waiting unassigned in their queues; a customer replies to
     and reopens their own tickets."""
@@ -196,6 +196,5 @@ async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
     if principal.role == Role.AGENT:
         await _agent_may_act(session, principal, ticket)
     # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
-    result = await actions.act(state.temporal, ticket_id.upper(), action)
-    return asdict(result)
+    return await actions.act(state.temporal, ticket_id.upper(), action)
 

@@ -23,6 +23,7 @@ from ticketflow.assignment.policy import (
 )
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.assignment.ring import vnode_count, walk
+from ticketflow.domain import RecordedCandidate
 
 MODEL = PressureModel()
 
@@ -91,6 +92,7 @@ def test_hints_come_from_the_flow_or_transfer_mapping() -> None:
 def test_a_candidate_is_recorded_with_its_fields_in_order() -> None:
     candidate = Candidate("a", 1, 5, 0.14, 1.0, 0.7396, 123, 2)
     assert list(candidate.as_dict()) == [f.name for f in fields(Candidate)]
+    assert list(RecordedCandidate.__annotations__) == [f.name for f in fields(Candidate)]
     assert candidate.as_dict() == {"agent_id": "a", "open": 1, "capacity": 5, "pressure": 0.14,
                                    "base_weight": 1.0, "weight": 0.7396, "distance": 123, "bound": 2}
 

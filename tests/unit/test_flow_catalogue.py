@@ -148,8 +148,8 @@ def test_the_shipped_flows_pass_every_check() -> None:
     assert {p.name for p in config.plans} >= {"default", "vip_ticket", "refund_escalation"}
 
 
-def test_the_declared_context_is_the_one_the_sample_and_the_docs_show() -> None:
-    from ticketflow.flows.context import CONTEXT, SAMPLE
+def test_the_declared_context_is_the_one_the_sample_the_docs_and_the_types_show() -> None:
+    from ticketflow.flows.context import CONTEXT, SAMPLE, FlowNlp, FlowTicket
 
     docs = (ROOT / "docs" / "flows.md").read_text()
     section = docs[docs.index("## What conditions see"):docs.index("## Checks")]
@@ -160,6 +160,8 @@ def test_the_declared_context_is_the_one_the_sample_and_the_docs_show() -> None:
             assert set(SAMPLE[variable]) == {name for name, _ in declared.fields}, variable
             for name, _ in declared.fields:
                 assert f"`{name}`" in section, f"{variable}.{name}"
+    assert list(FlowTicket.__annotations__) == [name for name, _ in CONTEXT["ticket"].fields]
+    assert list(FlowNlp.__annotations__) == [name for name, _ in CONTEXT["nlp"].fields]
 
 
 def test_the_queues_a_flow_can_place_a_ticket_in() -> None:

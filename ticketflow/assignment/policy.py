@@ -27,10 +27,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.assignment.ring import walk
+from ticketflow.domain import RecordedCandidate
 
 DEFAULT_EPSILON = 0.25
 
@@ -61,7 +62,7 @@ class Candidate:
     distance: int  # clockwise from the customer's key to the agent's nearest node
     bound: int  # the most tickets it may hold after taking this one
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RecordedCandidate:
         """The recorded form (``Assignment.candidates``), keys in this order."""
         return {"agent_id": self.agent_id, "open": self.open, "capacity": self.capacity,
                 "pressure": self.pressure, "base_weight": self.base_weight, "weight": self.weight,

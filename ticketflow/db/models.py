@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ticketflow.sla.clocks import SlaView
+
 
 class Base(DeclarativeBase):
     pass
@@ -46,7 +48,7 @@ class Ticket(Base):
     sla: Mapped[str | None] = mapped_column(String(64))
     duplicate_of: Mapped[str | None] = mapped_column(String(40))
     assignment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    sla_state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    sla_state: Mapped[SlaView | None] = mapped_column(JSONB)
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     close_reason: Mapped[str | None] = mapped_column(Text)

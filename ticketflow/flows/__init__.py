@@ -20,7 +20,7 @@ May import: vocabulary, infra, sla, tagging, db, assignment
 """
 
 from ticketflow.flows.compiler import compile_flow, load_flows, select_plan
-from ticketflow.flows.context import flow_context, nlp_context, ticket_context
+from ticketflow.flows.context import FlowTicket, flow_context, nlp_context, ticket_context
 from ticketflow.flows.errors import FlowError, FlowProblem
 from ticketflow.flows.model import Plan, Step
 from ticketflow.flows.runner import (
@@ -36,5 +36,5 @@ from ticketflow.flows.runner import (
 )
 
 __all__ = ["Assign", "AutoReply", "Close", "Effect", "Escalate", "FlowError", "FlowProblem",
-           "FlowRun", "Notify", "Plan", "SetFields", "Step", "Wait", "compile_flow", "flow_context",
-           "load_flows", "nlp_context", "select_plan", "ticket_context"]
+           "FlowRun", "FlowTicket", "Notify", "Plan", "SetFields", "Step", "Wait", "compile_flow",
+           "flow_context", "load_flows", "nlp_context", "select_plan", "ticket_context"]

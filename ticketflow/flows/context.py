@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from ticketflow.domain import (
     DEFAULT_QUEUE,
@@ -31,7 +32,7 @@ from ticketflow.flows.cel_types import (
 )
 
 # What conditions and templates may read, with its types: the one description the static
-# checks (``cel_check``), the sample below and docs/flows.md follow.
+# checks (``cel_check``), the sample below, FlowTicket, FlowNlp and docs/flows.md follow.
 CONTEXT: dict[str, Type] = {
     "ticket": obj(
         id=STRING, user_id=STRING, subject=STRING, content=STRING, channel=one_of(Channel),
@@ -43,6 +44,37 @@ CONTEXT: dict[str, Type] = {
     "customer": obj(id=STRING, level=INT),
     "now": TIMESTAMP,
 }
+
+
+class FlowTicket(TypedDict):
+    """The ticket in a flow's context (``ticket``), which `set`, `escalate` and `assign` change
+    as the flow runs."""
+
+    id: str
+    user_id: str
+    subject: str
+    content: str
+    channel: str
+    user_level: int
+    priority: str
+    queue: str
+    tags: list[str]
+    sla: str
+    metadata: dict[str, Any]  # the client's own, free-form
+    created_at: str
+    status: str
+
+
+class FlowNlp(TypedDict):
+    """The NLP results in a flow's context (``nlp``)."""
+
+    language: str
+    intent: str  # "" when none was found
+    intent_confidence: float
+    tags: list[str]
+    sentiment: str
+    urgent: bool
+
 
 # A representative context, used to check expressions and templates at compile time.
 SAMPLE: dict[str, Any] = {
@@ -58,30 +90,30 @@ SAMPLE: dict[str, Any] = {
 VARIABLES = tuple(SAMPLE)
 
 
-def flow_context(*, ticket: dict[str, Any], nlp: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Build the context from the ticket's fields, the NLP results and the workflow's clock."""
+def flow_context(*, ticket: Mapping[str, Any], nlp: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Build the context from the ticket's fields (the sample's stand in for those left out),
+    the NLP results and the workflow's clock."""
     t = {**SAMPLE["ticket"], **ticket}
     t["tags"] = list(t.get("tags") or [])
     return {"ticket": t, "nlp": {**SAMPLE["nlp"], **nlp},
             "customer": {"id": t["user_id"], "level": t["user_level"]}, "now": now}
 
 
-def nlp_context(tagging: Tagging) -> dict[str, Any]:
+def nlp_context(tagging: Tagging) -> FlowNlp:
     """The NLP results as flow conditions see them (``nlp.*``)."""
     return {"language": tagging.language, "intent": tagging.intent or "",
             "intent_confidence": tagging.intent_confidence, "tags": list(tagging.tags),
             "sentiment": tagging.sentiment, "urgent": tagging.urgent}
 
 
-def ticket_context(ticket: NewTicket, nlp: dict[str, Any], now: datetime) -> dict[str, Any]:
+def ticket_context(ticket: NewTicket, nlp: FlowNlp, now: datetime) -> dict[str, Any]:
     """A new ticket as its flow sees it: the one builder for the workflow, the flow choice
     and the simulator. Before any step runs, a ticket carries its NLP tags, the general
     queue and the standard SLA."""
-    return flow_context(
-        ticket={"id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
-                "content": ticket.content, "channel": ticket.channel,
-                "user_level": ticket.user_level, "priority": ticket.priority or Priority.NORMAL.value,
-                "metadata": ticket.metadata, "created_at": ticket.created_at,
-                "tags": list(nlp.get("tags", [])), "queue": DEFAULT_QUEUE, "sla": DEFAULT_SLA,
-                "status": TicketStatus.PROCESSING.value},
-        nlp=nlp, now=now)
+    fields: FlowTicket = {
+        "id": ticket.ticket_id, "user_id": ticket.user_id, "subject": ticket.subject,
+        "content": ticket.content, "channel": ticket.channel, "user_level": ticket.user_level,
+        "priority": ticket.priority or Priority.NORMAL.value, "metadata": ticket.metadata,
+        "created_at": ticket.created_at, "tags": list(nlp.get("tags", [])),
+        "queue": DEFAULT_QUEUE, "sla": DEFAULT_SLA, "status": TicketStatus.PROCESSING.value}
+    return flow_context(ticket=fields, nlp=nlp, now=now)

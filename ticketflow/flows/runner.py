@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ticketflow.domain import PRIORITY_RANK, Priority
 from ticketflow.durations import parse_duration
+from ticketflow.flows.context import FlowTicket
 from ticketflow.flows.expressions import holds, prepare, render
 from ticketflow.flows.model import END, Plan
 
@@ -112,13 +113,13 @@ class FlowRun:
         return self._prepared
 
     @property
-    def ticket(self) -> dict[str, Any]:
+    def ticket(self) -> FlowTicket:
         return self.context["ticket"]
 
     def update_ticket(self, **fields: Any) -> None:
         """What changed the ticket beside the flow (an SLA escalation while it waits): later
         conditions see it, and the flow carries it on."""
-        self.ticket.update(fields)
+        self.context["ticket"].update(fields)
         self._stale.add("ticket")
 
     def _goto(self, target: str | None, fallthrough: int) -> None:

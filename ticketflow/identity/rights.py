@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from ticketflow.db.repository import EventRecord
 from ticketflow.documents import TicketDocument
 from ticketflow.domain import ActionKind, EventKind
 from ticketflow.identity.principals import Principal, Role
@@ -64,7 +64,7 @@ def customer_view(ticket: TicketDocument) -> TicketDocument:
     return {**ticket, "assignment": None, "sla_state": None, "failure_reason": None}
 
 
-def public_events(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def public_events(events: Sequence[EventRecord]) -> list[EventRecord]:
     """A customer's view of a ticket's events: public kinds only (no internal comments), and
     of each only its public data."""
     return [{**e, "data": {k: v for k, v in e["data"].items() if k in PUBLIC_EVENT_DATA}}

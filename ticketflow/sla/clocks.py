@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import NotRequired
+
+from typing_extensions import TypedDict  # pydantic reads it (GET's document)
 
 
 class ClockName(StrEnum):
@@ -41,6 +43,31 @@ class SlaPolicy:
         return {ClockName.FIRST_RESPONSE: self.first_response_s,
                 ClockName.NEXT_RESPONSE: self.next_response_s,
                 ClockName.RESOLUTION: self.resolution_s}[ClockName(clock)]
+
+
+class ClockView(TypedDict):
+    """A clock as GET shows it."""
+
+    target_s: float
+    used_s: float
+    running: bool
+    warned: bool
+    breached: bool
+    # ISO-8601 while running, else None. Not required: views saved before due times were
+    # shown (older rows, the state a continued run carries) have none, and GET checks its
+    # document against these types.
+    due_at: NotRequired[str | None]
+
+
+class SlaView(TypedDict):
+    """The clocks as GET shows them (a ticket's ``sla_state``): each :class:`ClockName`'s."""
+
+    policy: str
+    breached: bool
+    first_response_due_at: NotRequired[str | None]  # not required, as ``ClockView.due_at``
+    next_response_due_at: NotRequired[str | None]
+    resolution_due_at: NotRequired[str | None]
+    clocks: dict[str, ClockView]
 
 
 @dataclass
@@ -155,13 +182,15 @@ class SlaClocks:
     def breached(self) -> bool:
         return any(c.breached for c in self.clocks.values())
 
-    def view(self, now: datetime) -> dict[str, Any]:
+    def view(self, now: datetime) -> SlaView:
         """The clocks as GET shows them (the ticket's ``sla_state``). ``<clock>_due_at``: when
         a running clock reaches its target (None while it is paused or stopped)."""
         due = {n: (now + timedelta(seconds=c.target_s - c.used(now))).isoformat()
                if c.running_since is not None else None for n, c in self.clocks.items()}
         return {"policy": self.policy.name, "breached": self.breached,
-                **{f"{n}_due_at": due[n] for n in self.clocks},
+                "first_response_due_at": due[ClockName.FIRST_RESPONSE],
+                "next_response_due_at": due[ClockName.NEXT_RESPONSE],
+                "resolution_due_at": due[ClockName.RESOLUTION],
                 "clocks": {n: {"target_s": c.target_s, "used_s": round(c.used(now), 1),
                                "running": c.running_since is not None, "warned": c.warned,
                                "breached": c.breached, "due_at": due[n]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
@@ -13,6 +13,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from ticketflow.infra import progress
 from ticketflow.tagging.training import train
+
+# One of the classes most often missed: its recall, and the (class, count) it was most often
+# taken for. Declared by a call, as "class" is a keyword.
+WorstClass = TypedDict("WorstClass", {"class": str, "recall": float,
+                                      "confused_with": list[tuple[str, int]]})
 
 
 @dataclass
@@ -23,7 +28,7 @@ class Report:
     examples: int
     accuracy: float
     macro_f1: float
-    worst: list[dict[str, Any]]
+    worst: list[WorstClass]
     by_confidence: list[dict[str, float]] = field(default_factory=list)
 
     def text(self) -> str:
@@ -49,7 +54,7 @@ def report(truth: list[str], predictions: list[tuple[str, float]], worst: int = 
     matrix = confusion_matrix(truth, predicted, labels=labels)
     totals = matrix.sum(axis=1)
     recall = np.divide(np.diag(matrix), totals, out=np.ones(len(labels)), where=totals > 0)
-    rows = []
+    rows: list[WorstClass] = []
     for i in sorted(np.flatnonzero(totals), key=lambda i: (recall[i], labels[i]))[:worst]:
         off = Counter({labels[j]: int(matrix[i, j]) for j in np.flatnonzero(matrix[i]) if j != i})
         rows.append({"class": labels[i], "recall": round(float(recall[i]), 4),

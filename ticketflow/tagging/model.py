@@ -4,8 +4,8 @@ in well under a millisecond."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -61,13 +61,38 @@ class _Scorer:
         return scores / scores.sum()
 
 
+class TrainingConfig(TypedDict):
+    """The settings a model is trained with (``training.CONFIG``)."""
+
+    word_ngrams: list[int]  # the smallest and largest n
+    char_ngrams: list[int]
+    C: float
+    embedding: str
+    embedding_C: float
+    embedding_weight: float
+    calibration: str
+    calibration_folds: int
+
+
+class ModelMeta(TypedDict):
+    """What a model was trained on, and how: saved with it."""
+
+    format: int
+    source: str
+    examples: int
+    classes: int
+    config: TrainingConfig
+    sklearn: str  # scikit-learn's version
+    train_seconds: float
+
+
 @dataclass
 class IntentModel:
     """A trained classifier and what it was trained on."""
 
     pipeline: Pipeline
     version: str
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: ModelMeta
 
     def __post_init__(self) -> None:
         self._scorer = _Scorer(self.pipeline)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
@@ -22,11 +21,11 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ticketflow.tagging.artefacts import FORMAT
 from ticketflow.tagging.features import EMBEDDING_NAME, EMBEDDING_WIDTH, SentenceEmbedding, tokens
-from ticketflow.tagging.model import IntentModel
+from ticketflow.tagging.model import IntentModel, ModelMeta, TrainingConfig
 from ticketflow.tagging.svm import TextAndEmbeddingSVM
 
 # Model settings; a change here is a new model version.
-CONFIG: dict[str, Any] = {"word_ngrams": [1, 2], "char_ngrams": [2, 5], "C": 0.5,
+CONFIG: TrainingConfig = {"word_ngrams": [1, 2], "char_ngrams": [2, 5], "C": 0.5,
                           "embedding": EMBEDDING_NAME,
                           "embedding_C": 10.0, "embedding_weight": 0.3,
                           "calibration": "temperature", "calibration_folds": 3}
@@ -73,7 +72,7 @@ def train(texts: list[str], labels: list[str], source: str = "") -> IntentModel:
     """Fit on every example; the same data always gives the same model and version."""
     started = time.perf_counter()
     pipeline = _pipeline().fit([t.casefold() for t in texts], labels)
-    meta = {"format": FORMAT, "source": source, "examples": len(texts),
-            "classes": len(set(labels)), "config": CONFIG, "sklearn": sklearn.__version__,
-            "train_seconds": round(time.perf_counter() - started, 1)}
+    meta: ModelMeta = {"format": FORMAT, "source": source, "examples": len(texts),
+                       "classes": len(set(labels)), "config": CONFIG, "sklearn": sklearn.__version__,
+                       "train_seconds": round(time.perf_counter() - started, 1)}
     return IntentModel(pipeline=pipeline, version=_version(texts, labels), meta=meta)
