@@ -1,4 +1,5 @@
-"""Worker CPU per ticket: CPU seconds the worker process spends to settle each ticket.
+"""The pipeline: tickets settled per second against empty workflows completed per second on
+the same Temporal server, and the worker's CPU per ticket against an empty workflow run's.
 
 Starts its own stack (as `ticketflow dev` does) in a temporary folder, creates agents that
 serve every queue the flows use, then for each repetition:
@@ -7,9 +8,11 @@ serve every queue the flows use, then for each repetition:
   escalation and Chinese paths), waits until every one is settled in PostgreSQL (assigned
   or queued) and the worker is idle again, and divides the worker process's CPU time
   (user + system, from /proc) by N; the API process's CPU per ticket is shown beside it;
-* floor: N runs of an empty workflow at concurrency C on a worker of their own (this
-  script in another process, the SDK's unsandboxed runner, one workflow task a run): the
-  CPU the SDK itself needs per workflow run, whatever the ticket code does.
+* floor: N empty workflows started at concurrency C, then awaited, on a worker of their own
+  (this script in another process, the SDK's unsandboxed runner, one workflow task a run):
+  completed per second, the server's and the SDK's own pace, and the CPU the SDK itself
+  needs per workflow run, whatever the ticket code does. The goal for tickets settled per
+  second is 0.6× or more of empty workflows completed per second.
 
 Also reports how many workflow tasks a ticket takes (from a sample of histories), so the
 ticket figure can be held against floor × tasks. Reports the median over repetitions.
@@ -112,13 +115,14 @@ async def concurrently(n: int, concurrency: int, call) -> list:
 
 
 async def tickets_run(api_url: str, headers: dict[str, str], database_url: str,
-                      worker_pid: int, api_pid: int, n: int, concurrency: int) -> dict:
+                      worker_pid: int, api_pid: int, server_pid: int, n: int, concurrency: int) -> dict:
     import httpx
 
     run = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     await until_idle(worker_pid)
-    worker0, api0, t0 = cpu_seconds(worker_pid), cpu_seconds(api_pid), time.perf_counter()
+    worker0, api0, server0 = cpu_seconds(worker_pid), cpu_seconds(api_pid), cpu_seconds(server_pid)
+    t0 = time.perf_counter()
     async with httpx.AsyncClient(base_url=api_url, headers=headers, limits=limits,
                                  timeout=30) as http:
         async def post(i: int) -> str:
@@ -134,19 +138,25 @@ async def tickets_run(api_url: str, headers: dict[str, str], database_url: str,
         await asyncio.sleep(0.05)
     settled_s = time.perf_counter() - t0
     worker1 = await until_idle(worker_pid)
-    api1 = cpu_seconds(api_pid)
+    api1, server1 = cpu_seconds(api_pid), cpu_seconds(server_pid)
     return {"worker_cpu_ms": (worker1 - worker0) * 1000 / n, "api_cpu_ms": (api1 - api0) * 1000 / n,
+            "server_cpu_ms": (server1 - server0) * 1000 / n,
             "settled_per_s": n / settled_s, "ticket_ids": ticket_ids}
 
 
-async def floor_run(client: Client, pid: int, task_queue: str, n: int, concurrency: int) -> float:
-    """CPU (ms) of the empty-workflow worker per workflow run."""
+async def floor_run(client: Client, pid: int, server_pid: int, task_queue: str, n: int,
+                    concurrency: int) -> tuple[float, float, float]:
+    """CPU (ms) of the empty-workflow worker per workflow run, and empty workflows completed
+    per second: all started at ``concurrency`` (as the tickets are posted), then awaited."""
     run = uuid.uuid4().hex[:8]
     await until_idle(pid)
-    cpu0 = cpu_seconds(pid)
-    await concurrently(n, concurrency, lambda i: client.execute_workflow(
+    cpu0, server0, t0 = cpu_seconds(pid), cpu_seconds(server_pid), time.perf_counter()
+    handles = await concurrently(n, concurrency, lambda i: client.start_workflow(
         EmptyWorkflow.run, id=f"bench-empty-{run}-{i}", task_queue=task_queue))
-    return (await until_idle(pid) - cpu0) * 1000 / n
+    await asyncio.gather(*(h.result() for h in handles))
+    per_s = n / (time.perf_counter() - t0)
+    cpu = await until_idle(pid)
+    return (cpu - cpu0) * 1000 / n, per_s, (cpu_seconds(server_pid) - server0) * 1000 / n
 
 
 async def workflow_tasks(client: Client, ticket_ids: list[str]) -> float:
@@ -194,6 +204,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         try:
             worker_pid = stack.child("worker").popen.pid  # type: ignore[union-attr]
             api_pid = stack.child("api").popen.pid  # type: ignore[union-attr]
+            server_pid = stack.child("temporal").popen.pid  # type: ignore[union-attr]
             headers = stack.auth_headers
             async with httpx.AsyncClient(base_url=stack.api_url, headers=headers) as http:
                 for i in range(args.agents):
@@ -204,16 +215,19 @@ async def main_async(args: argparse.Namespace) -> dict:
             client = await Client.connect(settings.temporal_address)
             # Warm-up, not counted: first imports, connection pools, the empty worker's start.
             await tickets_run(stack.api_url, headers, settings.database_url, worker_pid, api_pid,
-                              50, args.concurrency)
-            await floor_run(client, empty.popen.pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
+                              server_pid, 50, args.concurrency)
+            await floor_run(client, empty.popen.pid, server_pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
             runs = []
             for _ in progress.bar(range(args.repeat), desc="worker CPU runs", unit="run"):
                 t = await tickets_run(stack.api_url, headers, settings.database_url, worker_pid,
-                                      api_pid, args.tickets, args.concurrency)
-                floor = await floor_run(client, empty.popen.pid, empty_queue, args.tickets,  # type: ignore[union-attr]
-                                        args.concurrency)
+                                      api_pid, server_pid, args.tickets, args.concurrency)
+                floor, floor_per_s, floor_server = await floor_run(
+                    client, empty.popen.pid, server_pid, empty_queue, args.tickets,  # type: ignore[union-attr]
+                    args.concurrency)
                 ticket_ids = t.pop("ticket_ids")
-                runs.append({**t, "floor_cpu_ms": floor})
+                runs.append({**t, "floor_cpu_ms": floor, "floor_per_s": floor_per_s,
+                             "floor_server_cpu_ms": floor_server,
+                             "settled_to_floor": t["settled_per_s"] / floor_per_s})
                 print(json.dumps({k: round(v, 2) for k, v in runs[-1].items()}), file=sys.stderr)
             tasks = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
         finally:
@@ -231,7 +245,11 @@ async def main_async(args: argparse.Namespace) -> dict:
         "workflow_tasks_per_ticket": tasks,
         "ratio_ticket_to_floor": round(med("worker_cpu_ms") / med("floor_cpu_ms"), 1),
         "api_cpu_ms_per_ticket": med("api_cpu_ms"),
+        "server_cpu_ms_per_ticket": med("server_cpu_ms"),
+        "server_cpu_ms_per_empty_workflow": med("floor_server_cpu_ms"),
         "settled_per_s": med("settled_per_s"),
+        "floor_empty_workflows_per_s": med("floor_per_s"),
+        "settled_to_floor": med("settled_to_floor"),
         "runs": [{k: round(v, 2) for k, v in r.items()} for r in runs],
     }
 
