@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
-from pathlib import Path
 
 from temporalio.client import (
     Client,
@@ -19,8 +17,7 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
 )
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.reconcile import ReconcileActivities
 from activities.ticket import TicketActivities
@@ -39,13 +36,12 @@ from workflows.ticket import TicketWorkflow
 log = logging.getLogger("ticketflow.worker")
 
 
-# The workflow module itself runs in the sandbox, so a wall-clock or random call in it
-# fails the task. Our core and activity contracts are imported once, not once per run
-# (re-importing them would cost more CPU than the ticket's own work); the SDK's default
-# list covers the standard library. Nothing else passes through.
-PASSTHROUGH = ("activities", "ticketflow")
-RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+# Workflows run without the SDK's sandbox: it defines the workflow class afresh for every
+# run and proxies each activation, a quarter of the worker's CPU per ticket
+# (docs/benchmarks.md). Determinism is held by the tests instead: recorded histories replay
+# in the sandbox in every test run (tests/unit/test_replay.py), and a test refuses clock,
+# randomness and I/O calls in workflow code (tests/unit/test_workflow_determinism.py).
+RUNNER = UnsandboxedWorkflowRunner()
 
 
 def build_worker(client: Client, settings: Settings, activities: TicketActivities,
@@ -114,20 +110,9 @@ async def run(settings: Settings) -> None:
     await engine.dispose()
 
 
-def keep_bytecode(folder: Path) -> None:
-    """The sandbox imports the workflow module afresh for every workflow run; with
-    PYTHONDONTWRITEBYTECODE set, each of those imports compiled its source again (a tenth of
-    the worker's CPU). Its bytecode is kept instead, outside the source tree."""
-    if sys.dont_write_bytecode:
-        sys.pycache_prefix = sys.pycache_prefix or str(folder)
-        sys.dont_write_bytecode = False
-
-
 def main() -> None:
     logs.configure()
-    settings = Settings()
-    keep_bytecode(settings.state_dir / "pycache")
-    asyncio.run(run(settings))
+    asyncio.run(run(Settings()))
 
 
 if __name__ == "__main__":

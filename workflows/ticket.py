@@ -1,9 +1,6 @@
-"""TicketWorkflow: one durable workflow per ticket, the single writer of its state.
+"""TicketWorkflow: one durable workflow per ticket, the single writer of its state."""
 
-The sandbox runs this module afresh for every workflow run, and the SDK reads each handler's
-type hints as the class is defined: the annotations are objects, not strings, so that reading
-them resolves nothing (no ``from __future__ import annotations`` here).
-"""
+from __future__ import annotations
 
 import asyncio
 import contextlib
