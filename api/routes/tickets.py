@@ -40,7 +40,7 @@ from ticketflow.fields import (
 from ticketflow.identity import rights
 from ticketflow.identity.principals import Principal, Role
 from ticketflow.tickets import actions, intake
-from ticketflow.tickets.reads import read_ticket
+from ticketflow.tickets.reads import read_ticket, read_ticket_json
 from ticketflow.validation import json_problem
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -100,7 +100,13 @@ async def create_ticket(
 
 
 @router.get("/{ticket_id}", response_model=TicketDocument, responses=error_answers(404))
-async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> TicketDocument:
+async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> TicketDocument | Response:
+    if rights.reads_every_ticket(principal.role):  # the cached document is the answer, as stored
+        body = await read_ticket_json(ticket_id=ticket_id.upper(), cache=state.cache,
+                                      sessions=state.sessions, temporal=state.temporal)
+        if body is None:
+            raise _not_found(ticket_id.upper())
+        return Response(body, media_type="application/json")
     return await _readable(state, principal, ticket_id.upper())
 
 

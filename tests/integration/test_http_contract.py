@@ -7,8 +7,10 @@ import uuid
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from tests.helpers import eventually
+from ticketflow.tickets import cache
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -180,6 +182,25 @@ async def test_ticket_reaches_assigned_with_tags_events_and_filters(
                                 "weight": 1.0, "online": True, "open_tickets": 1,
                                 "response_ewma_s": None, "pressure": 0.233}]
     assert (agents["mode"], agents["waiting"]) == ("normal", {})
+
+
+async def test_a_cached_ticket_is_served_as_stored_and_equals_a_fresh_read(
+        http: httpx.AsyncClient, redis: Redis, clean: None) -> None:
+    await http.post("/api/agents", json={"agent_id": "bo", "name": "Bo", "queues": ["general"],
+                                         "capacity": 3})
+    ticket_id = (await http.post("/api/tickets", json=body(user_id="carol"))).json()["ticket_id"]
+
+    async def assigned() -> httpx.Response | None:
+        r = await http.get(f"/api/tickets/{ticket_id}")
+        return r if r.json()["status"] == "assigned" else None
+
+    cached = await eventually(assigned)
+    assert cached.headers["content-type"] == "application/json"
+    assert cached.content == await redis.get(cache.key(ticket_id))  # the stored bytes, as they are
+    await redis.delete(cache.key(ticket_id))
+    fresh = await http.get(f"/api/tickets/{ticket_id}")  # from PostgreSQL, cached again
+    assert fresh.json() == cached.json()
+    assert (await http.get(f"/api/tickets/{ticket_id}")).content == await redis.get(cache.key(ticket_id))
 
 
 async def test_list_paginates_with_a_cursor(http: httpx.AsyncClient, clean: None) -> None:

@@ -39,6 +39,11 @@ def may_read(principal: Principal, *, user_id: str, creator: str | None) -> bool
             return True
 
 
+def reads_every_ticket(role: Role) -> bool:
+    """Staff see every ticket whole; customers and integrations, only theirs."""
+    return role in (Role.ADMIN, Role.AGENT)
+
+
 def actions_of(role: Role) -> frozenset[ActionKind]:
     if role == Role.ADMIN:
         return frozenset(ActionKind)

@@ -21,6 +21,7 @@ from ticketflow.domain import TicketStatus
 
 PREFIX = "tf:ticket:"
 MISSING = {"__missing__": True}
+_MISSING_JSON = json.dumps(MISSING).encode()
 
 
 def key(ticket_id: str) -> str:
@@ -58,6 +59,23 @@ class TicketCache:
         if cached is not None:
             value = json.loads(cached)
             return None if value == MISSING else cast(TicketDocument, value)
+        return await self._load_once(ticket_id, load)
+
+    async def get_json(
+        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]]
+    ) -> bytes | None:
+        """The document as JSON: a cached one as it is stored, neither parsed nor encoded
+        again (the hot path of GET for callers who see the whole ticket)."""
+        cached = await self._redis.get(key(ticket_id))
+        if cached is not None:  # bytes: the client does not decode replies
+            return None if cached == _MISSING_JSON else cast(bytes, cached)
+        value = await self._load_once(ticket_id, load)
+        return None if value is None else json.dumps(value).encode()
+
+    async def _load_once(
+        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]]
+    ) -> TicketDocument | None:
+        """A miss: one load per id in this process at a time, its answer cached."""
         if (pending := self._inflight.get(ticket_id)) is not None:
             return await asyncio.shield(pending)
         future: asyncio.Future[TicketDocument | None] = asyncio.get_running_loop().create_future()
@@ -65,8 +83,7 @@ class TicketCache:
         try:
             value = await load()
             if value is None:
-                await self._redis.set(key(ticket_id), json.dumps(MISSING), ex=self._negative_ttl,
-                                      nx=True)
+                await self._redis.set(key(ticket_id), _MISSING_JSON, ex=self._negative_ttl, nx=True)
             elif value["status"] != TicketStatus.PROCESSING:
                 await self._redis.set(key(ticket_id), json.dumps(value), ex=self._ttl, nx=True)
             future.set_result(value)
