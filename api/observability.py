@@ -5,18 +5,20 @@ so that ticket ids do not make a metric per ticket."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketflow.infra.logs import REQUEST_ID
 
 log = logging.getLogger("ticketflow.access")
 
-# One registry per process, added to what /metrics serves.
+# One registry per process, added to what /metrics serves. With PROMETHEUS_MULTIPROC_DIR set
+# (several API processes), each process writes its values there and a scrape adds them up.
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("ticketflow_http_requests", "HTTP requests answered",
                    ["method", "route", "status"], registry=REGISTRY)
@@ -26,6 +28,15 @@ LATENCY = Histogram("ticketflow_http_request_duration_seconds",
                     registry=REGISTRY)
 # A client's own X-Request-ID is kept when it is a plain token; otherwise one is made.
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def exposition() -> bytes:
+    """The request metrics of every API process, in Prometheus's text format."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return generate_latest(REGISTRY)
+    shared = CollectorRegistry()
+    multiprocess.MultiProcessCollector(shared)  # type: ignore[no-untyped-call]
+    return generate_latest(shared)
 
 
 class AccessLog:

@@ -64,11 +64,27 @@ def pid_of(stack: Stack, name: str) -> int:
     return popen.pid
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), in seconds."""
+def _own_cpu_seconds(pid: int) -> float:
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants (the API's uvicorn processes), in
+    seconds."""
+    total, todo, seen = 0.0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            total += _own_cpu_seconds(p)
+        except OSError:
+            continue
+        todo += _children(p)
+    return total
 
 
 def _children(pid: int) -> list[int]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
@@ -41,7 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from bench.harness import cpu_seconds  # noqa: E402
+
 AGENT_QUEUES = ["general", "vip", "billing"]
 
 
@@ -50,13 +50,6 @@ class EmptyWorkflow:
     @workflow.run
     async def run(self) -> None:
         return None
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), in seconds."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 async def until_idle(pid: int, *, quiet_s: float = 1.0, threshold_s: float = 0.02,
@@ -102,6 +95,29 @@ def settled_count(database_url: str, run: str) -> int:
     return int(row[0]) if row else 0
 
 
+def db_counters(database_url: str) -> dict[str, int]:
+    """PostgreSQL's own counters for the database: transactions and rows."""
+    import psycopg
+
+    time.sleep(1.5)  # backends report their counters at most once a second
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT xact_commit, tup_inserted, tup_updated, tup_returned"
+                           " FROM pg_stat_database WHERE datname = current_database()").fetchone()
+    assert row is not None
+    return dict(zip(("transactions", "rows_inserted", "rows_updated", "rows_read"), map(int, row),
+                    strict=True))
+
+
+def redis_commands(redis_url: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(client.info("stats")["total_commands_processed"]) - 1  # not this INFO
+    finally:
+        client.close()
+
+
 async def concurrently(n: int, concurrency: int, call) -> list:
     results: list = [None] * n
     queue = iter(range(n))
@@ -114,13 +130,14 @@ async def concurrently(n: int, concurrency: int, call) -> list:
     return results
 
 
-async def tickets_run(api_url: str, headers: dict[str, str], database_url: str,
+async def tickets_run(api_url: str, headers: dict[str, str], database_url: str, redis_url: str,
                       worker_pid: int, api_pid: int, server_pid: int, n: int, concurrency: int) -> dict:
     import httpx
 
     run = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     await until_idle(worker_pid)
+    db0, redis0 = await asyncio.to_thread(db_counters, database_url), redis_commands(redis_url)
     worker0, api0, server0 = cpu_seconds(worker_pid), cpu_seconds(api_pid), cpu_seconds(server_pid)
     t0 = time.perf_counter()
     async with httpx.AsyncClient(base_url=api_url, headers=headers, limits=limits,
@@ -139,8 +156,11 @@ async def tickets_run(api_url: str, headers: dict[str, str], database_url: str,
     settled_s = time.perf_counter() - t0
     worker1 = await until_idle(worker_pid)
     api1, server1 = cpu_seconds(api_pid), cpu_seconds(server_pid)
+    db1, redis1 = await asyncio.to_thread(db_counters, database_url), redis_commands(redis_url)
     return {"worker_cpu_ms": (worker1 - worker0) * 1000 / n, "api_cpu_ms": (api1 - api0) * 1000 / n,
             "server_cpu_ms": (server1 - server0) * 1000 / n,
+            **{f"pg_{k}": (db1[k] - db0[k]) / n for k in db0},
+            "redis_commands": (redis1 - redis0) / n,
             "settled_per_s": n / settled_s, "ticket_ids": ticket_ids}
 
 
@@ -159,19 +179,20 @@ async def floor_run(client: Client, pid: int, server_pid: int, task_queue: str, 
     return (cpu - cpu0) * 1000 / n, per_s, (cpu_seconds(server_pid) - server0) * 1000 / n
 
 
-async def workflow_tasks(client: Client, ticket_ids: list[str]) -> float:
-    """Median number of completed workflow tasks in these tickets' histories."""
+async def workflow_tasks(client: Client, ticket_ids: list[str]) -> tuple[float, float]:
+    """Median numbers of completed workflow tasks and of events in these tickets' histories."""
     from temporalio.api.enums.v1 import EventType
 
     from bench.stats import median
     from ticketflow import ids
 
-    counts = []
+    counts, events = [], []
     for tid in ticket_ids:
         history = await client.get_workflow_handle(ids.workflow_id(tid)).fetch_history()
         counts.append(sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
                           for e in history.events))
-    return median(counts)
+        events.append(len(history.events))
+    return median(counts), median(events)
 
 
 async def serve_empty(address: str, task_queue: str) -> None:
@@ -214,13 +235,14 @@ async def main_async(args: argparse.Namespace) -> dict:
                     r.raise_for_status()
             client = await Client.connect(settings.temporal_address)
             # Warm-up, not counted: first imports, connection pools, the empty worker's start.
-            await tickets_run(stack.api_url, headers, settings.database_url, worker_pid, api_pid,
-                              server_pid, 50, args.concurrency)
+            await tickets_run(stack.api_url, headers, settings.database_url, settings.redis_url,
+                              worker_pid, api_pid, server_pid, 50, args.concurrency)
             await floor_run(client, empty.popen.pid, server_pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
             runs = []
             for _ in progress.bar(range(args.repeat), desc="worker CPU runs", unit="run"):
-                t = await tickets_run(stack.api_url, headers, settings.database_url, worker_pid,
-                                      api_pid, server_pid, args.tickets, args.concurrency)
+                t = await tickets_run(stack.api_url, headers, settings.database_url,
+                                      settings.redis_url, worker_pid, api_pid, server_pid,
+                                      args.tickets, args.concurrency)
                 floor, floor_per_s, floor_server = await floor_run(
                     client, empty.popen.pid, server_pid, empty_queue, args.tickets,  # type: ignore[union-attr]
                     args.concurrency)
@@ -229,7 +251,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                              "floor_server_cpu_ms": floor_server,
                              "settled_to_floor": t["settled_per_s"] / floor_per_s})
                 print(json.dumps({k: round(v, 2) for k, v in runs[-1].items()}), file=sys.stderr)
-            tasks = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
+            tasks, events = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
         finally:
             empty.stop()
             stack.stop()
@@ -243,6 +265,9 @@ async def main_async(args: argparse.Namespace) -> dict:
         "worker_cpu_ms_per_ticket": med("worker_cpu_ms"),
         "floor_cpu_ms_per_empty_workflow_run": med("floor_cpu_ms"),
         "workflow_tasks_per_ticket": tasks,
+        "history_events_per_ticket": events,
+        "per_ticket": {k: med(k) for k in ("pg_transactions", "pg_rows_inserted", "pg_rows_updated",
+                                           "pg_rows_read", "redis_commands")},
         "ratio_ticket_to_floor": round(med("worker_cpu_ms") / med("floor_cpu_ms"), 1),
         "api_cpu_ms_per_ticket": med("api_cpu_ms"),
         "server_cpu_ms_per_ticket": med("server_cpu_ms"),

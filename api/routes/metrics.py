@@ -54,5 +54,5 @@ async def metrics(state: State) -> Response:
                    "Tickets that failed in a way no retry can fix (status failed)", registry=registry)
     async with state.sessions() as session:
         failed.set(await repository.count_tickets(session, status=TicketStatus.FAILED))
-    return Response(generate_latest(registry) + generate_latest(observability.REGISTRY),
+    return Response(generate_latest(registry) + observability.exposition(),
                     media_type=CONTENT_TYPE_LATEST)

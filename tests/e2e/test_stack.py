@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,18 @@ async def test_ticket_is_assigned_with_tags_and_visible_in_temporal_then_survive
                   if line.get("logger") == "ticketflow.access"]
         assert any(line["route"] == "/api/tickets/{ticket_id}" and line["request_id"]
                    for line in access)
+        # One API process per core; /metrics adds up what every process answered.
+        api_pid = stack.child("api").popen.pid  # type: ignore[union-attr]
+        children = Path(f"/proc/{api_pid}/task/{api_pid}/children").read_text().split()
+        assert len(children) >= min(2, os.cpu_count() or 1)
+        for _ in range(20):
+            async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.auth_headers) as fresh:
+                assert (await fresh.get("/api/tickets/01ZZZZZZZZZZZZZZZZZZZZZZZZ")).status_code == 404
+        scraped = (await api.get("/metrics")).text
+        not_found = [line for line in scraped.splitlines() if line.startswith(
+            "ticketflow_http_requests_total{") and 'route="/api/tickets/{ticket_id}"' in line
+            and 'status="404"' in line]
+        assert len(not_found) == 1 and float(not_found[0].split()[-1]) == 20.0, not_found
 
         # No agent serves the VIP queue yet: the VIP ticket waits, queued.
         queued = await ticket_when(api, vip_id, "queued")

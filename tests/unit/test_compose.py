@@ -27,6 +27,8 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 JOBS = {"temporal-schema", "temporal-setup", "migrate", "tools"}  # run once, then exit
 APP = ("api", "worker")
 
+# Read by the processes the API runs in (uvicorn, prometheus_client), not ticketflow's settings.
+PROCESS_ENV = {"WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR"}
 # What an operator puts in .env: valid values, as the settings check them.
 ENV = {
     "POSTGRES_PASSWORD": "pg5e0c2b9a71d4",
@@ -92,7 +94,7 @@ def test_every_component_is_there() -> None:
 @pytest.mark.parametrize("service", [*APP, "tools"])
 def test_app_services_are_configured_only_with_known_settings(
         service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = RESOLVED[service]["environment"]
+    env = {k: v for k, v in RESOLVED[service]["environment"].items() if k not in PROCESS_ENV}
     assert {k.lower() for k in env} <= set(Settings.model_fields)
     for key, value in env.items():  # read as the container reads them
         monkeypatch.setenv(key, value)
@@ -186,6 +188,12 @@ def test_only_the_api_entry_and_the_temporal_ui_are_published_on_localhost() -> 
     assert published("proxy") == [("127.0.0.1", defaults.api_port, 80)]
     assert published("temporal-ui") == [("127.0.0.1", defaults.temporal_ui_port, 8080)]
     assert RESOLVED["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def test_each_api_replica_runs_processes_that_share_their_metrics() -> None:
+    env = RESOLVED["api"]["environment"]
+    assert int(env["WEB_CONCURRENCY"]) == 2  # uvicorn's processes, API_PROCESSES in .env
+    assert env["PROMETHEUS_MULTIPROC_DIR"] in SERVICES["api"]["tmpfs"]  # empty at each start
 
 
 def test_workers_and_api_replicas_can_be_scaled() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -140,12 +142,19 @@ class Stack:
         return child
 
     def start_api(self) -> Child:
+        """uvicorn with one process per core (the API is CPU-bound); their request metrics
+        are shared through files (prometheus_client's multiprocess mode)."""
         s = self.settings
+        processes = s.api_processes or os.cpu_count() or 1
+        metrics = self.state / "api-metrics"
+        shutil.rmtree(metrics, ignore_errors=True)  # a process's files from an earlier run
+        metrics.mkdir(parents=True)
         child = self._launch(Child(
             "api", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
                     "--host", s.api_host, "--port", str(s.api_port), "--no-access-log",
-                    "--log-config", str(LOG_CONFIG)],
-            self.state / "logs" / "api.log", env=self.env(), cwd=ROOT))
+                    "--log-config", str(LOG_CONFIG), "--workers", str(processes)],
+            self.state / "logs" / "api.log",
+            env={**self.env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}, cwd=ROOT))
         wait_until(lambda: tcp_open(s.api_port) and httpx.get(f"{self.api_url}/healthz").is_success,
                    what="API", timeout=60, process=child)
         return child

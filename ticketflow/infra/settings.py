@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # Ports of the dev stack.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_processes: int = Field(default=0, ge=0)  # the dev stack's API processes; 0: one per core
     temporal_ui_port: int = 8233
     postgres_port: int = 5433
     redis_port: int = 6380
