@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,6 +66,9 @@ class Ticket(Base):
         Index("ix_tickets_tags", "tags", postgresql_using="gin"),
         Index("ix_tickets_search", "search", postgresql_using="gin"),
         Index("ix_tickets_created_at_id", "created_at", "id"),  # lists: newest first
+        # Open tickets (not TERMINAL_STATUSES), which the reconciler reads every minute.
+        Index("ix_tickets_open", "id",
+              postgresql_where=text("status NOT IN ('closed', 'duplicate', 'failed')")),
     )
 
 

@@ -45,7 +45,7 @@ async def reconcile(*, temporal: Client, sessions: Sessions, redis: Redis,
     """Find what dead workflows left behind, and repair it."""
     repairs: list[Repair] = []
     differences = await invariants.settled(pause=pause, temporal=temporal, sessions=sessions,
-                                           redis=redis)
+                                           redis=redis, deep=False)
     orphans = {d.ticket_id for d in differences
                if d.invariant == invariants.WORKFLOW_ENDED and d.ticket_id}
     for ticket_id in sorted(orphans):
