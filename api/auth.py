@@ -45,14 +45,26 @@ async def authenticate(
 ) -> Principal:
     """The caller, within its rate limit (``429 RATE_LIMITED`` past it); the verdict is kept
     on the request for ``api.middleware.RateLimitHeaders``."""
+    principal, _ = await admit(request, state, credentials)
+    return principal
+
+
+async def admit(request: Request, state: AppState, credentials: HTTPAuthorizationCredentials | None,
+                *, prefetch: str | None = None) -> tuple[Principal, bytes | None]:
+    """:func:`authenticate`; with ``prefetch``, that Redis key's value too, read in the rate
+    limit's round trip (what the caller asks for next, when the route knows it)."""
     principal = await _identify(state, credentials)
-    verdict = await ratelimit.take(state.redis, f"{principal.kind}:{principal.id}",
-                                   rate_limit(state.settings, principal.role))
+    caller, limit = f"{principal.kind}:{principal.id}", rate_limit(state.settings, principal.role)
+    prefetched = None
+    if prefetch is None:
+        verdict = await ratelimit.take(state.redis, caller, limit)
+    else:
+        verdict, prefetched = await ratelimit.take_and_get(state.redis, caller, limit, prefetch)
     request.state.ratelimit = verdict
     request.state.principal = principal  # for the access log
     if not verdict.allowed:
         raise RateLimited(retry_after=verdict.retry_after)
-    return principal
+    return principal, prefetched
 
 
 async def _identify(state: AppState,

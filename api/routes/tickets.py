@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import EVERYONE, allow
+from api.auth import EVERYONE, admit, allow, bearer
 from api.deps import Session, State
 from api.schemas import (
     ActionCreate,
@@ -39,7 +40,7 @@ from ticketflow.fields import (
 )
 from ticketflow.identity import rights
 from ticketflow.identity.principals import Principal, Role
-from ticketflow.tickets import actions, intake
+from ticketflow.tickets import actions, cache, intake
 from ticketflow.tickets.reads import read_ticket, read_ticket_json
 from ticketflow.validation import json_problem
 
@@ -50,6 +51,14 @@ Creator = Annotated[Principal, allow(Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER
 Reader = Annotated[Principal, allow(*EVERYONE)]
 Actor = Annotated[Principal, allow(Role.ADMIN, Role.AGENT, Role.CUSTOMER)]
 Editor = Annotated[Principal, allow(Role.ADMIN, Role.AGENT)]
+
+
+async def _admitted_with_cached(
+        request: Request, state: State, ticket_id: TicketId,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> tuple[Principal, bytes | None]:
+    """The caller, and the ticket's cached document read in its rate limit's round trip."""
+    return await admit(request, state, credentials, prefetch=cache.key(ticket_id.upper()))
 
 
 def _not_found(ticket_id: str) -> NotFound:
@@ -100,10 +109,14 @@ async def create_ticket(
 
 
 @router.get("/{ticket_id}", response_model=TicketDocument, responses=error_answers(404))
-async def get_ticket(ticket_id: TicketId, state: State, principal: Reader) -> TicketDocument | Response:
+async def get_ticket(ticket_id: TicketId, state: State,
+                     admitted: Annotated[tuple[Principal, bytes | None], Depends(_admitted_with_cached)]
+                     ) -> TicketDocument | Response:
+    principal, cached = admitted
     if rights.reads_every_ticket(principal.role):  # the cached document is the answer, as stored
         body = await read_ticket_json(ticket_id=ticket_id.upper(), cache=state.cache,
-                                      sessions=state.sessions, temporal=state.temporal)
+                                      sessions=state.sessions, temporal=state.temporal,
+                                      prefetched=cached)
         if body is None:
             raise _not_found(ticket_id.upper())
         return Response(body, media_type="application/json")

@@ -60,6 +60,20 @@ async def test_past_the_limit_is_429_then_the_bucket_refills(
     assert recovered.status_code == 200, recovered.text
 
 
+async def test_reading_a_ticket_takes_from_the_same_bucket(
+        limited: httpx.AsyncClient, sessions: async_sessionmaker) -> None:
+    # GET of a ticket reads the cache in the rate limit's own round trip: the same bucket,
+    # the same refusal, and no ticket shown past the limit.
+    headers = await agent_key(sessions, "cid")
+    unknown = "/api/tickets/01ZZZZZZZZZZZZZZZZZZZZZZZZ"
+    answers = [await limited.get(unknown, headers=headers) for _ in range(BURST)]
+    assert [(a.status_code, a.headers["ratelimit-remaining"]) for a in answers] == [
+        (404, "2"), (404, "1"), (404, "0")]
+    refused = await limited.get(unknown, headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (429, "RATE_LIMITED")
+    assert (await limited.get("/api/flows", headers=headers)).status_code == 429
+
+
 async def test_unauthenticated_and_public_answers_carry_no_limit_headers(
         limited: httpx.AsyncClient) -> None:
     assert "ratelimit-limit" not in (await limited.get("/healthz")).headers

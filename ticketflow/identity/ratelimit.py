@@ -69,3 +69,13 @@ async def take(redis: Redis, caller: str, limit: Limit) -> Verdict:
     allowed, tokens = await redis.eval(_TAKE, 1, KEY_PREFIX + caller,
                                        str(limit.per_second), str(limit.burst))
     return verdict(bool(int(allowed)), float(tokens), limit)
+
+
+async def take_and_get(redis: Redis, caller: str, limit: Limit, key: str) -> tuple[Verdict, bytes | None]:
+    """:func:`take`, and the value at ``key`` read in the same round trip (a pipeline, not one
+    script: the two keys may live on different nodes of a cluster)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.eval(_TAKE, 1, KEY_PREFIX + caller, str(limit.per_second), str(limit.burst))
+        pipe.get(key)
+        (allowed, tokens), value = await pipe.execute()
+    return verdict(bool(int(allowed)), float(tokens), limit), value

@@ -62,11 +62,13 @@ class TicketCache:
         return await self._load_once(ticket_id, load)
 
     async def get_json(
-        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]]
+        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]],
+        prefetched: bytes | None = None,
     ) -> bytes | None:
         """The document as JSON: a cached one as it is stored, neither parsed nor encoded
-        again (the hot path of GET for callers who see the whole ticket)."""
-        cached = await self._redis.get(key(ticket_id))
+        again (the hot path of GET for callers who see the whole ticket). ``prefetched``: the
+        cache's value, read already in another round trip."""
+        cached = prefetched if prefetched is not None else await self._redis.get(key(ticket_id))
         if cached is not None:  # bytes: the client does not decode replies
             return None if cached == _MISSING_JSON else cast(bytes, cached)
         value = await self._load_once(ticket_id, load)

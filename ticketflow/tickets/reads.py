@@ -30,9 +30,9 @@ async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: Sessions,
 
 
 async def read_ticket_json(*, ticket_id: str, cache: TicketCache, sessions: Sessions,
-                           temporal: Client) -> bytes | None:
+                           temporal: Client, prefetched: bytes | None = None) -> bytes | None:
     """The same read, as the document's JSON: served as cached, with no parse and re-encode."""
-    return await cache.get_json(ticket_id, _loader(ticket_id, sessions, temporal))
+    return await cache.get_json(ticket_id, _loader(ticket_id, sessions, temporal), prefetched)
 
 
 def _loader(ticket_id: str, sessions: Sessions,
