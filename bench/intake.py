@@ -71,7 +71,9 @@ def assigned_count(database_url: str, run: str) -> int:
                             (f"{run}-%",)).fetchone()[0]
 
 
-async def light_load(api_url: str, headers: dict[str, str], n: int) -> dict:
+async def light_load(api_url: str, headers: dict[str, str], n: int, pause: float) -> dict:
+    """POSTs one at a time, each after ``pause`` seconds in which the last ticket's pipeline
+    runs: each meets an idle system, as a lone client's would."""
     run = uuid.uuid4().hex[:8]
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as http:
         async def post(i: int) -> None:
@@ -80,7 +82,12 @@ async def light_load(api_url: str, headers: dict[str, str], n: int) -> dict:
             if r.status_code != 202:
                 raise RuntimeError(f"POST answered {r.status_code}: {r.text}")
 
-        lat, _ = await timed_concurrently(n, 1, post)
+        lat = []
+        for i in range(n):
+            await asyncio.sleep(pause)
+            t0 = time.perf_counter()
+            await post(i)
+            lat.append((time.perf_counter() - t0) * 1000)
     return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "mean_ms": sum(lat) / n}
 
 
@@ -129,7 +136,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                 b = await baseline(client, args.tickets, args.concurrency)
                 t = await intake(stack.api_url, headers, settings.database_url, args.tickets,
                                  args.concurrency)
-                light = await light_load(stack.api_url, headers, args.light)
+                light = await light_load(stack.api_url, headers, args.light, args.light_pause)
                 light_start = await baseline(client, args.light, 1)
                 runs.append({"baseline": b, "intake": t, "light": light, "light_start": light_start})
                 print(json.dumps(runs[-1]), file=sys.stderr)
@@ -158,6 +165,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--light", type=int, default=100, help="POSTs one at a time, per repetition")
+    parser.add_argument("--light-pause", type=float, default=0.3,
+                        help="seconds between them, for the last ticket's pipeline to settle")
     print(json.dumps(asyncio.run(main_async(parser.parse_args())), indent=2))
 
 

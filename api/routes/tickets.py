@@ -96,14 +96,17 @@ async def create_ticket(
 ) -> Response:
     """A customer token creates tickets for its own ``user_id`` (which may be left out)."""
     fields = {**body.model_dump(mode="json"), "user_id": _user_id(body, principal)}
+    async def record_origin(ticket_id: str, fingerprint: str) -> None:
+        await origins.record(state.sessions, ticket_id=ticket_id, key_id=principal.key_id,
+                             fingerprint=fingerprint)
+
     verdict = await intake.submit(client=state.temporal, redis=state.redis,
                                   settings=state.settings, fields=fields,
                                   idempotency_key=idempotency_key, sessions=state.sessions,
-                                  scope=rights.submission_scope(principal, fields["user_id"]))
+                                  scope=rights.submission_scope(principal, fields["user_id"]),
+                                  beside_start=record_origin)
     if isinstance(verdict, intake.Repeat):
         return JSONResponse(RepeatSubmit(ticket_id=verdict.ticket_id).model_dump(), 200)
-    await origins.record(state.sessions, ticket_id=verdict.ticket_id, key_id=principal.key_id,
-                         fingerprint=verdict.fingerprint)
     return JSONResponse(TicketAccepted(ticket_id=verdict.ticket_id).model_dump(), 202,
                         headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
 

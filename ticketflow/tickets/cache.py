@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from ticketflow.documents import TicketDocument
 from ticketflow.domain import TicketStatus
@@ -43,6 +44,11 @@ async def store(redis: Redis, ticket: TicketDocument, ttl: int) -> bool:
     """Cache ``ticket`` unless a newer version is cached already."""
     return bool(await redis.eval(_STORE_IF_NEWER, 1, key(ticket["ticket_id"]),
                                  json.dumps(ticket), ticket["version"], ttl))
+
+
+def store_in(pipe: Pipeline, ticket: TicketDocument, ttl: int) -> None:
+    """:func:`store`, queued on a pipeline."""
+    pipe.eval(_STORE_IF_NEWER, 1, key(ticket["ticket_id"]), json.dumps(ticket), ticket["version"], ttl)
 
 
 class TicketCache:

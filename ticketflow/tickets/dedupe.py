@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 KEY_PREFIX = "tf:dedupe:"
 
@@ -72,6 +73,11 @@ async def claim(redis: Redis, fp: str, ticket_id: str, ttl_seconds: int) -> str:
     """Claim ``fp`` for ``ticket_id``; return the ticket that owns it (maybe ours)."""
     owner = await redis.eval(_CLAIM, 1, KEY_PREFIX + fp, ticket_id, ttl_seconds)
     return owner.decode() if isinstance(owner, bytes) else str(owner)
+
+
+def claim_in(pipe: Pipeline, fp: str, ticket_id: str, ttl_seconds: int) -> None:
+    """:func:`claim`, queued on a pipeline (its answer, the owner, among the pipeline's)."""
+    pipe.eval(_CLAIM, 1, KEY_PREFIX + fp, ticket_id, ttl_seconds)
 
 
 async def release(redis: Redis, fp: str, ticket_id: str) -> bool:

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,26 +38,18 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import documents, ids
 from ticketflow.db.engine import Sessions
-from ticketflow.domain import REVISION, NewTicket, Priority, TicketStatus
+from ticketflow.domain import REVISION, NewTicket
 from ticketflow.infra.settings import Settings
 from ticketflow.tickets import cache, dedupe, idempotency
-from ticketflow.tickets import search_attributes as sa
 from ticketflow.tickets.intake_errors import AcceptanceUnknown as AcceptanceUnknown
 from ticketflow.tickets.intake_errors import IdempotencyKeyReused as IdempotencyKeyReused
 from ticketflow.tickets.intake_errors import IntakeError as IntakeError
 from ticketflow.tickets.intake_errors import NotAccepted as NotAccepted
-from ticketflow.tickets.ticket_workflow import TicketWorkflowApi
+from ticketflow.tickets.start import start
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +61,6 @@ START_TIMEOUT = timedelta(seconds=5)
 # and the bound of each look.
 SETTLE_BUDGET = timedelta(seconds=5)
 SETTLE_ATTEMPT_TIMEOUT = timedelta(seconds=1)
-UI_SUMMARY_CHARS = 200  # the Temporal UI shows a line, not the whole subject
 # Marks a ticket answered ACCEPTANCE_UNKNOWN until a later submission settles it.
 UNCONFIRMED_PREFIX = "tf:unconfirmed:"
 
@@ -109,12 +101,15 @@ async def submit(
     idempotency_key: str | None = None,
     sessions: Sessions | None = None,
     scope: str | None = None,
+    beside_start: Callable[[str, str], Awaitable[None]] | None = None,
 ) -> Accepted | Repeat:
     """Accept a validated ticket body, or say which ticket it repeats.
 
     Duplicates and an ``idempotency_key`` are looked for within ``scope``
     (``dedupe.scope``), which defaults to the body's customer; a key's mapping is stored
-    through ``sessions``.
+    through ``sessions``. ``beside_start(ticket_id, fingerprint)`` runs while the workflow
+    starts (the API records the ticket's creator there): harmless if the start fails, since
+    a ticket id is never given to another ticket.
     """
     ticket_id = ids.new_ticket_id()
     own = True  # the ticket id was minted by this request: no one else can have started it
@@ -140,7 +135,11 @@ async def submit(
                        auto_close_seconds=settings.auto_close_seconds,
                        publish_events=bool(settings.webhook_subscribers), revision=REVISION,
                        **fields)
-    await _accept(client, redis, settings, ticket, own=own)
+    if beside_start is None:
+        await _accept(client, redis, settings, ticket, own=own)
+    else:
+        await asyncio.gather(_accept(client, redis, settings, ticket, own=own),
+                             beside_start(ticket_id, fp))
     return Accepted(ticket_id, fp)
 
 
@@ -166,7 +165,7 @@ async def _accept(client: Client, redis: Redis, settings: Settings, ticket: NewT
     """Return once the ticket's workflow exists; else raise NotAccepted or AcceptanceUnknown."""
     try:
         async with asyncio.timeout(START_TIMEOUT.total_seconds()):
-            await _start(client, settings, ticket, START_TIMEOUT)
+            await start(client, settings, ticket, START_TIMEOUT)
     except Exception as exc:
         if own and _refused(exc):
             log.warning("ticket not accepted: %r", exc, extra={"ticket_id": ticket.ticket_id})
@@ -179,44 +178,6 @@ async def _accept(client: Client, redis: Redis, settings: Settings, ticket: NewT
             await _keep_unconfirmed(redis, settings, ticket)
             raise AcceptanceUnknown(ticket.ticket_id) from exc
     await _confirm(redis, settings, ticket, own=own)
-
-
-async def _start(client: Client, settings: Settings, ticket: NewTicket,
-                 rpc_timeout: timedelta) -> None:
-    """Start the ticket's workflow; starting it again is harmless."""
-    # Already started and ended: it exists.
-    with contextlib.suppress(WorkflowAlreadyStartedError):
-        await client.start_workflow(
-            TicketWorkflowApi.run, ticket,
-            id=ids.workflow_id(ticket.ticket_id),
-            task_queue=settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            # A ticket's id is never reused: starting an ended ticket again finds it ended.
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(sa.TICKET_STATUS, TicketStatus.PROCESSING.value),
-                SearchAttributePair(sa.TICKET_PRIORITY, ticket.priority or Priority.NORMAL.value),
-                SearchAttributePair(sa.CUSTOMER_ID, ticket.user_id),
-                SearchAttributePair(sa.USER_LEVEL, ticket.user_level),
-            ]),
-            # What ops read in the Temporal UI's list and header without opening payloads.
-            static_summary=ui_summary(ticket),
-            static_details=ui_details(ticket),
-            rpc_timeout=rpc_timeout,
-        )
-
-
-def ui_summary(ticket: NewTicket) -> str:
-    """The ticket's subject on one line, as the Temporal UI lists it."""
-    return " ".join(ticket.subject.split())[:UI_SUMMARY_CHARS]
-
-
-def ui_details(ticket: NewTicket) -> str:
-    """The ticket's customer, channel and level (Markdown in the Temporal UI; the customer's
-    id is the client's text, so it is shown as code, its backticks removed)."""
-    customer = ticket.user_id.replace("`", "")
-    return (f"**customer** `{customer}` · **channel** {ticket.channel} · "
-            f"**level** {ticket.user_level} · **ticket** {ticket.ticket_id}")
 
 
 def _refused(exc: BaseException) -> bool:
@@ -258,7 +219,7 @@ async def _settle(client: Client, settings: Settings, ticket: NewTicket) -> bool
                 if not await _exists(client, ids.workflow_id(ticket.ticket_id), attempt):
                     # Absent for now, but the first start may still be on its way: start it
                     # again, which makes one workflow whichever arrives first.
-                    await _start(client, settings, ticket, attempt)
+                    await start(client, settings, ticket, attempt)
                 return True
         except Exception as exc:  # not told this time; look again while the budget lasts
             log.info("ticket acceptance not settled yet: %r", exc,
@@ -273,11 +234,16 @@ async def _confirm(redis: Redis, settings: Settings, ticket: NewTicket, *, own: 
     once while its workflow runs. (A ticket started before may be further along than
     ``processing``: its reads find the row, or the workflow's start event.)"""
     try:
+        if own:  # one round trip for both
+            async with redis.pipeline(transaction=False) as pipe:
+                dedupe.claim_in(pipe, ticket.fingerprint, ticket.ticket_id,
+                                settings.duplicate_window_seconds)
+                cache.store_in(pipe, documents.processing(ticket), settings.cache_ttl_seconds)
+                await pipe.execute()
+            return
         await dedupe.claim(redis, ticket.fingerprint, ticket.ticket_id,
                            settings.duplicate_window_seconds)
-        if own:
-            await cache.store(redis, documents.processing(ticket), settings.cache_ttl_seconds)
-        else:
+        if not own:
             await redis.delete(UNCONFIRMED_PREFIX + ticket.ticket_id)
             # A GET while its acceptance was unknown may have cached a miss: forget it.
             await redis.eval(_FORGET_MISS, 1, cache.key(ticket.ticket_id), json.dumps(cache.MISSING))
