@@ -150,7 +150,7 @@ def hey_fixed_rate(urls: list[str], headers: dict[str, str], rate: float, second
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    with bench_stack(RATE_LIMIT_ENV) as stack, \
+    with bench_stack({**RATE_LIMIT_ENV, "API_PROCESSES": str(args.api_processes)}) as stack, \
             tempfile.TemporaryDirectory(prefix="ticketflow-reads-") as scratch:
         folder = Path(scratch)
         headers = stack.auth_headers
@@ -281,6 +281,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0,
                         help="seconds dropped at the start of each hey process")
     parser.add_argument("--agents", type=int, default=10)
+    parser.add_argument("--api-processes", type=int, default=0,
+                        help="uvicorn processes of the API (0: one per core, as make dev runs it)")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args()
     require_tools()

@@ -8,6 +8,7 @@ serve every queue the flows use, then for each repetition:
   escalation and Chinese paths), waits until every one is settled in PostgreSQL (assigned
   or queued) and the worker is idle again, and divides the worker process's CPU time
   (user + system, from /proc) by N; the API process's CPU per ticket is shown beside it;
+* with --workers W, W worker processes poll the ticket queue and their CPU adds up;
 * floor: N empty workflows started at concurrency C, then awaited, on a worker of their own
   (this script in another process, the SDK's unsandboxed runner, one workflow task a run):
   completed per second, the server's and the SDK's own pace, and the CPU the SDK itself
@@ -135,14 +136,17 @@ async def concurrently(n: int, concurrency: int, call) -> list:
 
 
 async def tickets_run(api_url: str, headers: dict[str, str], database_url: str, redis_url: str,
-                      worker_pid: int, api_pid: int, server_pid: int, n: int, concurrency: int) -> dict:
+                      worker_pids: list[int], api_pid: int, server_pid: int, n: int,
+                      concurrency: int) -> dict:
     import httpx
 
     run = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    await until_idle(worker_pid)
+    for pid in worker_pids:
+        await until_idle(pid)
     db0, redis0 = await asyncio.to_thread(db_counters, database_url), redis_commands(redis_url)
-    worker0, api0, server0 = cpu_seconds(worker_pid), cpu_seconds(api_pid), cpu_seconds(server_pid)
+    worker0 = sum(map(cpu_seconds, worker_pids))
+    api0, server0 = cpu_seconds(api_pid), cpu_seconds(server_pid)
     t0 = time.perf_counter()
     async with httpx.AsyncClient(base_url=api_url, headers=headers, limits=limits,
                                  timeout=30) as http:
@@ -158,7 +162,7 @@ async def tickets_run(api_url: str, headers: dict[str, str], database_url: str, 
             raise RuntimeError(f"only {done}/{n} tickets settled after 600 s")
         await asyncio.sleep(0.05)
     settled_s = time.perf_counter() - t0
-    worker1 = await until_idle(worker_pid)
+    worker1 = sum([await until_idle(pid) for pid in worker_pids])
     api1, server1 = cpu_seconds(api_pid), cpu_seconds(server_pid)
     db1, redis1 = await asyncio.to_thread(db_counters, database_url), redis_commands(redis_url)
     return {"worker_cpu_ms": (worker1 - worker0) * 1000 / n, "api_cpu_ms": (api1 - api0) * 1000 / n,
@@ -222,12 +226,18 @@ async def main_async(args: argparse.Namespace) -> dict:
                             postgres_port=free_port(), redis_port=free_port(),
                             database_url="", redis_url="")
         stack = Stack(settings).start()
+        extra_workers = [  # more worker processes on the same task queue (no metrics port of their own)
+            Child(f"worker-{i}", [sys.executable, str(ROOT / "worker.py")],
+                  Path(state) / "logs" / f"worker-{i}.log",
+                  env={**stack.env(), "WORKER_METRICS_BIND": ""}, cwd=ROOT).start()
+            for i in range(2, args.workers + 1)]
         empty_queue = f"bench-empty-{uuid.uuid4().hex[:6]}"
         empty = Child("empty-worker", [sys.executable, str(Path(__file__).resolve()), "--serve-empty",
                                        settings.temporal_address, empty_queue],
                       Path(state) / "logs" / "empty-worker.log", cwd=ROOT).start()
         try:
-            worker_pid = stack.child("worker").popen.pid  # type: ignore[union-attr]
+            worker_pids = [stack.child("worker").popen.pid,  # type: ignore[union-attr]
+                           *(w.popen.pid for w in extra_workers)]  # type: ignore[union-attr]
             api_pid = stack.child("api").popen.pid  # type: ignore[union-attr]
             server_pid = stack.child("temporal").popen.pid  # type: ignore[union-attr]
             headers = stack.auth_headers
@@ -240,12 +250,12 @@ async def main_async(args: argparse.Namespace) -> dict:
             client = await Client.connect(settings.temporal_address)
             # Warm-up, not counted: first imports, connection pools, the empty worker's start.
             await tickets_run(stack.api_url, headers, settings.database_url, settings.redis_url,
-                              worker_pid, api_pid, server_pid, 50, args.concurrency)
+                              worker_pids, api_pid, server_pid, 50, args.concurrency)
             await floor_run(client, empty.popen.pid, server_pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
             runs = []
             for _ in progress.bar(range(args.repeat), desc="worker CPU runs", unit="run"):
                 t = await tickets_run(stack.api_url, headers, settings.database_url,
-                                      settings.redis_url, worker_pid, api_pid, server_pid,
+                                      settings.redis_url, worker_pids, api_pid, server_pid,
                                       args.tickets, args.concurrency)
                 floor, floor_per_s, floor_server = await floor_run(
                     client, empty.popen.pid, server_pid, empty_queue, args.tickets,  # type: ignore[union-attr]
@@ -258,6 +268,8 @@ async def main_async(args: argparse.Namespace) -> dict:
             tasks, events = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
         finally:
             empty.stop()
+            for w in extra_workers:
+                w.stop()
             stack.stop()
 
     def med(key: str) -> float:
@@ -289,6 +301,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--agents", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--serve-empty", nargs=2, metavar=("ADDRESS", "TASK_QUEUE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
