@@ -106,6 +106,7 @@ async def run(settings: Settings) -> None:
     if beating:
         beating.cancel()
     repairing.cancel()
+    await activities.aclose()
     await redis.aclose()
     await engine.dispose()
 

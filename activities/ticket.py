@@ -52,12 +52,24 @@ class TicketActivities:
         self._sessions = sessions
         self._flows = flows
         self._temporal = temporal  # to wake the next waiting ticket
+        # One pooled client for notifications and webhooks (made at first use, in the loop).
+        self._http: httpx.AsyncClient | None = None
         self._pressure = PressureModel(target_response_s=settings.target_response_seconds)
         self._snapshot = store.Snapshot()
         # Rebuilds Redis's assignment state when a step finds it lost (see redis_repair).
         self._repairer = repairer or redis_repair.Repairer(
             redis=redis, sessions=sessions, window_seconds=settings.duplicate_window_seconds,
             temporal=temporal)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
 
     @activity.defn(name="dedupe")
     async def dedupe(self, data: DedupeInput) -> DedupeResult:
@@ -91,9 +103,8 @@ class TicketActivities:
         body = json.dumps({"event_id": event_id, "event": data.event, "ticket_id": data.ticket_id,
                            "message": data.message}, separators=(",", ":"),
                           ensure_ascii=False).encode()
-        async with httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT) as http:
-            response = await http.post(data.url, content=body,
-                                       headers=signing.headers(secret, event_id, body))
+        response = await self.http.post(data.url, content=body,
+                                        headers=signing.headers(secret, event_id, body))
         response.raise_for_status()
 
     @activity.defn(name="persist")
@@ -140,10 +151,8 @@ class TicketActivities:
     @activity.defn(name="publish")
     async def publish(self, data: PublishInput) -> None:
         """Send the ticket's new events to the webhook subscribers (retried until they answer)."""
-        async with httpx.AsyncClient(timeout=NOTIFY_HTTP_TIMEOUT) as http:
-            await webhooks.deliver(http, self._redis,
-                                   subscribers=self._settings.webhook_subscribers,
-                                   events=data.events)
+        await webhooks.deliver(self.http, self._redis,
+                               subscribers=self._settings.webhook_subscribers, events=data.events)
 
     @activity.defn(name="release")
     async def release(self, data: ReleaseInput) -> None:
