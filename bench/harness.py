@@ -8,6 +8,7 @@ through the HTTP API, the CLI, PostgreSQL and /proc. Linux only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
@@ -70,21 +71,15 @@ def _own_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its descendants (the API's uvicorn processes), in
-    seconds."""
-    total, todo, seen = 0.0, [pid], set()
+def _tree(pid: int) -> Iterator[int]:
+    """A process and all its descendants (the API's uvicorn processes), each once."""
+    todo, seen = [pid], set()
     while todo:
         p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            total += _own_cpu_seconds(p)
-        except OSError:
-            continue
-        todo += _children(p)
-    return total
+        if p not in seen:
+            seen.add(p)
+            yield p
+            todo += _children(p)
 
 
 def _children(pid: int) -> list[int]:
@@ -101,33 +96,36 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants (statm: resident pages)."""
-    total, todo, seen = 0, [pid], set()
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_BYTES
-        except OSError:
-            continue
-        todo += _children(p)
+def _summed(pid: int, read: Callable[[int], float]) -> float:
+    total = 0.0
+    for p in _tree(pid):
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            total += read(p)
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants, in seconds."""
+    return _summed(pid, _own_cpu_seconds)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (statm: resident pages)."""
+    return int(_summed(pid, lambda p: int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_BYTES))
+
+
 async def until_idle(pid: int, *, quiet_s: float = 1.0, threshold_s: float = 0.02,
-                     timeout: float = 60) -> None:
-    """Wait until the process uses under ``threshold_s`` CPU over ``quiet_s``."""
+                     timeout: float = 60) -> float:
+    """Wait until the process uses under ``threshold_s`` CPU over ``quiet_s``; its CPU then."""
     deadline = time.monotonic() + timeout
     last = cpu_seconds(pid)
     while time.monotonic() < deadline:
         await asyncio.sleep(quiet_s)
         now = cpu_seconds(pid)
         if now - last < threshold_s:
-            return
+            return now
         last = now
+    return last
 
 
 async def concurrently(n: int, concurrency: int,
@@ -145,8 +143,8 @@ async def concurrently(n: int, concurrency: int,
 
 
 def ticket_body(run: str, i: int) -> dict[str, Any]:
-    """A deterministic mix of the paths a ticket takes through the flows (bench/worker_cpu.py's
-    mix): VIP, Chinese, refund escalation (billing), default. Each has its own user, so none
+    """A deterministic mix of the paths a ticket takes through the flows: VIP, Chinese,
+    refund escalation (billing), default. Each has its own user, so none
     is taken for a repeat of another."""
     user = f"{run}-{i}"
     match i % 10:

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import cpu_seconds  # noqa: E402
+from bench.harness import concurrently, cpu_seconds, ticket_body, until_idle  # noqa: E402
 
 AGENT_QUEUES = ["general", "vip", "billing"]
 
@@ -51,40 +51,6 @@ class EmptyWorkflow:
     @workflow.run
     async def run(self) -> None:
         return None
-
-
-async def until_idle(pid: int, *, quiet_s: float = 1.0, threshold_s: float = 0.02,
-                     timeout: float = 60) -> float:
-    """Wait until the process uses under ``threshold_s`` CPU over ``quiet_s``; its CPU then."""
-    deadline = time.monotonic() + timeout
-    last = cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(quiet_s)
-        now = cpu_seconds(pid)
-        if now - last < threshold_s:
-            return now
-        last = now
-    return last
-
-
-def ticket_body(run: str, i: int) -> dict:
-    """A deterministic mix of the paths a ticket takes through the flows."""
-    user = f"{run}-{i}"
-    match i % 10:
-        case 0:
-            return {"user_id": user, "subject": "Card blocked", "user_level": 5,
-                    "content": f"My card was blocked at checkout, attempt {i}."}
-        case 1:
-            return {"user_id": user, "subject": "退款申请", "content": f"重复扣费，请尽快退款 {i}"}
-        case 2:
-            return {"user_id": user, "subject": "Refund",
-                    "content": f"Terrible service, unacceptable. Refund order {i} now."}
-        case 3:
-            return {"user_id": user, "subject": "Cannot log in",
-                    "content": f"Password reset fails with an error ({i})."}
-        case _:
-            return {"user_id": user, "subject": f"Order {i} has not arrived",
-                    "content": "My parcel tracking has not moved for a week, please help."}
 
 
 def settled_count(database_url: str, run: str) -> int:
@@ -121,18 +87,6 @@ def redis_commands(redis_url: str) -> int:
         return int(client.info("stats")["total_commands_processed"]) - 1  # not this INFO
     finally:
         client.close()
-
-
-async def concurrently(n: int, concurrency: int, call) -> list:
-    results: list = [None] * n
-    queue = iter(range(n))
-
-    async def lane() -> None:
-        for i in queue:
-            results[i] = await call(i)
-
-    await asyncio.gather(*(lane() for _ in range(concurrency)))
-    return results
 
 
 async def tickets_run(api_url: str, headers: dict[str, str], database_url: str, redis_url: str,
