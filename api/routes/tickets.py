@@ -65,10 +65,11 @@ def _not_found(ticket_id: str) -> NotFound:
     return NotFound(f"ticket {ticket_id} not found")
 
 
-async def _readable(state: State, principal: Principal, ticket_id: str) -> TicketDocument:
+async def _readable(state: State, principal: Principal, ticket_id: str,
+                    prefetched: bytes | None = None) -> TicketDocument:
     """The ticket, if ``principal`` may see it; "not found" otherwise, so ids cannot be probed."""
     ticket = await read_ticket(ticket_id=ticket_id, cache=state.cache, sessions=state.sessions,
-                               temporal=state.temporal)
+                               temporal=state.temporal, prefetched=prefetched)
     creator = await origins.creator(state.sessions, ticket_id) \
         if ticket is not None and principal.role == Role.INTEGRATION else None
     if ticket is None or not rights.may_read(principal, user_id=ticket["user_id"],
@@ -123,7 +124,7 @@ async def get_ticket(ticket_id: TicketId, state: State,
         if body is None:
             raise _not_found(ticket_id.upper())
         return Response(body, media_type="application/json")
-    return await _readable(state, principal, ticket_id.upper())
+    return await _readable(state, principal, ticket_id.upper(), cached)
 
 
 @router.get("", response_model=TicketPage)

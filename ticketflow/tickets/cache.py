@@ -59,9 +59,10 @@ class TicketCache:
         self._inflight: dict[str, asyncio.Future[TicketDocument | None]] = {}
 
     async def get(
-        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]]
+        self, ticket_id: str, load: Callable[[], Awaitable[TicketDocument | None]],
+        prefetched: bytes | None = None,
     ) -> TicketDocument | None:
-        cached = await self._redis.get(key(ticket_id))
+        cached = prefetched if prefetched is not None else await self._redis.get(key(ticket_id))
         if cached is not None:
             value = json.loads(cached)
             return None if value == MISSING else cast(TicketDocument, value)

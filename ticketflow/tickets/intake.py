@@ -234,19 +234,16 @@ async def _confirm(redis: Redis, settings: Settings, ticket: NewTicket, *, own: 
     once while its workflow runs. (A ticket started before may be further along than
     ``processing``: its reads find the row, or the workflow's start event.)"""
     try:
-        if own:  # one round trip for both
-            async with redis.pipeline(transaction=False) as pipe:
-                dedupe.claim_in(pipe, ticket.fingerprint, ticket.ticket_id,
-                                settings.duplicate_window_seconds)
+        async with redis.pipeline(transaction=False) as pipe:  # one round trip
+            dedupe.claim_in(pipe, ticket.fingerprint, ticket.ticket_id,
+                            settings.duplicate_window_seconds)
+            if own:
                 cache.store_in(pipe, documents.processing(ticket), settings.cache_ttl_seconds)
-                await pipe.execute()
-            return
-        await dedupe.claim(redis, ticket.fingerprint, ticket.ticket_id,
-                           settings.duplicate_window_seconds)
-        if not own:
-            await redis.delete(UNCONFIRMED_PREFIX + ticket.ticket_id)
-            # A GET while its acceptance was unknown may have cached a miss: forget it.
-            await redis.eval(_FORGET_MISS, 1, cache.key(ticket.ticket_id), json.dumps(cache.MISSING))
+            else:
+                pipe.delete(UNCONFIRMED_PREFIX + ticket.ticket_id)
+                # A GET while its acceptance was unknown may have cached a miss: forget it.
+                pipe.eval(_FORGET_MISS, 1, cache.key(ticket.ticket_id), json.dumps(cache.MISSING))
+            await pipe.execute()
     except RedisError:
         log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket.ticket_id})
 

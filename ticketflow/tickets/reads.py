@@ -25,8 +25,9 @@ _FIRST_EVENT_ONLY = 1
 
 
 async def read_ticket(*, ticket_id: str, cache: TicketCache, sessions: Sessions,
-                      temporal: Client) -> TicketDocument | None:
-    return await cache.get(ticket_id, _loader(ticket_id, sessions, temporal))
+                      temporal: Client, prefetched: bytes | None = None) -> TicketDocument | None:
+    """``prefetched``: the cache's value, read already in another round trip."""
+    return await cache.get(ticket_id, _loader(ticket_id, sessions, temporal), prefetched)
 
 
 async def read_ticket_json(*, ticket_id: str, cache: TicketCache, sessions: Sessions,
