@@ -15,7 +15,7 @@ from ticketflow.infra.settings import Settings
 # The SDK's JSON converter re-reads a dataclass's type hints for every payload it decodes
 # (evaluating each annotation string again): a sixth of the worker's CPU per ticket. Types
 # do not change while the process runs, so their hints are read once.
-_payload_converter.get_type_hints = functools.cache(typing.get_type_hints)  # type: ignore[assignment]
+_payload_converter.get_type_hints = functools.cache(typing.get_type_hints)  # type: ignore[attr-defined,assignment]
 
 # Seconds, from the intake's 202 to a ticket's first assignment.
 TIME_TO_ASSIGN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600)
