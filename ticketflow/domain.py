@@ -53,6 +53,7 @@ class ActionKind(StrEnum):
     REOPEN = "reopen"
     CLOSE = "close"
     CUSTOMER_REPLY = "customer_reply"
+    MERGE = "merge"  # into another open ticket of the same customer
 
 
 class EventKind(StrEnum):
@@ -79,6 +80,9 @@ class EventKind(StrEnum):
     SLA_BREACHED = "sla_breached"
     FAILED = "failed"
     UPDATED = "updated"  # corrected by PATCH: priority, tags, metadata
+    MERGED = "merged"  # this ticket was merged into another (``into``); it closes next
+    MERGED_IN = "merged_in"  # another ticket was merged into this one (``from``)
+    ATTACHED = "attached"  # a file was attached (its reference; the bytes are not in history)
 
 
 class Language(StrEnum):
@@ -185,6 +189,28 @@ class TicketEvent:
 
 
 @dataclass
+class AttachmentRef:
+    """A file on a ticket, as the workflow and the ticket's document know it: the bytes stay
+    in PostgreSQL (``GET /api/tickets/{id}/attachments/{attachment_id}``)."""
+
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+    internal: bool = False  # staff only, like an internal comment
+    actor: str = ""
+
+
+@dataclass
+class MergeIn:
+    """A ticket merged into this one (the ``merge_in`` update, sent by the merged ticket)."""
+
+    source_id: str
+    user_id: str  # the merged ticket's customer: only the same customer's tickets merge
+    actor: str = ""
+
+
+@dataclass
 class TicketSnapshot:
     """The workflow's view of its ticket: written to the read model on every change."""
 
@@ -205,6 +231,9 @@ class TicketSnapshot:
     close_reason: str | None = None
     assignment: Assignment | None = None
     sla_state: SlaView | None = None
+    merged_into: str | None = None  # closed by a merge: the ticket that goes on
+    merged_from: list[str] = field(default_factory=list)  # tickets merged into this one
+    attachments: list[AttachmentRef] = field(default_factory=list)
     updated_at: str = ""
     events: list[TicketEvent] = field(default_factory=list)
 
@@ -219,6 +248,8 @@ class Action:
     agent_id: str | None = None  # transfer: the agent to prefer
     queue: str | None = None  # transfer: the queue to move to
     priority: Priority | None = None  # escalate: the new priority
+    into: str | None = None  # merge: the ticket this one is merged into
+    attachments: list[str] = field(default_factory=list)  # ids of this ticket's attachments
 
 
 @dataclass

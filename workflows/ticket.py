@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import functools
-from collections.abc import Callable
-from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -33,11 +28,10 @@ with workflow.unsafe.imports_passed_through():
     from ticketflow.tickets.ticket_workflow import WORKFLOW_NAME
     from workflows import actions
     from workflows.flow_steps import FlowSteps
+    from workflows.lifetime import Lifetime
     from workflows.policies import STEP_RETRY, STEP_TIMEOUT
     from workflows.steps import TicketSteps, permanent_failure
 
-# Actions per run before continue-as-new: each action adds about ten history events.
-ACTIONS_PER_RUN = 200
 CANCELED_BY_OPERATOR = "canceled by operator"
 
 
@@ -52,6 +46,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
             priority=Priority(ticket.priority or Priority.NORMAL))))
         self._s = self._steps.state
         self._flow = FlowSteps(self._steps)
+        self._lifetime = Lifetime(self._steps)
 
     @property
     def snapshot(self) -> TicketSnapshot:
@@ -115,56 +110,12 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
         return await self._close_out()
 
     async def _close_out(self) -> TicketSnapshot:
-        await self._live()
+        await self._lifetime.live()
         # A close by an action ends the loop while its update is still answering; and the
         # workflow stays until subscribers have every event (they would be lost otherwise).
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._steps.deliveries_done()
         return self.snapshot
-
-    async def _continue_as_new(self) -> None:
-        """Hand the ticket to a fresh run before its history grows large."""
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._steps.deliveries_done()
-        carried = dataclasses.replace(self._s, events=self._s.events[-100:], sla_policies={},
-                                      actions_this_run=0)
-        workflow.continue_as_new(dataclasses.replace(self.snapshot.ticket, carried=carried))
-
-    def _history_is_long(self) -> bool:
-        return (self._s.actions_this_run >= ACTIONS_PER_RUN
-                or workflow.info().is_continue_as_new_suggested())
-
-    def _changed_since(self, changed: int) -> Callable[[], bool]:
-        return lambda: self._s.changed > changed
-
-    async def _live(self) -> None:
-        """After routing: wait for an agent when queued, auto-close when resolved, and
-        otherwise wait for the next action."""
-        snap, s = self.snapshot, self._s
-        while not s.closed:
-            if self._history_is_long():
-                await self._continue_as_new()
-            changed = s.changed
-            await self._steps.check_sla()
-            if snap.status == TicketStatus.QUEUED:
-                await self._steps.assign(snap.queue or DEFAULT_QUEUE)
-            elif snap.status == TicketStatus.RESOLVED:
-                resolved_at = datetime.fromisoformat(s.resolved_at or workflow.now().isoformat())
-                left = timedelta(seconds=snap.ticket.auto_close_seconds) - (workflow.now() - resolved_at)
-                try:
-                    await workflow.wait_condition(self._changed_since(changed),
-                                                  timeout=max(left, timedelta(seconds=1)),
-                                                  timeout_summary="auto_close")
-                except TimeoutError:
-                    async with self._steps.lock:
-                        if snap.status == TicketStatus.RESOLVED:
-                            await self._steps.finish("auto_close", "resolved and not reopened in time")
-            else:
-                limit, timer = self._steps.sla_wait()
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        functools.partial(_changed_or_closed, s, changed),
-                        timeout=limit, timeout_summary=timer)
 
     # -- actions (updates) ---------------------------------------------------
     # One update per action (the Temporal UI names each). The validators turn away what the
@@ -283,6 +234,3 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
     def state(self) -> TicketState:
         return self._s
 
-
-def _changed_or_closed(state: TicketState, changed: int) -> bool:
-    return state.changed > changed or state.closed

@@ -28,7 +28,8 @@ from ticketflow.db import repository
 from ticketflow.domain import Action
 from ticketflow.infra.settings import Settings
 from ticketflow.tickets import actions
-from workflows.ticket import ACTIONS_PER_RUN, TicketWorkflow
+from workflows.lifetime import ACTIONS_PER_RUN
+from workflows.ticket import TicketWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 

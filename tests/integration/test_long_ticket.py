@@ -15,7 +15,8 @@ from ticketflow.db import repository
 from ticketflow.domain import Action
 from ticketflow.infra.settings import Settings
 from ticketflow.tickets import actions
-from workflows.ticket import ACTIONS_PER_RUN, TicketWorkflow
+from workflows.lifetime import ACTIONS_PER_RUN
+from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")
 CYCLE = ("reply", "customer_reply", "comment", "comment")
