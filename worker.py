@@ -54,6 +54,7 @@ def build_worker(client: Client, settings: Settings, activities: TicketActivitie
         activities=[activities.dedupe, activities.tag, activities.select_flow,
                     activities.persist, activities.assign, activities.notify,
                     activities.release, activities.record_response, activities.publish,
+                    activities.merge_into,
                     *([reconciler.reconcile] if reconciler else [])],
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.max_concurrent_activities,

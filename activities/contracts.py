@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ticketflow.domain import NewTicket, Priority, Tagging
+from ticketflow.domain import MergeIn, NewTicket, Priority, Tagging
 from ticketflow.flows.model import Plan
 from ticketflow.sla.clocks import SlaPolicy
 from ticketflow.tickets.webhooks import WebhookEvent
@@ -67,6 +67,12 @@ class NotifyInput:
 class ReleaseInput:
     ticket_id: str
     queue: str
+
+
+@dataclass
+class MergeInput:
+    into: str  # the ticket that goes on
+    merge: MergeIn  # what it is told of the merged one
 
 
 @dataclass

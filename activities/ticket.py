@@ -17,6 +17,7 @@ from activities.contracts import (
     AssignInput,
     DedupeInput,
     DedupeResult,
+    MergeInput,
     NotifyInput,
     PublishInput,
     ReleaseInput,
@@ -37,7 +38,7 @@ from ticketflow.flows.registry import FlowRegistry
 from ticketflow.infra import signing
 from ticketflow.infra.settings import Settings
 from ticketflow.tagging import artefacts, tagger
-from ticketflow.tickets import cache, capacity, dedupe, redis_repair, webhooks
+from ticketflow.tickets import actions, cache, capacity, dedupe, redis_repair, webhooks
 
 log = logging.getLogger(__name__)
 NOTIFY_HTTP_TIMEOUT = 5.0
@@ -165,6 +166,19 @@ class TicketActivities:
         await store.leave_line(self._redis, data.queue, data.ticket_id)
         if self._temporal is not None:
             await capacity.wake_head(self._temporal, self._redis, data.queue)
+
+    @activity.defn(name="merge_into")
+    async def merge_into(self, data: MergeInput) -> None:
+        """Tell the surviving ticket it takes the merged one in. Its refusal (closed, another
+        customer's, itself being merged) is final; no answer in time is asked again, and
+        applied once (``actions.merge_in``)."""
+        if self._temporal is None:
+            raise ApplicationError("merging needs a Temporal client", non_retryable=True)
+        try:
+            await actions.merge_in(self._temporal, data.into, data.merge)
+        except (actions.Rejected, actions.TicketNotFound) as refused:
+            raise ApplicationError(refused.message, type=type(refused).__name__,
+                                   non_retryable=True) from refused
 
     @activity.defn(name="record_response")
     async def record_response(self, data: ResponseInput) -> None:

@@ -14,9 +14,27 @@ from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api import errors, pages
-from api.middleware import BodyLimit, CatchAll, LoadShedder, RateLimitHeaders, ReadDeadline
+from api.middleware import (
+    ATTACHMENT_PATH,
+    MULTIPART_ROOM,
+    BodyLimit,
+    CatchAll,
+    LoadShedder,
+    RateLimitHeaders,
+    ReadDeadline,
+)
 from api.observability import AccessLog
-from api.routes import agents, customer_tokens, docs, flow_viewer, flows, health, metrics, tickets
+from api.routes import (
+    agents,
+    attachments,
+    customer_tokens,
+    docs,
+    flow_viewer,
+    flows,
+    health,
+    metrics,
+    tickets,
+)
 from api.schemas import COMMON_ERRORS, error_answers
 from api.state import AppState
 from api.validation import storable_parameters
@@ -89,14 +107,16 @@ def create_app(settings: Settings | None = None,
                   responses=error_answers(*COMMON_ERRORS))
     errors.install(app)
     app.include_router(health.router)
-    for router in (tickets.router, agents.router, flows.router, customer_tokens.router,
+    for router in (tickets.router, attachments.router, agents.router, flows.router, customer_tokens.router,
                    metrics.router):
         # Every route here needs a credential; each names the roles it admits.
         app.include_router(router, responses=error_answers(401, 403))
     docs.install(app, settings.api_docs)
     app.include_router(flow_viewer.router)  # a public shell: its calls carry the credential
     pages.mount_assets(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # An attachment may be larger than any other body: its own limit is checked as it is read.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       larger=(ATTACHMENT_PATH, settings.attachment_max_bytes + MULTIPART_ROOM))
     app.add_middleware(LoadShedder, limit=settings.max_inflight_requests)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(ReadDeadline)

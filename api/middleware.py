@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -103,19 +104,30 @@ class ReadDeadline:
             log.warning("a read answered 503 at its deadline ended later: %r", exc)
 
 
-class BodyLimit:
-    """413 for bodies over ``max_bytes``, by Content-Length or as they stream in."""
+# Uploads of attachments, which may be larger than other bodies; and the room a multipart
+# body needs beyond its file (boundaries, part headers, the form's other fields).
+ATTACHMENT_PATH = re.compile(r"^/api/tickets/[^/]+/attachments/?$")
+MULTIPART_ROOM = 65_536
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+
+class BodyLimit:
+    """413 for bodies over ``max_bytes`` (or, for paths matching ``larger``'s pattern, over
+    its own limit), by Content-Length or as they stream in."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 larger: tuple[re.Pattern[str], int] | None = None) -> None:
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        max_bytes = self.max_bytes
+        if self.larger is not None and self.larger[0].match(scope["path"]):
+            max_bytes = self.larger[1]
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await self._reject(scope, receive, send)
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            return await self._reject(scope, receive, send, max_bytes)
         seen = 0
 
         async def limited() -> Message:
@@ -123,17 +135,17 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if seen > max_bytes:
+                    raise _TooLarge(max_bytes)
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await self._reject(scope, receive, send)
+            await self._reject(scope, receive, send, max_bytes)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = render(PayloadTooLarge(f"request body exceeds {self.max_bytes} bytes"))
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        response = render(PayloadTooLarge(f"request body exceeds {max_bytes} bytes"))
         await response(scope, receive, send)
 
 

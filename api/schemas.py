@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ticketflow.documents import TicketSummary
+from ticketflow.documents import AttachmentDocument, TicketSummary
 from ticketflow.domain import ActionResult as ActionResult
 from ticketflow.domain import Channel
 from ticketflow.errors import Detail
@@ -32,6 +32,7 @@ from ticketflow.fields import (
     StrictBody,
     Subject,
     Tag,
+    TicketIdText,
     UserId,
 )
 
@@ -158,6 +159,17 @@ class ActionCreate(StrictBody):
     agent_id: AgentId | None = None
     queue: Queue | None = None
     priority: PriorityName | None = None
+    into: TicketIdText | None = Field(default=None, description="merge: the ticket to merge into")
+    attachments: list[TicketIdText] = Field(
+        default_factory=list, max_length=20,
+        description="reply, comment, customer_reply: files already attached to the ticket")
+
+
+class AttachmentPage(BaseModel):
+    """A ticket's files (a customer sees those not attached as internal)."""
+
+    ticket_id: str
+    items: list[AttachmentDocument]
 
 
 class CustomerTokenCreate(StrictBody):
@@ -185,6 +197,7 @@ _ERROR_ANSWERS = {
     404: "Not found (NOT_FOUND)",
     409: "Conflict (ILLEGAL_TRANSITION for an action, AGENT_EXISTS for an agent)",
     413: "Body over the size limit (PAYLOAD_TOO_LARGE)",
+    415: "A file of a type not accepted, or whose bytes are not its type (UNSUPPORTED_MEDIA_TYPE)",
     422: "Refused as stated (IDEMPOTENCY_KEY_REUSED; FLOW_INVALID)",
     429: "Shedding load (OVERLOADED), or over the caller's rate limit (RATE_LIMITED); "
          "with Retry-After",

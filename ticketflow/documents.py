@@ -24,6 +24,18 @@ class FlowRef(TypedDict):
     digest: str | None
 
 
+class AttachmentDocument(TypedDict):
+    """A file on the ticket (``domain.AttachmentRef``); its bytes are
+    ``GET /api/tickets/{id}/attachments/{attachment_id}``."""
+
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int
+    internal: bool
+    actor: str
+
+
 class TicketDocument(TypedDict):
     ticket_id: str
     user_id: str
@@ -44,6 +56,9 @@ class TicketDocument(TypedDict):
     duplicate_of: str | None
     failure_reason: str | None  # status failed: what could not be done, and why
     close_reason: str | None  # status closed: why (an action's text, auto-close, an operator)
+    merged_into: str | None  # closed by a merge: the ticket that goes on
+    merged_from: list[str]  # the tickets merged into this one
+    attachments: list[AttachmentDocument]
     # A ``domain.Assignment`` as stored, kept free-form: rows keep the shape each version
     # recorded (candidates with ``load``, or without ``bound``), and GET checks its document
     # against these types.
@@ -110,6 +125,8 @@ def from_row(row: Mapping[Any, Any]) -> TicketDocument:
         "sla": row["sla"], "sla_state": row["sla_state"], "sla_breached": row["sla_breached"],
         "duplicate_of": row["duplicate_of"], "failure_reason": row["failure_reason"],
         "close_reason": row["close_reason"],
+        "merged_into": row["merged_into"], "merged_from": list(row["merged_from"] or []),
+        "attachments": row["attachments"] or [],
         "assignment": row["assignment"],
         "metadata": row["metadata"] or {}, "version": row["version"],
         "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
@@ -125,7 +142,7 @@ def processing(ticket: NewTicket) -> TicketDocument:
         "status": TicketStatus.PROCESSING.value, "queue": None, "assignee": None, "tags": [],
         "language": None, "flow": {"name": None, "version": None, "digest": None}, "sla": None,
         "sla_state": None, "sla_breached": False, "duplicate_of": None, "failure_reason": None,
-        "close_reason": None,
+        "close_reason": None, "merged_into": None, "merged_from": [], "attachments": [],
         "assignment": None, "metadata": ticket.metadata, "version": 0,
         "created_at": ticket.created_at, "updated_at": ticket.created_at,
     }

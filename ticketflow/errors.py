@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     HTTP_ERROR = "HTTP_ERROR"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     OVERLOADED = "OVERLOADED"
     RATE_LIMITED = "RATE_LIMITED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
@@ -108,6 +109,12 @@ class TransitionRefused(TicketflowError):
 
 class PayloadTooLarge(TicketflowError):
     code, http_status = ErrorCode.PAYLOAD_TOO_LARGE, 413
+
+
+class UnsupportedMediaType(TicketflowError):
+    """A file whose type is not one ticketflow stores, or whose bytes are not what it says."""
+
+    code, http_status = ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415
 
 
 class Overloaded(TicketflowError):

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import ResponseInput
+    from activities.contracts import MergeInput, ResponseInput
     from activities.ticket import TicketActivities
     from ticketflow.domain import (
         DEFAULT_QUEUE,
@@ -19,7 +19,9 @@ with workflow.unsafe.imports_passed_through():
         Action,
         ActionKind,
         ActionResult,
+        AttachmentRef,
         EventKind,
+        MergeIn,
         Priority,
         TicketChanges,
         TicketSnapshot,
@@ -42,15 +44,36 @@ def check(status: TicketStatus, kind: ActionKind, action: Action) -> None:
         if kind == ActionKind.TRANSFER and not (action.queue or action.agent_id):
             raise InvalidParams([{"field": "queue", "message": "transfer needs a queue or an agent_id"}],
                                 "transfer needs a queue or an agent_id")
+        if kind == ActionKind.MERGE and not action.into:
+            raise InvalidParams([{"field": "into", "message": "merge needs the ticket to merge into"}],
+                                "merge needs the ticket to merge into")
     except TicketflowError as refused:
         raise ApplicationError(refused.message, lifecycle.allowed(status),
                                type=type(refused).__name__, non_retryable=True) from refused
 
 
-def check_edit(status: TicketStatus) -> None:
-    """An ended ticket is not corrected any more."""
+def check_merge_in(steps: TicketSteps, merge: MergeIn) -> None:
+    """Refuse a merge into this ticket unless it is open, of the merged ticket's customer, and
+    not itself being merged (two tickets merged into each other at once are both refused,
+    rather than each waiting on the other)."""
+    snap = steps.snapshot
+    problem = None
+    try:
+        lifecycle.check_merge_target(snap.status)
+    except TicketflowError as refused:
+        problem = refused.message
+    if merge.user_id != snap.ticket.user_id:
+        problem = "a ticket merges only into a ticket of the same customer"
+    elif steps.merging or merge.source_id == snap.ticket.ticket_id:
+        problem = "the ticket to merge into is itself being merged"
+    if problem is not None:
+        raise ApplicationError(problem, [], type="IllegalTransition", non_retryable=True)
+
+
+def check_edit(status: TicketStatus, doing: str = "edited") -> None:
+    """An ended ticket is not corrected, nor given files, any more."""
     if status in TERMINAL_STATUSES:
-        raise ApplicationError(f"the ticket is {status}: it cannot be edited",
+        raise ApplicationError(f"the ticket is {status}: it cannot be {doing}",
                                [], type="IllegalTransition", non_retryable=True)
 
 
@@ -81,11 +104,12 @@ async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
     """Carry out one action (already checked) on the ticket's state."""
     snap, s = steps.snapshot, steps.state
     who = {"actor": action.actor} if action.actor else {}
+    files = {"attachments": action.attachments} if action.attachments else {}
     match kind:
         case ActionKind.COMMENT:
-            steps.record(EventKind.COMMENT, text=action.text, **who)
+            steps.record(EventKind.COMMENT, text=action.text, **who, **files)
         case ActionKind.REPLY:
-            steps.record(EventKind.REPLY, text=action.text, **who)
+            steps.record(EventKind.REPLY, text=action.text, **who, **files)
             if not s.replied and snap.assignee:
                 s.replied = True
                 waited = (workflow.now() - workflow.info().start_time).total_seconds()
@@ -95,7 +119,7 @@ async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
             snap.status = TicketStatus.PENDING
             s.events.append(WaitEvent.AGENT_REPLY)
         case ActionKind.CUSTOMER_REPLY:
-            steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who)
+            steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who, **files)
             s.events.append(WaitEvent.CUSTOMER_REPLY)
             steps.clocks(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
                          else SlaClocks.customer_replied)
@@ -128,6 +152,51 @@ async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
             await steps.attempt(snap.queue or DEFAULT_QUEUE)
         case ActionKind.CLOSE:
             await steps.finish("action", action.text, **who)
+        case ActionKind.MERGE:
+            await _merge(steps, str(action.into), who)
+
+
+async def _merge(steps: TicketSteps, into: str, who: dict[str, str]) -> None:
+    """The surviving ticket takes this one in first (its own update, its own event); then this
+    one closes, reason ``merged``, and gives its agent's slot back. Refused there, this one
+    is left as it was."""
+    snap = steps.snapshot
+    steps.merging = True
+    try:
+        await steps.step(TicketActivities.merge_into,
+                         MergeInput(into, MergeIn(snap.ticket.ticket_id, snap.ticket.user_id,
+                                                  who.get("actor", ""))),
+                         summary=f"merge into {into}")
+    except (ActivityError, ApplicationError) as err:
+        cause = err.cause if isinstance(err, ActivityError) else err
+        raise ApplicationError(cause.message if isinstance(cause, ApplicationError) else str(err),
+                               [], type="IllegalTransition", non_retryable=True) from err
+    finally:
+        steps.merging = False
+    snap.merged_into = into
+    steps.record(EventKind.MERGED, into=into, **who)
+    await steps.finish("action", "merged", into=into, **who)
+
+
+async def take_in(steps: TicketSteps, merge: MergeIn) -> bool:
+    """Another ticket of this customer is merged into this one: linked, with an event."""
+    if merge.source_id in steps.snapshot.merged_from:
+        return False
+    steps.snapshot.merged_from.append(merge.source_id)
+    steps.record(EventKind.MERGED_IN, **{"from": merge.source_id},
+                 **({"actor": merge.actor} if merge.actor else {}))
+    return True
+
+
+async def attach(steps: TicketSteps, ref: AttachmentRef) -> bool:
+    """A stored file joins the ticket: its reference, and an ``attached`` event."""
+    if any(a.attachment_id == ref.attachment_id for a in steps.snapshot.attachments):
+        return False
+    steps.snapshot.attachments.append(ref)
+    steps.record(EventKind.ATTACHED, attachment_id=ref.attachment_id, filename=ref.filename,
+                 content_type=ref.content_type, size=ref.size, internal=ref.internal,
+                 **({"actor": ref.actor} if ref.actor else {}))
+    return True
 
 async def apply_changes(steps: TicketSteps, flow_run: FlowRun | None,
                         changes: TicketChanges) -> bool:

@@ -65,6 +65,7 @@ class TicketSteps:
         self._deliveries: list[asyncio.Task[None]] = []  # webhook deliveries in flight
         # Set while an action (an update) is applied: see :meth:`step`.
         self.committed_steps = False
+        self.merging = False  # while the ticket this one merges into is told
 
     async def step(self, activity: Callable[[Any, A], Awaitable[R]], arg: A,
                    summary: str | None = None) -> R:

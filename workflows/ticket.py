@@ -17,7 +17,9 @@ with workflow.unsafe.imports_passed_through():
         ActionKind,
         ActionResult,
         Assignment,
+        AttachmentRef,
         EventKind,
+        MergeIn,
         NewTicket,
         Priority,
         TicketChanges,
@@ -195,6 +197,34 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
     @act.validator
     def _check_act(self, action: Action) -> None:
         actions.check(self.snapshot.status, ActionKind(action.action), action)
+
+    @workflow.update(name="merge")
+    async def merge(self, action: Action) -> ActionResult:
+        return await self._act(ActionKind.MERGE, action)
+
+    @merge.validator
+    def _check_merge(self, action: Action) -> None:
+        actions.check(self.snapshot.status, ActionKind.MERGE, action)
+
+    @workflow.update(name="merge_in")
+    async def merge_in(self, merge: MergeIn) -> ActionResult:
+        return await actions.under_lock(self._steps,
+            lambda: actions.check_merge_in(self._steps, merge),
+            lambda: actions.take_in(self._steps, merge))
+
+    @merge_in.validator
+    def _check_merge_in(self, merge: MergeIn) -> None:
+        actions.check_merge_in(self._steps, merge)
+
+    @workflow.update(name="attach")
+    async def attach(self, attachment: AttachmentRef) -> ActionResult:
+        return await actions.under_lock(self._steps,
+            lambda: actions.check_edit(self.snapshot.status, "given files"),
+            lambda: actions.attach(self._steps, attachment))
+
+    @attach.validator
+    def _check_attach(self, attachment: AttachmentRef) -> None:
+        actions.check_edit(self.snapshot.status, "given files")
 
     @workflow.update(name="edit")
     async def edit(self, changes: TicketChanges) -> ActionResult:

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access import agent_may_act, not_found, readable
 from api.auth import EVERYONE, admit, allow, bearer
 from api.deps import Session, State
 from api.schemas import (
@@ -24,9 +24,10 @@ from api.schemas import (
     TicketPatch,
     error_answers,
 )
+from api.state import AppState
 from ticketflow.db import origins, repository
 from ticketflow.documents import TicketDocument
-from ticketflow.domain import Action, TicketChanges
+from ticketflow.domain import Action, ActionKind, TicketChanges, TicketStatus
 from ticketflow.errors import Forbidden, InvalidParams, NotFound
 from ticketflow.fields import (
     AGENT_ID_PATTERN,
@@ -41,10 +42,11 @@ from ticketflow.fields import (
 from ticketflow.identity import rights
 from ticketflow.identity.principals import Principal, Role
 from ticketflow.tickets import actions, cache, intake
-from ticketflow.tickets.reads import read_ticket, read_ticket_json
+from ticketflow.tickets.reads import read_ticket_json
 from ticketflow.validation import json_problem
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+MERGE_HOPS = 5  # a reply follows a merged ticket this far along a chain of merges
 
 TicketId = Annotated[str, Path(pattern=TICKET_ID_PATTERN)]
 Creator = Annotated[Principal, allow(Role.ADMIN, Role.INTEGRATION, Role.CUSTOMER)]
@@ -59,23 +61,6 @@ async def _admitted_with_cached(
 ) -> tuple[Principal, bytes | None]:
     """The caller, and the ticket's cached document read in its rate limit's round trip."""
     return await admit(request, state, credentials, prefetch=cache.key(ticket_id.upper()))
-
-
-def _not_found(ticket_id: str) -> NotFound:
-    return NotFound(f"ticket {ticket_id} not found")
-
-
-async def _readable(state: State, principal: Principal, ticket_id: str,
-                    prefetched: bytes | None = None) -> TicketDocument:
-    """The ticket, if ``principal`` may see it; "not found" otherwise, so ids cannot be probed."""
-    ticket = await read_ticket(ticket_id=ticket_id, cache=state.cache, sessions=state.sessions,
-                               temporal=state.temporal, prefetched=prefetched)
-    creator = await origins.creator(state.sessions, ticket_id) \
-        if ticket is not None and principal.role == Role.INTEGRATION else None
-    if ticket is None or not rights.may_read(principal, user_id=ticket["user_id"],
-                                             creator=creator):
-        raise _not_found(ticket_id)
-    return rights.customer_view(ticket) if principal.role == Role.CUSTOMER else ticket
 
 
 def _user_id(body: TicketCreate, principal: Principal) -> str:
@@ -122,9 +107,9 @@ async def get_ticket(ticket_id: TicketId, state: State,
                                       sessions=state.sessions, temporal=state.temporal,
                                       prefetched=cached)
         if body is None:
-            raise _not_found(ticket_id.upper())
+            raise not_found(ticket_id.upper())
         return Response(body, media_type="application/json")
-    return await _readable(state, principal, ticket_id.upper(), cached)
+    return await readable(state, principal, ticket_id.upper(), cached)
 
 
 @router.get("", response_model=TicketPage)
@@ -168,7 +153,7 @@ async def list_tickets(
 @router.get("/{ticket_id}/events", response_model=TicketEvents, responses=error_answers(404))
 async def ticket_events(ticket_id: TicketId, state: State, session: Session,
                         principal: Reader) -> TicketEvents:
-    await _readable(state, principal, ticket_id.upper())
+    await readable(state, principal, ticket_id.upper())
     events = await repository.list_events(session, ticket_id.upper())
     if principal.role == Role.CUSTOMER:
         events = rights.public_events(events)
@@ -182,9 +167,9 @@ async def edit_ticket(ticket_id: TicketId, body: TicketPatch, state: State, sess
     event, like an action's). Admins, and agents on the tickets they may act on."""
     if body.priority is None and not (body.tags_add or body.tags_remove or body.metadata):
         raise InvalidParams([{"field": "body", "message": "nothing to change"}])
-    ticket = await _readable(state, principal, ticket_id.upper())
+    ticket = await readable(state, principal, ticket_id.upper())
     if principal.role == Role.AGENT:
-        await _agent_may_act(session, principal, ticket)
+        await agent_may_act(session, principal, ticket)
     merged = {k: v for k, v in {**ticket["metadata"], **body.metadata}.items() if v is not None}
     if (problem := json_problem(merged)) is not None:
         raise InvalidParams([{"field": f"metadata{'.' + problem[0] if problem[0] else ''}",
@@ -195,29 +180,57 @@ async def edit_ticket(ticket_id: TicketId, body: TicketPatch, state: State, sess
     return await actions.edit(state.temporal, ticket_id.upper(), changes)
 
 
-async def _agent_may_act(session: AsyncSession, principal: Principal,
-                         ticket: TicketDocument) -> None:
-    agent = await repository.get_agent(session, str(principal.agent_id))
-    queues = agent["queues"] if agent is not None else []
-    if not rights.agent_may_act(str(principal.agent_id), queues,
-                                assignee=ticket["assignee"], queue=ticket["queue"]):
-        raise Forbidden("the ticket is neither assigned to you nor waiting in your queues")
-
-
 @router.post("/{ticket_id}/actions", response_model=ActionResult,
              responses=error_answers(404, 409))
 async def act_on_ticket(ticket_id: TicketId, body: ActionCreate, state: State,
                         session: Session, principal: Actor) -> ActionResult:
     """The actor recorded is the caller's (an agent's id for an agent key). An agent acts on
     tickets assigned to them or waiting unassigned in their queues; a customer replies to
-    and reopens their own tickets."""
+    and reopens their own tickets. A ``customer_reply`` to a merged ticket lands on the
+    ticket it was merged into."""
+    ticket_id = ticket_id.upper()
     action = Action(**body.model_dump(mode="json"), actor=principal.actor)
     if action.action not in rights.actions_of(principal.role):
         raise Forbidden(f"the {principal.role} role may not {action.action}")
-    if principal.role != Role.ADMIN:
-        ticket = await _readable(state, principal, ticket_id.upper())
-    if principal.role == Role.AGENT:
-        await _agent_may_act(session, principal, ticket)
+    if principal.role != Role.ADMIN or action.action in (ActionKind.CUSTOMER_REPLY,
+                                                         ActionKind.MERGE) or action.attachments:
+        ticket = await readable(state, principal, ticket_id)
+        if action.action == ActionKind.CUSTOMER_REPLY:
+            ticket = await _surviving(state, principal, ticket)
+            ticket_id = ticket["ticket_id"]
+        if principal.role == Role.AGENT:
+            await agent_may_act(session, principal, ticket)
+        if action.action == ActionKind.MERGE:
+            action.into = await _merge_target(state, principal, ticket, action.into)
+        rights.check_attachments(ticket, action)
     # Refused: actions.Rejected (409 ILLEGAL_TRANSITION); unknown: actions.TicketNotFound (404).
-    return await actions.act(state.temporal, ticket_id.upper(), action)
+    return await actions.act(state.temporal, ticket_id, action)
 
+
+async def _surviving(state: AppState, principal: Principal,
+                     ticket: TicketDocument) -> TicketDocument:
+    """The ticket a merged one went on as (a merged ticket may itself have been merged)."""
+    for _ in range(MERGE_HOPS):
+        if ticket["status"] != TicketStatus.CLOSED or not ticket["merged_into"]:
+            break
+        ticket = await readable(state, principal, ticket["merged_into"])
+    return ticket
+
+
+async def _merge_target(state: AppState, principal: Principal, ticket: TicketDocument,
+                        into: str | None) -> str:
+    """The ticket to merge into, if it can be: another ticket, of the same customer. Whether
+    it is open is the ticket's own workflow's answer (409 otherwise)."""
+    if into is None:
+        raise InvalidParams([{"field": "into", "message": "merge needs the ticket to merge into"}])
+    into = into.upper()
+    if into == ticket["ticket_id"]:
+        raise InvalidParams([{"field": "into", "message": "a ticket is not merged into itself"}])
+    try:
+        target = await readable(state, principal, into)
+    except NotFound:
+        raise InvalidParams([{"field": "into", "message": f"ticket {into} not found"}]) from None
+    if target["user_id"] != ticket["user_id"]:
+        raise InvalidParams([{"field": "into",
+                              "message": "a ticket merges only into a ticket of the same customer"}])
+    return into

@@ -65,7 +65,7 @@ async def test_a_ticket_through_its_lifecycle(http: httpx.AsyncClient, temporal_
 
     resolved = (await act(http, tid, "resolve")).json()
     assert resolved["status"] == "resolved"
-    assert resolved["allowed"] == ["close", "comment", "customer_reply", "reopen"]
+    assert resolved["allowed"] == ["close", "comment", "customer_reply", "merge", "reopen"]
     assert (await agent(http, "ann"))["open_tickets"] == 0
 
     assert (await act(http, tid, "reopen")).json()["status"] == "assigned"

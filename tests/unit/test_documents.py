@@ -10,8 +10,8 @@ from ticketflow.domain import NewTicket
 
 KEYS = ["ticket_id", "user_id", "subject", "content", "channel", "user_level", "priority", "status",
         "queue", "assignee", "tags", "language", "flow", "sla", "sla_state", "sla_breached",
-        "duplicate_of", "failure_reason", "close_reason",
-        "assignment", "metadata", "version", "created_at", "updated_at"]
+        "duplicate_of", "failure_reason", "close_reason", "merged_into", "merged_from",
+        "attachments", "assignment", "metadata", "version", "created_at", "updated_at"]
 
 
 def test_a_row_becomes_the_document_get_shows() -> None:
@@ -21,7 +21,8 @@ def test_a_row_becomes_the_document_get_shows() -> None:
            "queue": "vip", "assignee": "ann", "tags": ("refund",), "language": "en",
            "flow_name": "vip_ticket", "flow_version": "3", "flow_digest": "abc", "sla": "vip",
            "sla_state": {"breached": False}, "sla_breached": False, "duplicate_of": None,
-           "failure_reason": None, "close_reason": None,
+           "failure_reason": None, "close_reason": None, "merged_into": None,
+           "merged_from": ("01JCCCCCCCCCCCCCCCCCCCCCCC",), "attachments": [],
            "assignment": {"agent_id": "ann"}, "metadata": None, "version": 4,
            "created_at": created, "updated_at": created.replace(minute=31),
            "search_text": "not shown"}
@@ -29,6 +30,7 @@ def test_a_row_becomes_the_document_get_shows() -> None:
     assert list(doc) == KEYS == list(documents.TicketDocument.__annotations__)
     assert doc["ticket_id"] == row["id"]
     assert doc["tags"] == ["refund"]
+    assert doc["merged_from"] == ["01JCCCCCCCCCCCCCCCCCCCCCCC"]
     assert doc["flow"] == {"name": "vip_ticket", "version": "3", "digest": "abc"}
     assert doc["metadata"] == {}
     assert (doc["created_at"], doc["updated_at"]) == ("2026-01-01T09:30:00+00:00",
@@ -46,6 +48,6 @@ def test_an_accepted_ticket_reads_as_processing_with_the_same_keys() -> None:
         "queue": None, "assignee": None, "tags": [], "language": None,
         "flow": {"name": None, "version": None, "digest": None}, "sla": None, "sla_state": None,
         "sla_breached": False, "duplicate_of": None, "failure_reason": None,
-        "close_reason": None, "assignment": None,
-        "metadata": {"order": 42}, "version": 0,
+        "close_reason": None, "merged_into": None, "merged_from": [], "attachments": [],
+        "assignment": None, "metadata": {"order": 42}, "version": 0,
         "created_at": "2026-01-01T09:30:00+00:00", "updated_at": "2026-01-01T09:30:00+00:00"}

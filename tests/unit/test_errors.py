@@ -13,7 +13,7 @@ from ticketflow.errors import AgentExists, NotFound, TicketflowError
 from ticketflow.flows import FlowError, FlowProblem
 from ticketflow.tickets import actions, intake, lifecycle
 
-ALLOWED = ["close", "comment", "customer_reply", "reopen"]
+ALLOWED = ["close", "comment", "customer_reply", "merge", "reopen"]
 REFUSED = f"reply is not allowed while the ticket is resolved; allowed: {', '.join(ALLOWED)}"
 
 CASES = [

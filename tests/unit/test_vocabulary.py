@@ -34,7 +34,7 @@ def test_the_state_machine_covers_every_status_and_only_known_actions() -> None:
     assert set(lifecycle.ALLOWED) == set(TicketStatus)
     assert set(lifecycle.ACTIONS) == set(ActionKind)
     assert set().union(*lifecycle.ALLOWED.values()) == set(ActionKind)
-    assert lifecycle.allowed("resolved") == ["close", "comment", "customer_reply", "reopen"]
+    assert lifecycle.allowed("resolved") == ["close", "comment", "customer_reply", "merge", "reopen"]
     assert all(type(a) is str for a in lifecycle.allowed("assigned"))  # plain text over the wire
 
 

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     pending_claim_seconds: int = Field(default=30, ge=1)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=1)
     max_body_bytes: int = 1_048_576
+    # A file attached to a ticket (``POST /api/tickets/{id}/attachments``): 413 past it.
+    attachment_max_bytes: int = Field(default=10_485_760, ge=1, le=104_857_600)
     max_inflight_requests: int = Field(default=2_000, ge=1)
     api_docs: DocsAccess = DocsAccess.PUBLIC
 

@@ -16,7 +16,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow import ids
-from ticketflow.domain import Action, ActionKind, ActionResult, TicketChanges
+from ticketflow.domain import (
+    Action,
+    ActionKind,
+    ActionResult,
+    AttachmentRef,
+    MergeIn,
+    TicketChanges,
+)
 from ticketflow.errors import ErrorCode, NotFound, TicketflowError, TransitionRefused
 from ticketflow.tickets import lifecycle
 from ticketflow.tickets.ticket_workflow import UPDATES, TicketWorkflowApi
@@ -63,8 +70,22 @@ async def edit(client: Client, ticket_id: str, changes: TicketChanges) -> Action
     return await _send(client, ticket_id, TicketWorkflowApi.edit, changes, "edit")
 
 
-async def _send(client: Client, ticket_id: str, update: Any, arg: Action | TicketChanges,
-                what: str) -> ActionResult:
+async def merge_in(client: Client, ticket_id: str, merge: MergeIn) -> ActionResult:
+    """Tell the ticket another was merged into it; sent again (a retried step), it is
+    applied once: the update's id names the merged ticket."""
+    return await _send(client, ticket_id, TicketWorkflowApi.merge_in, merge, "merge",
+                       update_id=f"merge-in-{merge.source_id}")
+
+
+async def attach(client: Client, ticket_id: str, attachment: AttachmentRef) -> ActionResult:
+    """Add a stored file's reference to the ticket."""
+    return await _send(client, ticket_id, TicketWorkflowApi.attach, attachment, "attach",
+                       update_id=f"attach-{attachment.attachment_id}")
+
+
+async def _send(client: Client, ticket_id: str, update: Any,
+                arg: Action | TicketChanges | MergeIn | AttachmentRef, what: str,
+                update_id: str | None = None) -> ActionResult:
     """One update of the ticket's workflow, within ACTION_DEADLINE_SECONDS: asked again while
     the server does not admit it, and its refusals turned into ours."""
     handle = client.get_workflow_handle_for(TicketWorkflowApi.run, ids.workflow_id(ticket_id))
@@ -75,7 +96,8 @@ async def _send(client: Client, ticket_id: str, update: Any, arg: Action | Ticke
         while True:
             try:
                 result: ActionResult = await handle.execute_update(
-                    update, arg, rpc_timeout=timedelta(seconds=max(deadline - clock(), 0.1)))
+                    update, arg, id=update_id,
+                    rpc_timeout=timedelta(seconds=max(deadline - clock(), 0.1)))
                 return result
             except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
                 raise OutcomeUnknown(what) from exc

@@ -15,6 +15,8 @@ from ticketflow.domain import (
     ActionKind,
     ActionResult,
     Assignment,
+    AttachmentRef,
+    MergeIn,
     NewTicket,
     TicketChanges,
     TicketSnapshot,
@@ -68,6 +70,21 @@ class TicketWorkflowApi:
     async def close(self, action: Action) -> ActionResult:
         ...
 
+    @workflow.update(name="merge")
+    async def merge(self, action: Action) -> ActionResult:
+        """Into ``action.into``, an open ticket of the same customer: this one closes."""
+        ...
+
+    @workflow.update(name="merge_in")
+    async def merge_in(self, merge: MergeIn) -> ActionResult:
+        """Another ticket of the same customer was merged into this one (sent by that one)."""
+        ...
+
+    @workflow.update(name="attach")
+    async def attach(self, attachment: AttachmentRef) -> ActionResult:
+        """A file stored for the ticket: its reference joins the ticket."""
+        ...
+
     @workflow.update(name="edit")
     async def edit(self, changes: TicketChanges) -> ActionResult:
         """Corrections: priority, tags, metadata (``PATCH /api/tickets/{id}``)."""
@@ -110,4 +127,5 @@ UPDATES = {
     ActionKind.RESOLVE: TicketWorkflowApi.resolve,
     ActionKind.REOPEN: TicketWorkflowApi.reopen,
     ActionKind.CLOSE: TicketWorkflowApi.close,
+    ActionKind.MERGE: TicketWorkflowApi.merge,
 }
