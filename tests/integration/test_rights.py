@@ -40,10 +40,21 @@ class World:
     other_integration: dict[str, str]
     other_agent: dict[str, str]
     ticket_id: str
+    attachment_id: str
 
     async def call(self, role: str, method: str, path: str,
                    json: object = None) -> httpx.Response:
+        if isinstance(json, Upload):
+            return await self.http.request(method, path, files={"file": json.file},
+                                           headers=self.headers[role])
         return await self.http.request(method, path, json=json, headers=self.headers[role])
+
+
+@dataclass
+class Upload:
+    """A multipart body with one file, where the matrix has a JSON body."""
+
+    file: tuple[str, bytes, str]
 
 
 async def _token(http: httpx.AsyncClient, headers: dict[str, str], user_id: str) -> dict[str, str]:
@@ -81,6 +92,9 @@ async def world(settings: Settings, sessions: async_sessionmaker) -> AsyncIterat
             return t["assignee"] == "ann"
 
         await eventually(assigned)
+        attached = await http.post(f"/api/tickets/{ticket_id}/attachments", headers=admin,
+                                   files={"file": ("receipt.txt", b"paid twice", "text/plain")})
+        assert attached.status_code == 201, attached.text
         yield World(
             http=http,
             headers={"anonymous": {}, "customer": await _token(http, integration, "cust-1"),
@@ -88,7 +102,8 @@ async def world(settings: Settings, sessions: async_sessionmaker) -> AsyncIterat
                      "admin": admin},
             other_customer=await _token(http, admin, "cust-2"),
             other_integration=await key(Role.INTEGRATION),
-            other_agent=await key(Role.AGENT, "bob"), ticket_id=ticket_id)
+            other_agent=await key(Role.AGENT, "bob"), ticket_id=ticket_id,
+            attachment_id=attached.json()["attachment_id"])
 
 
 def _new_ticket(role: str) -> dict:
@@ -109,6 +124,13 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("act: comment", "POST", "/api/tickets/{t}/actions",
      lambda role: {"action": "comment", "text": f"note by {role}"},
      {"customer": 403, "agent": 200, "integration": 403, "admin": 200}),
+    ("attach file", "POST", "/api/tickets/{t}/attachments",
+     lambda role: Upload((f"by-{role}.txt", b"a note", "text/plain")),
+     {"customer": 201, "agent": 201, "integration": 201, "admin": 201}),
+    ("list attachments", "GET", "/api/tickets/{t}/attachments", None,
+     {"customer": 200, "agent": 200, "integration": 200, "admin": 200}),
+    ("download attachment", "GET", "/api/tickets/{t}/attachments/{a}", None,
+     {"customer": 200, "agent": 200, "integration": 200, "admin": 200}),
     ("edit ticket", "PATCH", "/api/tickets/{t}",
      lambda role: {"tags_add": [f"seen-by-{role}"]},
      {"customer": 403, "agent": 200, "integration": 403, "admin": 200}),
@@ -138,7 +160,8 @@ def test_the_matrix_names_every_protected_route() -> None:
     paths = create_app(Settings(_env_file=None)).openapi()["paths"]
     routes = {(m.upper(), p) for p, ops in paths.items() for m in ops
               if p not in ("/healthz", "/readyz")} | {("GET", "/metrics")}  # not in the schema
-    assert routes == {(m, p.replace("{t}", "{ticket_id}").replace("/ann", "/{agent_id}")
+    assert routes == {(m, p.replace("{t}", "{ticket_id}").replace("{a}", "{attachment_id}")
+                       .replace("/ann", "/{agent_id}")
                        .replace("/default", "/{name}")) for _, m, p, _, _ in MATRIX}
 
 
@@ -149,7 +172,7 @@ async def test_every_operation_for_every_role(world: World, role: str, operation
                                               method: str, path: str, body: object,
                                               expected: dict[str, int]) -> None:
     json = body(role) if callable(body) else None
-    r = await world.call(role, method, path.format(t=world.ticket_id), json)
+    r = await world.call(role, method, path.format(t=world.ticket_id, a=world.attachment_id), json)
     want = 401 if role == "anonymous" else expected[role]
     assert r.status_code == want, f"{operation} as {role}: {r.status_code} {r.text}"
     if want >= 400:
