@@ -4,6 +4,7 @@ both histories agree with their rows, and a customer's later reply lands on the 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -27,6 +28,16 @@ async def new_ticket(http: httpx.AsyncClient, user_id: str) -> str:
     return str(r.json()["ticket_id"])
 
 
+async def assigned(http: httpx.AsyncClient, *users: str) -> list[str]:
+    """One assigned ticket of each user (agent ann serves them all)."""
+    await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann",
+                                         "queues": ["general", "vip", "billing"], "capacity": 5})
+    tickets = [await new_ticket(http, user) for user in users]
+    for t in tickets:
+        await ticket_in(http, t, "assigned")
+    return tickets
+
+
 async def events(http: httpx.AsyncClient, ticket_id: str,
                  headers: dict[str, str] | None = None) -> list[dict]:
     r = await http.get(f"/api/tickets/{ticket_id}/events", headers=headers)
@@ -37,12 +48,8 @@ async def events(http: httpx.AsyncClient, ticket_id: str,
 async def test_merge_closes_one_links_both_and_forwards_the_customer(
         http: httpx.AsyncClient, temporal_client: Client, sessions: async_sessionmaker,
         redis: Redis, clean: None) -> None:
-    await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann",
-                                         "queues": ["general", "vip", "billing"], "capacity": 5})
     user = f"cust-{uuid.uuid4().hex[:6]}"
-    dup, keep = await new_ticket(http, user), await new_ticket(http, user)
-    await ticket_in(http, dup, "assigned")
-    await ticket_in(http, keep, "assigned")
+    dup, keep = await assigned(http, user, user)
     assert (await agent(http, "ann"))["open_tickets"] == 2
 
     merged = await act(http, dup, "merge", into=keep.lower())  # ids are case-blind
@@ -83,13 +90,8 @@ async def test_merge_closes_one_links_both_and_forwards_the_customer(
 async def test_a_merge_that_cannot_be_leaves_both_tickets_as_they_were(
         http: httpx.AsyncClient, temporal_client: Client, sessions: async_sessionmaker,
         redis: Redis, clean: None) -> None:
-    await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann",
-                                         "queues": ["general", "vip", "billing"], "capacity": 5})
     user = f"cust-{uuid.uuid4().hex[:6]}"
-    one, other_customers, ended = (await new_ticket(http, user), await new_ticket(http, "someone"),
-                                   await new_ticket(http, user))
-    for t in (one, other_customers, ended):
-        await ticket_in(http, t, "assigned")
+    one, other_customers, ended = await assigned(http, user, "someone", user)
     assert (await act(http, ended, "close", text="done")).status_code == 200
     before = (await http.get(f"/api/tickets/{one}")).json()
 
@@ -117,14 +119,8 @@ async def test_a_merge_that_cannot_be_leaves_both_tickets_as_they_were(
 async def test_two_tickets_merged_into_each_other_at_once_do_not_wait_on_each_other(
         http: httpx.AsyncClient, temporal_client: Client, sessions: async_sessionmaker,
         redis: Redis, clean: None) -> None:
-    import asyncio
-
-    await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann",
-                                         "queues": ["general", "vip", "billing"], "capacity": 5})
     user = f"cust-{uuid.uuid4().hex[:6]}"
-    a, b = await new_ticket(http, user), await new_ticket(http, user)
-    await ticket_in(http, a, "assigned")
-    await ticket_in(http, b, "assigned")
+    a, b = await assigned(http, user, user)
     first, second = await asyncio.wait_for(asyncio.gather(
         act(http, a, "merge", into=b), act(http, b, "merge", into=a)), timeout=30)
     statuses = sorted([first.status_code, second.status_code])
