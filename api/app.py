@@ -33,6 +33,7 @@ from api.routes import (
     flows,
     health,
     metrics,
+    reports,
     tickets,
 )
 from api.schemas import COMMON_ERRORS, error_answers
@@ -107,8 +108,8 @@ def create_app(settings: Settings | None = None,
                   responses=error_answers(*COMMON_ERRORS))
     errors.install(app)
     app.include_router(health.router)
-    for router in (tickets.router, attachments.router, agents.router, flows.router, customer_tokens.router,
-                   metrics.router):
+    for router in (tickets.router, attachments.router, agents.router, flows.router,
+                   customer_tokens.router, reports.router, metrics.router):
         # Every route here needs a credential; each names the roles it admits.
         app.include_router(router, responses=error_answers(401, 403))
     docs.install(app, settings.api_docs)

@@ -16,7 +16,7 @@ every non-2xx answer is counted by status: a clean run has none.
 Every --sample-seconds (10) it samples the resident memory (/proc, each process with its
 descendants) of the worker, the API, the Temporal server and Redis, and the tickets closed
 since the last sample, to a CSV (written as it goes) and, at the end, a PNG (--plot, default
-docs/img/soak.png; needs matplotlib: pip install -e '.[bench]').
+docs/img/soak.png, drawn with matplotlib, which reports' charts use too).
 
 At the end PostgreSQL must show exactly N tickets for the run, all closed, each with exactly
 one `created` and one `closed` event and at most one `resolved`; Temporal must show none of
@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import importlib.util
 import json
 import math
 import os
@@ -556,8 +555,6 @@ def main() -> None:
     if args.serve_empty:
         asyncio.run(serve_empty(*args.serve_empty))
         return
-    if importlib.util.find_spec("matplotlib") is None:
-        sys.exit("bench/soak.py draws its plot with matplotlib: pip install -e '.[bench]'")
     result = asyncio.run(main_async(args))
     if not args.json:
         print(summary(result))

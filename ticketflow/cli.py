@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ticketflow.identity import keys_command
 from ticketflow.infra.settings import Settings
+from ticketflow.reports import command as report_command
 
 if TYPE_CHECKING:  # the CLI imports what a command needs when it runs, for a fast start
     from ticketflow.flows import Plan
@@ -205,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: D103
     check.add_argument("--pause", type=float, default=2.0,
                        help="seconds between the two looks that a difference must survive")
     check.set_defaults(run=_check)
+    report_command.add_to(commands)
     keys = commands.add_parser("keys", help="create, list and revoke API keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser(

@@ -151,13 +151,15 @@ class TicketSteps:
         snap.assignment = result
         if result.agent_id is not None:
             snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
-            self.record(EventKind.ASSIGNED, agent=result.agent_id, reason=result.reason)
+            self.record(EventKind.ASSIGNED, agent=result.agent_id, reason=result.reason,
+                        spills=result.spills, mode=result.mode)
             self.state.events.append(WaitEvent.ASSIGNED)
             await self.save()
             return True
         if snap.status != TicketStatus.QUEUED:
             snap.status = TicketStatus.QUEUED
-            self.record(EventKind.QUEUED, queue=result.queue, reason=result.reason)
+            self.record(EventKind.QUEUED, queue=result.queue, reason=result.reason,
+                        spills=result.spills, mode=result.mode)
             await self.save()
         return False
 

