@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import Unavailable, from_exception, render
 from ticketflow.errors import Overloaded, PayloadTooLarge
 from ticketflow.infra import deadlines
-from ticketflow.infra.settings import READ_DEADLINE_SECONDS
+from ticketflow.infra.settings import READ_DEADLINE_SECONDS, REPORT_DEADLINE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,13 @@ class CatchAll:
             await render(error)(scope, receive, send)
 
 
+REPORTS_PATH = "/api/reports/"
+
+
 class ReadDeadline:
     """A read (GET) has one deadline for all its waits, authentication included
-    (``ticketflow.infra.deadlines``); writes keep the deadlines of their own steps.
+    (``ticketflow.infra.deadlines``); writes keep the deadlines of their own steps. A report,
+    one long scan of a range's tickets, has a longer one (``REPORT_DEADLINE_SECONDS``).
 
     Each wait ends at the deadline, but what runs after it may wait again: psycopg, when a
     query is interrupted, asks the server to cancel it and waits up to 10 s more, which a
@@ -85,10 +89,11 @@ class ReadDeadline:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        with deadlines.request(READ_DEADLINE_SECONDS):
+        seconds = REPORT_DEADLINE_SECONDS if scope["path"].startswith(REPORTS_PATH) \
+            else READ_DEADLINE_SECONDS
+        with deadlines.request(seconds):
             task: asyncio.Task[None] = asyncio.ensure_future(self.app(scope, receive, guarded))
-        done, _ = await asyncio.wait([task], timeout=READ_DEADLINE_SECONDS
-                                     + self.CLEANUP_GRACE_SECONDS)
+        done, _ = await asyncio.wait([task], timeout=seconds + self.CLEANUP_GRACE_SECONDS)
         if done or started:
             return await task
         answered = True

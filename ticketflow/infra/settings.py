@@ -29,6 +29,7 @@ SIMULATED_MAX_SECONDS = 366 * 86_400
 DB_STATEMENT_TIMEOUT_SECONDS = 3  # server side (statement_timeout), every API statement
 DB_CONNECT_TIMEOUT_SECONDS = 3
 READ_DEADLINE_SECONDS = 5  # client side: a whole read, waiting for a connection included
+REPORT_DEADLINE_SECONDS = 60  # the same, for a report (GET /api/reports/...)
 TEMPORAL_READ_TIMEOUT_SECONDS = 3
 REDIS_COMMAND_TIMEOUT_SECONDS = 3  # any command of the API's Redis connections
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2

@@ -1,9 +1,10 @@
 """What happened to each ticket created in a time range, read from the tickets and their
-event log in one SQL statement: the ticket's dimensions, when it was first answered and
-resolved, its SLA breaches, and the agents its assignments passed over.
+event log in one SQL statement: the ticket's dimensions, how long it waited for its first
+answer and its resolution, its SLA breaches, and the agents its assignments passed over.
 
-Each ticket's events are read through their primary key (``ticket_id, seq``); the tickets of
-a range through ``ix_tickets_created_at_id``.
+The range's tickets are found through ``ix_tickets_created_at_id``, and their events through
+the events' primary key (``ticket_id, seq``), aggregated in one pass. Times come back as
+seconds (epoch, or durations): far cheaper to read than timestamps, by the hundred thousand.
 """
 
 from __future__ import annotations
@@ -12,20 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import RowMapping, text
+from sqlalchemy import Row, TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketflow.db.engine import Sessions
 from ticketflow.domain import TERMINAL_STATUSES
 
+# A report may run long over a wide range: longer than the API's usual statement limit.
+STATEMENT_TIMEOUT = "60s"
 _TERMINAL = ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES))
-_SELECT = f"""
-SELECT t.id, t.created_at, t.queue, t.channel, t.flow_name, t.status, t.sla,
-       CASE WHEN t.status IN ({_TERMINAL}) THEN t.updated_at END AS ended_at,
-       f.agent, f.intent, f.first_reply_at, f.resolved_at, f.breaches, f.spills, f.decisions,
-       f.degraded
-FROM tickets t
-LEFT JOIN LATERAL (
-    SELECT (array_agg(e.data->>'agent' ORDER BY e.seq DESC)
+_SELECT = """
+WITH lived AS (
+    SELECT e.ticket_id,
+           (array_agg(e.data->>'agent' ORDER BY e.seq DESC)
                 FILTER (WHERE e.kind = 'assigned'))[1] AS agent,
            (array_agg(e.data->>'intent' ORDER BY e.seq)
                 FILTER (WHERE e.kind = 'tagged'))[1] AS intent,
@@ -37,20 +37,36 @@ LEFT JOIN LATERAL (
            count(*) FILTER (WHERE e.kind IN ('assigned', 'queued')) AS decisions,
            count(*) FILTER (WHERE e.kind IN ('assigned', 'queued')
                             AND e.data->>'mode' = 'degraded') AS degraded
-    FROM ticket_events e WHERE e.ticket_id = t.id
-) f ON true
+    FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+    WHERE {where}
+    GROUP BY e.ticket_id
+)
+SELECT c.status, c.queue, c.channel, c.flow_name, l.agent, l.intent, c.sla,
+       extract(epoch FROM c.created_at)::float8,
+       extract(epoch FROM CASE WHEN c.status IN ({terminal}) THEN c.updated_at END)::float8,
+       extract(epoch FROM l.first_reply_at - c.created_at)::float8,
+       extract(epoch FROM l.resolved_at - c.created_at)::float8,
+       coalesce(l.breaches, 0), coalesce(l.spills, 0), coalesce(l.decisions, 0),
+       coalesce(l.degraded, 0)
+FROM tickets c LEFT JOIN lived l ON l.ticket_id = c.id
+WHERE {where_c}
 """
-_FACTS = text(_SELECT + "WHERE t.created_at >= :start AND t.created_at < :end")
+
+
+def _statement(where: str) -> TextClause:
+    """The facts of the tickets ``where`` picks (written for a ticket ``t``)."""
+    return text(_SELECT.format(where=where, where_c=where.replace("t.", "c."),
+                               terminal=_TERMINAL))
+
+
+_FACTS = _statement("t.created_at >= :start AND t.created_at < :end")
 # Tickets created before a range and still open at its start: the backlog it begins with.
-_OPEN_AT = text(_SELECT + f"WHERE t.created_at < :start"
-                f" AND (t.status NOT IN ({_TERMINAL}) OR t.updated_at >= :start)")
+_OPEN_AT = _statement(
+    f"t.created_at < :start AND (t.status NOT IN ({_TERMINAL}) OR t.updated_at >= :start)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TicketFacts:
-    ticket_id: str
-    created_at: datetime
-    ended_at: datetime | None  # closed, duplicate or failed
     status: str
     queue: str | None
     channel: str
@@ -58,8 +74,10 @@ class TicketFacts:
     agent: str | None  # the last agent it was assigned to
     intent: str | None
     sla: str | None
-    first_reply_at: datetime | None
-    resolved_at: datetime | None  # first resolved (or closed)
+    created: float  # epoch seconds
+    ended: float | None  # closed, duplicate or failed (epoch seconds)
+    first_response_s: float | None  # creation to the first agent reply
+    resolution_s: float | None  # creation to the first resolve (or close)
     breaches: int
     spills: int
     decisions: int  # assignment decisions (assigned or queued)
@@ -71,13 +89,14 @@ async def read(sessions: Sessions, start: datetime, end: datetime, *, chunks: in
     """The facts of every ticket created in [start, end), read in ``chunks`` consecutive
     slices of the range (``progress`` is told after each, for a long range's progress bar)."""
     found: list[TicketFacts] = []
-    step = (end - start) / max(chunks, 1)
+    chunks = max(chunks, 1)
+    step = (end - start) / chunks
     async with sessions() as session:
-        for n in range(max(chunks, 1)):
-            lo = start + step * n
-            hi = end if n == chunks - 1 else start + step * (n + 1)
-            rows = (await session.execute(_FACTS, {"start": lo, "end": hi})).mappings().all()
-            found.extend(_facts(r) for r in rows)
+        await _long_running(session)
+        for n in range(chunks):
+            lo, hi = start + step * n, end if n == chunks - 1 else start + step * (n + 1)
+            result = await session.execute(_FACTS, {"start": lo, "end": hi})
+            found.extend(_facts(row) for row in result)
             if progress is not None:
                 progress(1)
     return found
@@ -86,18 +105,19 @@ async def read(sessions: Sessions, start: datetime, end: datetime, *, chunks: in
 async def open_at(sessions: Sessions, start: datetime) -> list[TicketFacts]:
     """The facts of tickets created before ``start`` and still open then."""
     async with sessions() as session:
-        rows = (await session.execute(_OPEN_AT, {"start": start})).mappings().all()
-    return [_facts(r) for r in rows]
+        await _long_running(session)
+        return [_facts(row) for row in await session.execute(_OPEN_AT, {"start": start})]
 
 
-def _facts(r: RowMapping) -> TicketFacts:
-    return TicketFacts(
-        ticket_id=r["id"], created_at=r["created_at"], ended_at=r["ended_at"],
-        status=r["status"], queue=r["queue"], channel=r["channel"], flow=r["flow_name"],
-        agent=r["agent"], intent=r["intent"], sla=r["sla"],
-        first_reply_at=r["first_reply_at"], resolved_at=r["resolved_at"],
-        breaches=int(r["breaches"] or 0), spills=int(r["spills"] or 0),
-        decisions=int(r["decisions"] or 0), degraded=int(r["degraded"] or 0))
+async def _long_running(session: AsyncSession) -> None:
+    # A report's statement is one long scan: no JIT (it costs more than it saves here), and
+    # the report's own time limit.
+    await session.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"))
+    await session.execute(text("SET LOCAL jit = off"))
+
+
+def _facts(row: Row[tuple[object, ...]]) -> TicketFacts:
+    return TicketFacts(*row)  # type: ignore[arg-type,call-arg]  # the columns, in order
 
 
 def chunks_for(start: datetime, end: datetime) -> int:

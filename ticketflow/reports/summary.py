@@ -5,7 +5,7 @@ CLI."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -114,12 +114,8 @@ def build(name: ReportName, facts: Sequence[TicketFacts], *, start: datetime, en
 
 def _volume(tickets: list[TicketFacts], *_: Any) -> dict[str, Any]:
     closed = sum(f.status == TicketStatus.CLOSED for f in tickets)
-    ended = sum(f.ended_at is not None for f in tickets)
+    ended = sum(f.ended is not None for f in tickets)
     return {"tickets": len(tickets), "open": len(tickets) - ended, "closed": closed}
-
-
-def _seconds(pairs: Iterable[tuple[datetime, datetime | None]]) -> list[float]:
-    return [(later - first).total_seconds() for first, later in pairs if later is not None]
 
 
 def _percentiles(values: list[float], prefix: str) -> dict[str, float | None]:
@@ -130,9 +126,9 @@ def _percentiles(values: list[float], prefix: str) -> dict[str, float | None]:
 
 
 def _response_times(tickets: list[TicketFacts], *_: Any) -> dict[str, Any]:
-    answered = _seconds((f.created_at, f.first_reply_at) for f in tickets)
-    resolved = _seconds((f.created_at, f.resolved_at) for f in tickets
-                        if f.status != TicketStatus.DUPLICATE)
+    answered = [f.first_response_s for f in tickets if f.first_response_s is not None]
+    resolved = [f.resolution_s for f in tickets
+                if f.resolution_s is not None and f.status != TicketStatus.DUPLICATE]
     return {**_percentiles(answered, "first_response"), **_percentiles(resolved, "resolution"),
             "answered": len(answered), "resolved": len(resolved)}
 
@@ -162,8 +158,8 @@ def _backlog(tickets: list[TicketFacts], earlier: list[TicketFacts], steps: list
              start: datetime, end: datetime) -> dict[str, Any]:
     """Open at each step: created by then, and not ended by then."""
     every = [*tickets, *earlier]
-    created = np.sort(np.array([f.created_at.timestamp() for f in every]))
-    ended = np.sort(np.array([f.ended_at.timestamp() for f in every if f.ended_at is not None]))
+    created = np.sort(np.array([f.created for f in every]))
+    ended = np.sort(np.array([f.ended for f in every if f.ended is not None]))
 
     def open_at(at: datetime) -> int:
         t = at.timestamp()
