@@ -42,7 +42,9 @@ INSERT INTO tickets (id, user_id, subject, content, channel, user_level, priorit
                      updated_at, search_text)
 SELECT lpad(i::text, 26, '0'), 'u' || (i %% 5000), 's', 'c',
        (ARRAY['web','email','chat','phone','api'])[1 + i %% 5], 0, 'normal',
-       CASE WHEN i %% 20 = 0 THEN 'duplicate' WHEN i %% 3 = 0 THEN 'assigned' ELSE 'closed' END,
+       CASE WHEN i %% 20 = 0 THEN 'duplicate'
+            WHEN i %% 97 = 0 OR (i %% 7 = 0 AND i > %(n)s * 0.9) THEN 'assigned'
+            ELSE 'closed' END,
        CASE WHEN i %% 20 = 0 THEN NULL ELSE (ARRAY['general','vip','billing'])[1 + i %% 3] END,
        '{}', 'en', (ARRAY['default','vip_ticket','refund'])[1 + i %% 3],
        CASE WHEN i %% 20 = 0 THEN NULL ELSE 'standard' END, i %% 10 = 0, '{}', 6,
@@ -50,7 +52,8 @@ SELECT lpad(i::text, 26, '0'), 'u' || (i %% 5000), 's', 'c',
        %(start)s + i * %(spread)s * interval '1 second' + interval '3 hours', ''
 FROM generate_series(1, %(n)s) i
 """
-# (seq, kind, minutes after creation, data, which tickets)
+# (seq, kind, minutes after creation, data, which tickets). Open tickets: a steady few, and
+# more among the last days' (the backlog a team falls behind on).
 _EVENTS = [
     (1, "created", "0", "'{}'", "true"),
     (2, "duplicate", "0", "'{\"of\": \"x\"}'", "status = 'duplicate'"),

@@ -25,7 +25,8 @@ FORBIDDEN = {
 }
 CORE = ROOT / "ticketflow"
 # Parts of the core without a package docstring of their own.
-LEAVES = {"ids": set[str](), "sla.clocks": set[str](), "migrations": {"infra", "db"}}
+LEAVES = {"ids": set[str](), "sla.clocks": {"sla.calendar"}, "sla.calendar": set[str](),
+          "migrations": {"infra", "db"}}
 
 
 def _modules(path: Path) -> set[str]:
@@ -46,8 +47,8 @@ def _unit(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != "ticketflow" or len(parts) == 1:
         return None
-    if parts[1:3] == ["sla", "clocks"]:
-        return "sla.clocks"
+    if parts[1:3] in (["sla", "clocks"], ["sla", "calendar"]):
+        return f"sla.{parts[2]}"
     if (CORE / parts[1]).is_dir():
         return parts[1]
     return parts[1] if parts[1] in ("ids", "cli") else "vocabulary"

@@ -13,6 +13,8 @@ from typing import NotRequired
 
 from typing_extensions import TypedDict  # pydantic reads it (GET's document)
 
+from ticketflow.sla.calendar import Calendar
+
 
 class ClockName(StrEnum):
     FIRST_RESPONSE = "first_response"
@@ -38,6 +40,8 @@ class SlaPolicy:
     breach_priority: str | None = None  # raise the ticket to this priority
     breach_reassign: bool = False  # hand the ticket to another agent
     breach_notify: str | None = None  # POST the breach to this webhook
+    # Targets count this calendar's open hours only (None: around the clock).
+    calendar: Calendar | None = None
 
     def target(self, clock: str) -> float:
         return {ClockName.FIRST_RESPONSE: self.first_response_s,
@@ -80,22 +84,25 @@ class Clock:
     warned: bool = False
     breached: bool = False
 
-    def used(self, now: datetime) -> float:
-        running = (now - datetime.fromisoformat(self.running_since)).total_seconds() \
-            if self.running_since else 0.0
-        return self.elapsed_s + running
+    def used(self, now: datetime, calendar: Calendar | None = None) -> float:
+        """Seconds counted so far: open seconds of ``calendar``, or all of them."""
+        if not self.running_since:
+            return self.elapsed_s
+        since = datetime.fromisoformat(self.running_since)
+        return self.elapsed_s + (calendar.open_seconds(since, now) if calendar is not None
+                                 else (now - since).total_seconds())
 
     def run(self, now: datetime) -> None:
         if not self.stopped and self.running_since is None:
             self.running_since = now.isoformat()
 
-    def pause(self, now: datetime) -> None:
+    def pause(self, now: datetime, calendar: Calendar | None = None) -> None:
         if self.running_since is not None:
-            self.elapsed_s = self.used(now)
+            self.elapsed_s = self.used(now, calendar)
             self.running_since = None
 
-    def stop(self, now: datetime) -> None:
-        self.pause(now)
+    def stop(self, now: datetime, calendar: Calendar | None = None) -> None:
+        self.pause(now, calendar)
         self.stopped = True
 
     def restart(self, now: datetime) -> None:
@@ -112,18 +119,24 @@ class SlaClocks:
     @classmethod
     def start(cls, policy: SlaPolicy, created: datetime, now: datetime) -> SlaClocks:
         clocks = {name.value: Clock(name.value, policy.target(name)) for name in CLOCKS}
+        counted = policy.calendar.open_seconds(created, now) if policy.calendar is not None \
+            else max((now - created).total_seconds(), 0.0)
         for name in (ClockName.FIRST_RESPONSE, ClockName.RESOLUTION):
-            clocks[name].elapsed_s = max((now - created).total_seconds(), 0.0)
+            clocks[name].elapsed_s = counted
             clocks[name].run(now)
         clocks[ClockName.NEXT_RESPONSE].stopped = True  # owed only after a customer reply
         return cls(policy=policy, clocks=clocks)
 
     # -- what happened to the ticket --------------------------------------------
 
+    @property
+    def calendar(self) -> Calendar | None:
+        return self.policy.calendar
+
     def agent_replied(self, now: datetime) -> None:
-        self.clocks[ClockName.FIRST_RESPONSE].stop(now)
-        self.clocks[ClockName.NEXT_RESPONSE].stop(now)
-        self.clocks[ClockName.RESOLUTION].pause(now)  # the ticket now waits on the customer
+        self.clocks[ClockName.FIRST_RESPONSE].stop(now, self.calendar)
+        self.clocks[ClockName.NEXT_RESPONSE].stop(now, self.calendar)
+        self.clocks[ClockName.RESOLUTION].pause(now, self.calendar)  # it waits on the customer
 
     def customer_replied(self, now: datetime) -> None:
         if self.clocks[ClockName.FIRST_RESPONSE].stopped:
@@ -132,7 +145,7 @@ class SlaClocks:
 
     def resolved(self, now: datetime) -> None:
         for clock in self.clocks.values():
-            clock.stop(now)
+            clock.stop(now, self.calendar)
 
     def reopened(self, now: datetime) -> None:
         self.clocks[ClockName.RESOLUTION].stopped = False
@@ -146,7 +159,7 @@ class SlaClocks:
         for name, c in self.clocks.items():
             if c.running_since is None:  # paused or stopped clocks cannot cross a line
                 continue
-            used = c.used(now)
+            used = c.used(now, self.calendar)
             if not c.warned and used >= self.policy.warn_at * c.target_s:
                 c.warned = True
                 if used < c.target_s:
@@ -168,15 +181,27 @@ class SlaClocks:
         for name, c in self.clocks.items():
             if c.running_since is None:
                 continue
-            used = c.used(now)
+            used = c.used(now, self.calendar)
             for limit, done, crossing in ((self.policy.warn_at * c.target_s, c.warned, "warning"),
                                           (c.target_s, c.breached, "breach")):
                 if not done:
-                    waits.append((max(limit - used, 0.0), f"sla {name} {crossing}"))
+                    waits.append((self._after(now, limit - used), f"sla {name} {crossing}"))
         if not waits:
             return None
-        seconds, line = min(waits)
-        return timedelta(seconds=seconds), line
+        wait, line = min(waits)
+        return wait, line
+
+    def _after(self, now: datetime, seconds: float) -> timedelta:
+        """How long from ``now`` until ``seconds`` more are counted: across closed hours,
+        nights and holidays, for a clock on a calendar."""
+        return max(self._at(now, seconds) - now, timedelta())
+
+    def _at(self, now: datetime, seconds: float) -> datetime:
+        """When ``seconds`` more will have been counted (or, negative, were counted last)."""
+        if self.calendar is None:
+            return now + timedelta(seconds=seconds)
+        return self.calendar.add(now, seconds) if seconds >= 0 else \
+            self.calendar.back(now, -seconds)
 
     @property
     def breached(self) -> bool:
@@ -185,13 +210,14 @@ class SlaClocks:
     def view(self, now: datetime) -> SlaView:
         """The clocks as GET shows them (the ticket's ``sla_state``). ``<clock>_due_at``: when
         a running clock reaches its target (None while it is paused or stopped)."""
-        due = {n: (now + timedelta(seconds=c.target_s - c.used(now))).isoformat()
+        due = {n: self._at(now, c.target_s - c.used(now, self.calendar)).isoformat()
                if c.running_since is not None else None for n, c in self.clocks.items()}
         return {"policy": self.policy.name, "breached": self.breached,
                 "first_response_due_at": due[ClockName.FIRST_RESPONSE],
                 "next_response_due_at": due[ClockName.NEXT_RESPONSE],
                 "resolution_due_at": due[ClockName.RESOLUTION],
-                "clocks": {n: {"target_s": c.target_s, "used_s": round(c.used(now), 1),
+                "clocks": {n: {"target_s": c.target_s,
+                               "used_s": round(c.used(now, self.calendar), 1),
                                "running": c.running_since is not None, "warned": c.warned,
                                "breached": c.breached, "due_at": due[n]}
                            for n, c in self.clocks.items()}}
