@@ -8,6 +8,7 @@ from typing import Any
 
 from ticketflow.domain import MergeIn, NewTicket, Priority, Tagging
 from ticketflow.flows.model import Plan
+from ticketflow.sla.calendar import Calendar
 from ticketflow.sla.clocks import SlaPolicy
 from ticketflow.tickets.webhooks import WebhookEvent
 
@@ -43,6 +44,7 @@ class SelectFlowInput:
 class SelectFlowResult:
     plan: Plan  # recorded in the ticket's history: the ticket keeps this plan
     sla_policies: dict[str, SlaPolicy] = field(default_factory=dict)
+    calendars: dict[str, Calendar] = field(default_factory=dict)  # what its flow reads
 
 
 @dataclass

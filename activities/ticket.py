@@ -90,9 +90,11 @@ class TicketActivities:
     @activity.defn(name="select_flow")
     async def select_flow(self, data: SelectFlowInput) -> SelectFlowResult:
         """Pick the flow for a ticket; its plan is then recorded in the ticket's history."""
-        plans, sla_policies = self._flows.current()
-        context = ticket_context(data.ticket, nlp_context(data.tagging), data.now)
-        return SelectFlowResult(plan=select_plan(plans, context), sla_policies=sla_policies)
+        config = self._flows.config()
+        context = ticket_context(data.ticket, nlp_context(data.tagging), data.now,
+                                 config.calendars)
+        return SelectFlowResult(plan=select_plan(config.plans, context),
+                                sla_policies=config.sla, calendars=config.calendars)
 
     @activity.defn(name="notify")
     async def notify(self, data: NotifyInput) -> None:

@@ -54,8 +54,9 @@ class FlowSteps:
         self.sla_from_creation = ticket.revision >= 1
         if self.sla_from_creation:  # the clocks run beside the flow, not after it
             self._steps.start_sla(from_creation=True)
-        run = self.current = FlowRun(plan, ticket_context(ticket, nlp_context(tagging),
-                                                            workflow.now()))
+        run = self.current = FlowRun(
+            plan, ticket_context(ticket, nlp_context(tagging), workflow.now(), chosen.calendars),
+            calendars=chosen.calendars)
         outcome: str | None = None
         while not self._ended():
             effect = run.advance(outcome, now=workflow.now())

@@ -32,9 +32,9 @@ CATALOGUE = [
     (step("if: customer.lvl > 2"), 4, 18, "s",
      "unknown field customer.lvl (did you mean level?); known: id, level"),
     (step("if: tickt.user_level > 3"), 4, 9, "s",
-     "unknown variable tickt (did you mean ticket?); known: customer, nlp, now, ticket"),
+     "unknown variable tickt (did you mean ticket?); known: calendars, customer, nlp, now, ticket"),
     (step("if: user.level > 3"), 4, 9, "s",
-     "unknown variable user (did you mean customer?); known: customer, nlp, now, ticket"),
+     "unknown variable user (did you mean customer?); known: calendars, customer, nlp, now, ticket"),
     (HEAD.replace("steps:", "when: ticket.chanel == \"email\"\nsteps:") + "  - id: s\n", 2, 14,
      None, "unknown field ticket.chanel (did you mean channel?)"),
     (step("switch:\n  - when: nlp.languag == \"zh\"\n    jump_to: end\n  - default: end"), 5, 19,
@@ -139,7 +139,8 @@ def test_a_folder_reports_every_file_and_the_references_between_them(tmp_path: P
     assert "unknown field nlp.urgnt (did you mean urgent?)" in shown[0]
     assert shown[1].startswith("vip_ticket.yaml:5:14: unknown field ticket.user_levl"), shown
     assert shown[2] == ("vip_ticket.yaml:14:44: step vip_channel: SLA policy 'platinum' does "
-                        "not exist; the policies in config/sla.yaml are priority, standard, vip"), shown
+                        "not exist; the policies in config/sla.yaml are business, priority, "
+                        "standard, vip"), shown
     assert len(shown) == 3
 
 

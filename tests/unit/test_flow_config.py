@@ -32,7 +32,7 @@ def _problems(folder: Path) -> str:
 def test_a_policy_missing_a_clock_is_refused_with_its_place(folder: Path) -> None:
     sla = folder / "config" / "sla.yaml"
     sla.write_text(sla.read_text().replace("    first_response: 8h\n", "", 1))
-    assert "sla.yaml:9:5: policies/standard: 'first_response' is a required property" in _problems(folder)
+    assert "sla.yaml:10:5: policies/standard: 'first_response' is a required property" in _problems(folder)
 
 
 @pytest.mark.parametrize("duration", ["30 minutes", "1.5h"])
@@ -59,7 +59,7 @@ def test_a_flow_naming_an_unknown_policy_is_refused(folder: Path) -> None:
     flow = folder / "vip_ticket.yaml"
     flow.write_text(flow.read_text().replace("sla: vip", "sla: platinum"))
     assert ("vip_ticket.yaml:14:44: step vip_channel: SLA policy 'platinum' does not exist; "
-            "the policies in config/sla.yaml are priority, standard, vip") in _problems(folder)
+            "the policies in config/sla.yaml are business, priority, standard, vip") in _problems(folder)
 
 
 def test_an_edit_that_breaks_one_file_changes_none(folder: Path) -> None:
@@ -88,7 +88,7 @@ def test_a_restart_beside_a_broken_file_serves_the_last_good_set(folder: Path, t
 def test_validate_checks_every_file_by_its_kind(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = folder / "config"
     assert main(["flows", "validate", str(config / "sla.yaml"), str(config / "taxonomy.yaml")]) == 0
-    assert "3 SLA policies valid" in capsys.readouterr().out
+    assert "4 SLA policies valid" in capsys.readouterr().out
     (folder / "config" / "taxonomy.yaml").write_text("tags: {}\n")  # the loader refuses an empty taxonomy
     assert main(["flows", "validate", str(folder / "config" / "taxonomy.yaml")]) == 1
     assert main(["flows", "validate", str(folder)]) == 1

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticketflow.flows.sla_policies import load_policies
+from ticketflow.flows.config import load_config
 from ticketflow.infra.settings import ROOT
 from ticketflow.sla.clocks import SlaClocks
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-POLICIES = load_policies(ROOT / "flows" / "config" / "sla.yaml")
+POLICIES = load_config(ROOT / "flows").sla
 
 
 def at(hours: float) -> datetime:
@@ -17,7 +17,8 @@ def at(hours: float) -> datetime:
 
 
 def test_shipped_policies() -> None:
-    assert set(POLICIES) == {"standard", "priority", "vip"}
+    assert set(POLICIES) == {"standard", "priority", "vip", "business"}
+    assert POLICIES["business"].calendar is not None and POLICIES["business"].calendar.name == "office"
     assert POLICIES["vip"].first_response_s == 1800
     assert POLICIES["standard"].breach_priority == "high"
 

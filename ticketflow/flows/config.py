@@ -1,11 +1,12 @@
 """The flows folder as one checked unit: flows, SLA policies and the tag taxonomy together.
 
 Flows are the folder's ``*.yaml`` files; what is not a flow lives in its ``config/``
-sub-folder: ``config/sla.yaml`` (:mod:`.sla_policies`) and ``config/taxonomy.yaml``
-(:mod:`.taxonomy`).
+sub-folder: ``config/sla.yaml`` (:mod:`.sla_policies`), ``config/calendars.yaml``
+(:mod:`.calendars`) and ``config/taxonomy.yaml`` (:mod:`.taxonomy`).
 
 Each file is checked by its kind (its JSON Schema, then its own rules), then the references
-between them (a flow's ``set: {sla: …}`` names a policy that exists). A folder with any
+between them (a flow's ``set: {sla: …}`` names a policy that exists, a policy's ``calendar``
+a calendar that exists). A folder with any
 problem is refused whole, every problem named with its file, line and column.
 """
 
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ticketflow.flows import FlowError, FlowProblem, Plan, compile_flow, load_flows
+from ticketflow.flows.calendars import CALENDARS_FILE, compile_calendars
 from ticketflow.flows.sla_policies import SLA_FILE, compile_policies
 from ticketflow.flows.taxonomy import TAXONOMY_FILE, compile_taxonomy, load_taxonomy
+from ticketflow.sla.calendar import Calendar
 from ticketflow.sla.clocks import SlaPolicy
 from ticketflow.tagging.tagger import Taxonomy
 
@@ -28,6 +31,7 @@ class FlowConfig:
     plans: list[Plan]
     sla: dict[str, SlaPolicy]
     taxonomy: Taxonomy
+    calendars: dict[str, Calendar]
 
 
 def files(directory: Path) -> list[Path]:
@@ -39,17 +43,24 @@ def load_config(directory: Path) -> FlowConfig:
     """Every file of ``directory`` checked, then their references; FlowError with them all."""
     misplaced = [FlowProblem(str(directory / Path(name).name), 0, 0, None,
                              f"belongs in {name}: only flows sit at the top of the folder")
-                 for name in (SLA_FILE, TAXONOMY_FILE) if (directory / Path(name).name).exists()]
+                 for name in (SLA_FILE, CALENDARS_FILE, TAXONOMY_FILE)
+                 if (directory / Path(name).name).exists()]
     if misplaced:  # not read as broken flows as well
         raise FlowError(misplaced)
     problems: list[FlowProblem] = []
     plans: list[Plan] = []
     sla: dict[str, SlaPolicy] = {}
     taxonomy: Taxonomy | None = None
+    calendars: dict[str, Calendar] = {}
     policies: set[str] | None = None  # what a flow's `set: {sla: …}` may name, when known
+    if (path := directory / CALENDARS_FILE).exists():
+        try:
+            calendars = compile_calendars(path.read_text(), str(path))
+        except FlowError as exc:
+            problems += exc.problems
     if (path := directory / SLA_FILE).exists():
         try:
-            sla = compile_policies(path.read_text(), str(path))
+            sla = compile_policies(path.read_text(), str(path), calendars)
             policies = set(sla)
         except FlowError as exc:
             problems += exc.problems
@@ -64,14 +75,19 @@ def load_config(directory: Path) -> FlowConfig:
         problems += exc.problems
     if problems or taxonomy is None:
         raise FlowError(problems)
-    return FlowConfig(plans=plans, sla=sla, taxonomy=taxonomy)
+    return FlowConfig(plans=plans, sla=sla, taxonomy=taxonomy, calendars=calendars)
 
 
 def check_file(path: Path) -> str:
     """Check one file by its kind; a line saying what it holds, or FlowError."""
     kind = f"{path.parent.name}/{path.name}"
-    if kind == SLA_FILE:
-        return f"{len(compile_policies(path.read_text(), str(path)))} SLA policies"
+    if kind == SLA_FILE:  # its calendars are those beside it
+        calendars = path.parent / Path(CALENDARS_FILE).name
+        known = compile_calendars(calendars.read_text(), str(calendars)) \
+            if calendars.exists() else {}
+        return f"{len(compile_policies(path.read_text(), str(path), known))} SLA policies"
+    if kind == CALENDARS_FILE:
+        return f"{len(compile_calendars(path.read_text(), str(path)))} calendars"
     if kind == TAXONOMY_FILE:
         return f"taxonomy with {len(compile_taxonomy(path.read_text(), str(path)).tags)} tags"
     plan = compile_flow(path.read_text(), str(path))

@@ -30,6 +30,7 @@ from ticketflow.flows.cel_types import (
     obj,
     one_of,
 )
+from ticketflow.sla.calendar import Calendar, NeverOpen
 
 # What conditions and templates may read, with its types: the one description the static
 # checks (``cel_check``), the sample below, FlowTicket, FlowNlp and docs/flows.md follow.
@@ -43,6 +44,8 @@ CONTEXT: dict[str, Type] = {
                tags=list_of(STRING), sentiment=one_of(Sentiment), urgent=BOOL),
     "customer": obj(id=STRING, level=INT),
     "now": TIMESTAMP,
+    # Each calendar of config/calendars.yaml at `now`: open, and when it next opens.
+    "calendars": map_of(STRING, obj(open=BOOL, opens_at=STRING)),
 }
 
 
@@ -86,17 +89,40 @@ SAMPLE: dict[str, Any] = {
             "sentiment": "neutral", "urgent": False},
     "customer": {"id": "u", "level": 1},
     "now": datetime(2026, 1, 1, tzinfo=UTC),
+    "calendars": {"office": {"open": True, "opens_at": "Thu 2026-01-01 09:00 (Europe/Berlin)"}},
 }
 VARIABLES = tuple(SAMPLE)
 
 
-def flow_context(*, ticket: Mapping[str, Any], nlp: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+class CalendarView(TypedDict):
+    """A calendar as a flow sees it (``calendars.<name>``), at the context's ``now``."""
+
+    open: bool
+    opens_at: str  # local, e.g. "Tue 2026-12-01 09:00 (Europe/Berlin)"; now, when open
+
+
+def calendar_views(calendars: Mapping[str, Calendar], now: datetime) -> dict[str, CalendarView]:
+    views: dict[str, CalendarView] = {}
+    for name, calendar in calendars.items():
+        try:
+            opens = calendar.next_open(now)
+        except NeverOpen:
+            views[name] = {"open": False, "opens_at": "never"}
+            continue
+        views[name] = {"open": opens == now, "opens_at": f"{calendar.local(opens):%a %Y-%m-%d %H:%M}"
+                                                           f" ({calendar.timezone})"}
+    return views
+
+
+def flow_context(*, ticket: Mapping[str, Any], nlp: Mapping[str, Any], now: datetime,
+                 calendars: Mapping[str, Calendar] | None = None) -> dict[str, Any]:
     """Build the context from the ticket's fields (the sample's stand in for those left out),
-    the NLP results and the workflow's clock."""
+    the NLP results, the workflow's clock and the calendars seen by it."""
     t = {**SAMPLE["ticket"], **ticket}
     t["tags"] = list(t.get("tags") or [])
     return {"ticket": t, "nlp": {**SAMPLE["nlp"], **nlp},
-            "customer": {"id": t["user_id"], "level": t["user_level"]}, "now": now}
+            "customer": {"id": t["user_id"], "level": t["user_level"]}, "now": now,
+            "calendars": calendar_views(calendars or {}, now)}
 
 
 def nlp_context(tagging: Tagging) -> FlowNlp:
@@ -106,7 +132,8 @@ def nlp_context(tagging: Tagging) -> FlowNlp:
             "sentiment": tagging.sentiment, "urgent": tagging.urgent}
 
 
-def ticket_context(ticket: NewTicket, nlp: FlowNlp, now: datetime) -> dict[str, Any]:
+def ticket_context(ticket: NewTicket, nlp: FlowNlp, now: datetime,
+                   calendars: Mapping[str, Calendar] | None = None) -> dict[str, Any]:
     """A new ticket as its flow sees it: the one builder for the workflow, the flow choice
     and the simulator. Before any step runs, a ticket carries its NLP tags, the general
     queue and the standard SLA."""
@@ -116,4 +143,4 @@ def ticket_context(ticket: NewTicket, nlp: FlowNlp, now: datetime) -> dict[str, 
         "priority": ticket.priority or Priority.NORMAL.value, "metadata": ticket.metadata,
         "created_at": ticket.created_at, "tags": list(nlp.get("tags", [])),
         "queue": DEFAULT_QUEUE, "sla": DEFAULT_SLA, "status": TicketStatus.PROCESSING.value}
-    return flow_context(ticket=fields, nlp=nlp, now=now)
+    return flow_context(ticket=fields, nlp=nlp, now=now, calendars=calendars)

@@ -79,5 +79,10 @@ class FlowRegistry:
 
     def current(self) -> tuple[list[Plan], dict[str, SlaPolicy]]:
         """Flows and SLA policies from one look at the folder."""
+        config = self.config()
+        return config.plans, config.sla
+
+    def config(self) -> FlowConfig:
+        """The whole unit (flows, SLA policies, calendars, taxonomy) from one look."""
         self.refresh()
-        return self._config.plans, self._config.sla
+        return self._config

@@ -8,14 +8,16 @@ with the outcome of a wait. Conditions read the run's context, which `set` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from ticketflow.domain import PRIORITY_RANK, Priority
 from ticketflow.durations import parse_duration
-from ticketflow.flows.context import FlowTicket
+from ticketflow.flows.context import FlowTicket, calendar_views
 from ticketflow.flows.expressions import holds, prepare, render
 from ticketflow.flows.model import END, Plan
+from ticketflow.sla.calendar import Calendar
 
 MAX_STEPS_WITHOUT_EFFECT = 10_000
 
@@ -92,9 +94,11 @@ Effect = SetFields | Escalate | Assign | Wait | AutoReply | Notify | Close
 
 
 class FlowRun:
-    def __init__(self, plan: Plan, context: dict[str, Any], prepared: Any = None) -> None:
+    def __init__(self, plan: Plan, context: dict[str, Any], prepared: Any = None,
+                 calendars: Mapping[str, Calendar] | None = None) -> None:
         self.plan = plan
         self.context = context
+        self.calendars = dict(calendars or {})  # seen again at each new `now`
         self.trail: list[str] = []
         self._index = plan.index()
         self._at: int | None = 0
@@ -138,7 +142,8 @@ class FlowRun:
         """
         if now is not None and now != self.context["now"]:
             self.context["now"] = now
-            self._stale.add("now")
+            self.context["calendars"] = calendar_views(self.calendars, now)
+            self._stale |= {"now", "calendars"}
         if self._waiting is not None:
             step = self.plan.steps[self._waiting]
             target = step.on_timeout if wait_outcome == "timeout" else step.jump_to

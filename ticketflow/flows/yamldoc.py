@@ -1,6 +1,6 @@
 """A YAML document checked against a JSON Schema, every problem placed at its line and column.
 
-Shared by the three kinds of file in the flows folder: flows, SLA policies, the taxonomy.
+Shared by the kinds of file in the flows folder: flows, SLA policies, calendars, the taxonomy.
 """
 
 from __future__ import annotations
@@ -96,11 +96,21 @@ def _source_index(source: str, node: yaml.ScalarNode, offset: int) -> int:
     return start
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, where a date stays the text it is written as (a holiday, say): every value
+    is then a JSON value, as the schemas expect."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def load(source: str, path: str) -> tuple[Any, Reporter]:
     """Parse YAML (a syntax error is a FlowError with its position, like any other problem)."""
     try:
         node = yaml.compose(source)
-        doc = yaml.safe_load(source)
+        doc = yaml.load(source, Loader=_Loader)  # noqa: S506  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)

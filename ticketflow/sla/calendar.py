@@ -79,13 +79,13 @@ class Calendar:
 
     def back(self, end: datetime, seconds: float) -> datetime:
         """The instant ``seconds`` of open time before ``end`` (when an overdue clock crossed
-        its line)."""
+        its line): the end of a window rather than the start of the next, for the same count."""
         left = max(seconds, 0.0)
         step = timedelta(days=7)
         for n in range(HORIZON_DAYS // 7 + 1):
             for a, b in reversed(list(self.windows(end - step * (n + 1), end - step * n))):
                 span = (b - a).total_seconds()
-                if left <= span:
+                if left < span or (left == 0 and span == 0):
                     return b - timedelta(seconds=left)
                 left -= span
         raise NeverOpen(f"calendar {self.name} has no open hours within {HORIZON_DAYS} days")
