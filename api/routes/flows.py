@@ -80,13 +80,15 @@ async def get_flow(name: Annotated[str, Path(pattern=FLOW_NAME_PATTERN)], state:
 async def simulate_flow(body: FlowSimulate, state: State, session: Session) -> JSONResponse:
     """The path a ticket would take, and why; no side effects. ``ticketflow flows simulate``
     takes the same body and prints the same answer."""
-    plans = state.flows.plans
+    config = state.flows.config()
+    plans = config.plans
     if body.flow:
         find_plan(plans, body.flow)  # an unknown name is a 404 before any work
     tagged = None if body.nlp else await _tag(state, body)
     agents = simulation.online_agents(await repository.list_agents(session, online_only=True))
     # Answered as the simulator prints it (the CLI's output, byte for byte), not re-serialised.
-    return JSONResponse(simulation.run(plans, body, tagged=tagged, agents=agents).to_dict())
+    return JSONResponse(simulation.run(plans, body, tagged=tagged, agents=agents,
+                                       calendars=config.calendars).to_dict())
 
 
 async def _tag(state: State, body: FlowSimulate) -> Tagging:

@@ -7,7 +7,7 @@ advance the simulated clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from ticketflow.flows.expressions import prepare
 from ticketflow.flows.model import Plan
 from ticketflow.flows.runner import Assign, Close, FlowRun, Wait
 from ticketflow.flows.selection import Selection, choose, named
+from ticketflow.sla.calendar import Calendar
 
 START = datetime(2026, 1, 1, tzinfo=UTC)  # a fixed arrival: the same body, the same answer
 NlpSource = Literal["tagger", "body"]
@@ -76,10 +77,12 @@ def find_plan(plans: Sequence[Plan], name: str) -> Plan:
 
 def simulate(plans: list[Plan], ticket: NewTicket, *, nlp: Tagging, nlp_source: NlpSource,
              flow: str | None = None, events: Sequence[SimulatedEvent] = (),
-             agents: Sequence[AgentState] | None = None, start: datetime = START) -> Simulation:
+             agents: Sequence[AgentState] | None = None, start: datetime = START,
+             calendars: Mapping[str, Calendar] | None = None) -> Simulation:
     """``agents``: every online agent, or None when they are unknown (the outcome says so
-    rather than guess whether one serves the ticket's queue)."""
-    context = ticket_context(ticket, nlp_context(nlp), start)
+    rather than guess whether one serves the ticket's queue); ``calendars``: what the flows
+    read as ``calendars.*``."""
+    context = ticket_context(ticket, nlp_context(nlp), start, calendars)
     prepared = prepare(context)
     if flow:
         plan = find_plan(plans, flow)
@@ -87,7 +90,7 @@ def simulate(plans: list[Plan], ticket: NewTicket, *, nlp: Tagging, nlp_source: 
     else:
         plan, selection = choose(plans, context, prepared)
     stated = sorted(events, key=lambda e: e.after)
-    run = FlowRun(plan, context, prepared)
+    run = FlowRun(plan, context, prepared, calendars=calendars)
     clock = timedelta()
     actions: list[dict[str, Any]] = []
     assigned_queue: str | None = None

@@ -97,4 +97,5 @@ def simulate(settings: Settings, config: FlowConfig, body: FlowSimulate) -> tupl
                                                   body.ticket.content)
     agents = read_agents(settings)
     note = f"agents unknown: {agents.unknown_because}" if agents.online is None else ""
-    return run(config.plans, body, tagged=tagged, agents=agents.online).to_dict(), note
+    return run(config.plans, body, tagged=tagged, agents=agents.online,
+               calendars=config.calendars).to_dict(), note

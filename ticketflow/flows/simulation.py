@@ -31,6 +31,7 @@ from ticketflow.fields import (
 from ticketflow.flows.context import SAMPLE
 from ticketflow.flows.model import Plan
 from ticketflow.flows.simulate import NlpSource, SimulatedEvent, Simulation, simulate
+from ticketflow.sla.calendar import Calendar
 from ticketflow.validation import JsonObject, error_details
 
 MAX_EVENTS = 100
@@ -93,7 +94,8 @@ def online_agents(records: Iterable[Mapping[str, Any]]) -> list[AgentState]:
 
 
 def run(plans: list[Plan], body: FlowSimulate, *, tagged: Tagging | None,
-        agents: list[AgentState] | None) -> Simulation:
+        agents: list[AgentState] | None,
+        calendars: Mapping[str, Calendar] | None = None) -> Simulation:
     """Simulate ``body``. ``tagged``: the tagger's result, needed when the body states no
     ``nlp``; ``agents``: None when they are unknown."""
     source: NlpSource
@@ -109,4 +111,4 @@ def run(plans: list[Plan], body: FlowSimulate, *, tagged: Tagging | None,
                        priority=t.priority.value if t.priority else None, metadata=t.metadata)
     events = [SimulatedEvent(e.event.value, parse_duration(e.after)) for e in body.events]
     return simulate(plans, ticket, nlp=nlp, nlp_source=source, flow=body.flow, events=events,
-                    agents=agents)
+                    agents=agents, calendars=calendars)
