@@ -151,6 +151,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("issue customer token", "POST", "/api/customer-tokens",
      lambda role: {"user_id": "cust-9"},
      {"customer": 403, "agent": 403, "integration": 201, "admin": 201}),
+    ("report", "GET", "/api/reports/volume", None,
+     {"customer": 403, "agent": 403, "integration": 403, "admin": 200}),
     ("metrics", "GET", "/metrics", None,
      {"customer": 403, "agent": 403, "integration": 403, "admin": 200}),
 ]
@@ -161,7 +163,7 @@ def test_the_matrix_names_every_protected_route() -> None:
     routes = {(m.upper(), p) for p, ops in paths.items() for m in ops
               if p not in ("/healthz", "/readyz")} | {("GET", "/metrics")}  # not in the schema
     assert routes == {(m, p.replace("{t}", "{ticket_id}").replace("{a}", "{attachment_id}")
-                       .replace("/ann", "/{agent_id}")
+                       .replace("/ann", "/{agent_id}").replace("/volume", "/{name}")
                        .replace("/default", "/{name}")) for _, m, p, _, _ in MATRIX}
 
 

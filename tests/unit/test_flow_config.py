@@ -74,6 +74,22 @@ def test_an_edit_that_breaks_one_file_changes_none(folder: Path) -> None:
     assert registry.current()[0] != plans and registry.last_error is None  # now all of it
 
 
+def test_calendars_reload_with_the_folder_and_a_broken_one_changes_nothing(folder: Path) -> None:
+    registry = FlowRegistry(folder)
+    before = registry.config()
+    office = before.calendars["office"]
+    assert before.sla["business"].calendar == office
+    calendars = folder / "config" / "calendars.yaml"
+    touch_later(calendars, calendars.read_text().replace("timezone: Europe/Berlin",
+                                                         "timezone: Europe/Lisbon"))
+    after = registry.config()
+    assert after.calendars["office"].timezone == "Europe/Lisbon"
+    assert after.sla["business"].calendar == after.calendars["office"]  # the policy follows
+    touch_later(calendars, calendars.read_text().replace("office:", "offices:"))
+    assert registry.config() == after  # the business policy would name no calendar
+    assert "unknown calendar 'office' (did you mean offices?)" in str(registry.last_error)
+
+
 def test_a_restart_beside_a_broken_file_serves_the_last_good_set(folder: Path, tmp_path: Path) -> None:
     kept = tmp_path / "state" / "flows-last-good"
     good = FlowRegistry(folder, kept=kept).current()
