@@ -25,7 +25,7 @@ from tests.integration.pipeline_checks import seed_agents, submit_one, wait_assi
 from tests.integration.test_sla_timers import skipping, start  # noqa: F401 - a fixture
 from ticketflow import ids
 from ticketflow.db import repository
-from ticketflow.domain import Action
+from ticketflow.domain import Action, AttachmentRef
 from ticketflow.infra.settings import Settings
 from ticketflow.tickets import actions
 from workflows.lifetime import ACTIONS_PER_RUN
@@ -98,6 +98,29 @@ async def test_a_ticket_closed_while_its_flow_waits_ends_its_workflow(
         kinds = [e["kind"] for e in await repository.list_events(session, tid)]
     assert kinds.count("closed") == 1 and "routed" in kinds
     await replay_and_keep(history, "flow_wait_closed")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_file_attached_then_the_ticket_merged_into_another(
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        clean: None) -> None:
+    await seed_agents(sessions, count=2, capacity=5)
+    merged, kept = [await submit_one(temporal_client, redis, settings, user_id="history-merge",
+                                     subject=subject, content="Where is my order?")
+                    for subject in ("Order 1", "Order 1 again")]
+    for tid in (merged, kept):
+        await wait_assigned(sessions, tid)
+    await actions.attach(temporal_client, merged, AttachmentRef(
+        attachment_id=ids.new_ticket_id(), filename="receipt.pdf",
+        content_type="application/pdf", size=1234, actor="admin:k1"))
+    await actions.act(temporal_client, merged, Action(action="merge", into=kept, actor="admin:k1"))
+    await eventually(lambda: _closed(sessions, merged))
+    for tid, name in ((merged, "attached_then_merged"), (kept, "merged_into")):
+        handle = temporal_client.get_workflow_handle(ids.workflow_id(tid))
+        if name == "merged_into":
+            await actions.act(temporal_client, kept, Action(action="close", text="done"))
+            await eventually(lambda: _closed(sessions, kept))
+        await replay_and_keep(await handle.fetch_history(), name)
 
 
 async def test_sla_warning_breach_pause_and_auto_close(

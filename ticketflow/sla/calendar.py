@@ -9,8 +9,9 @@ change has one hour more or less of a window that spans the change. All comparis
 between UTC instants.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the fields' types are then objects, not
+# text, and Temporal's converter reads them without looking this module up (a workflow
+# sandbox replaying a history may not have it among its modules).
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
