@@ -148,6 +148,6 @@ async def clean(settings: Settings, temporal_client: Client, redis: Redis,
     no rows or agents in its database, no keys in its Redis database."""
     await terminate_running(temporal_client, settings.task_queue)
     async with sessions() as session:
-        await session.execute(text("TRUNCATE tickets, ticket_events, agents"))
+        await session.execute(text("TRUNCATE tickets, ticket_events, agents, attachments"))
         await session.commit()
     await redis.flushdb()

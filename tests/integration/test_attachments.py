@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.client import Client
@@ -18,7 +19,10 @@ from temporalio.client import Client
 from api.app import create_app
 from tests.integration.test_actions import act, ticket_in
 from ticketflow import ids
+from ticketflow.db import attachments as stored
+from ticketflow.domain import AttachmentRef
 from ticketflow.infra.settings import Settings
+from ticketflow.tickets import reconcile
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -161,3 +165,28 @@ async def test_types_sizes_and_ended_tickets_are_refused(
             "SELECT filename FROM attachments WHERE ticket_id = :t ORDER BY filename"),
             {"t": tid})).scalars().all()
     assert stored == ["max.txt"]  # the refused files left nothing behind
+
+
+async def test_a_file_no_ticket_lists_is_deleted_by_the_reconciler(
+        http: httpx.AsyncClient, temporal_client: Client, sessions: async_sessionmaker,
+        redis: Redis, clean: None) -> None:
+    await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann",
+                                         "queues": ["general", "vip", "billing"]})
+    tid = (await http.post("/api/tickets", json={"user_id": "u-2", "subject": "Scan",
+                                                 "content": "see file"})).json()["ticket_id"]
+    await ticket_in(http, tid, "assigned")
+    listed = (await http.post(f"/api/tickets/{tid}/attachments",
+                              **upload("scan.txt", b"listed", "text/plain"))).json()
+    unclaimed = AttachmentRef(attachment_id=ids.new_ticket_id(), filename="lost.txt",
+                              content_type="text/plain", size=4, actor="admin")
+    await stored.store(sessions, tid, unclaimed, b"lost")  # stored, never announced
+    async with sessions() as session:  # both older than any upload still in flight
+        await session.execute(text("UPDATE attachments SET created_at = now() - interval '1 hour'"))
+        await session.commit()
+    repairs = await reconcile.reconcile(temporal=temporal_client, sessions=sessions, redis=redis,
+                                        pause=0.1)
+    assert [(r.kind, r.ticket_id) for r in repairs] == [("unclaimed_file", tid)]
+    async with sessions() as session:
+        left = (await session.execute(text("SELECT id FROM attachments WHERE ticket_id = :t"),
+                                      {"t": tid})).scalars().all()
+    assert left == [listed["attachment_id"]]

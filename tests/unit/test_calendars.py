@@ -4,7 +4,9 @@ calendars file's checks, and flows branching on a calendar."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,8 +15,10 @@ from hypothesis import strategies as st
 from ticketflow.domain import NewTicket
 from ticketflow.flows import FlowError, compile_flow
 from ticketflow.flows.calendars import compile_calendars
+from ticketflow.flows.config import load_config
 from ticketflow.flows.context import ticket_context
 from ticketflow.flows.runner import AutoReply, FlowRun
+from ticketflow.infra.settings import ROOT
 from ticketflow.sla.calendar import Calendar, NeverOpen, OpenHours
 from ticketflow.sla.clocks import ClockName, Crossing, SlaClocks, SlaPolicy
 
@@ -195,3 +199,17 @@ def test_a_flow_branches_on_a_calendar_and_tells_the_opening_time() -> None:
     tuesday = datetime(2026, 12, 1, 9, tzinfo=UTC)
     working = FlowRun(plan, ticket_context(ticket, nlp, tuesday, calendars), calendars=calendars)
     assert not isinstance(working.advance(now=tuesday), AutoReply)
+
+
+def test_a_flow_naming_a_calendar_the_folder_lacks_is_refused_before_it_runs(
+        tmp_path: Path) -> None:
+    with pytest.raises(FlowError) as refused:
+        compile_flow(AFTER_HOURS.replace("office", "ofice"), calendars={"office"})
+    assert "unknown field calendars.ofice (did you mean office?)" in str(refused.value)
+    folder = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", folder)
+    (folder / "after_hours.yaml").write_text(AFTER_HOURS.replace("default: true\n", "order: 1\n")
+                                             .replace("office", "night_shift"))
+    with pytest.raises(FlowError) as whole:
+        load_config(folder)  # the folder's calendars are office and support_247
+    assert "calendars.night_shift" in str(whole.value)

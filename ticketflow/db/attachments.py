@@ -4,8 +4,9 @@ payload: a ticket's workflow holds only their references."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from ticketflow.db.engine import Sessions
 from ticketflow.db.models import Attachment
@@ -32,3 +33,20 @@ async def content(sessions: Sessions, ticket_id: str, attachment_id: str) -> byt
     async with sessions() as session:
         return await session.scalar(select(Attachment.data).where(
             Attachment.id == attachment_id, Attachment.ticket_id == ticket_id))
+
+
+# A file stored, then refused by its ticket's workflow or never announced to it (the API
+# stopped between the two): after this long, no upload still in flight can claim it.
+UNCLAIMED_AFTER = timedelta(minutes=10)
+
+
+async def forget_unclaimed(sessions: Sessions) -> list[tuple[str, str]]:
+    """Drop files their ticket does not list (and never will): (attachment, ticket) ids."""
+    async with sessions() as session:
+        rows = (await session.execute(text(
+            "DELETE FROM attachments a WHERE a.created_at < now() - :after AND NOT EXISTS ("
+            " SELECT 1 FROM tickets t WHERE t.id = a.ticket_id"
+            " AND t.attachments @> jsonb_build_array(jsonb_build_object('attachment_id', a.id)))"
+            " RETURNING a.id, a.ticket_id"), {"after": UNCLAIMED_AFTER})).all()
+        await session.commit()
+    return [(row.id, row.ticket_id) for row in rows]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from ticketflow.flows import checks, selection, yamldoc
+from ticketflow.flows.cel_types import Type
+from ticketflow.flows.context import context_with_calendars
 from ticketflow.flows.errors import FlowError, FlowProblem, closest
 from ticketflow.flows.expressions import check, check_template
 from ticketflow.flows.model import ACTIONS, Branch, Plan, Step
@@ -30,10 +32,12 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 
 def compile_flow(source: str, path: str = "<flow>", *,
-                 policies: Collection[str] | None = None) -> Plan:
+                 policies: Collection[str] | None = None,
+                 calendars: Collection[str] | None = None) -> Plan:
     """A flow's plan, or FlowError with every problem of the file at once: the schema's,
-    then each condition's and template's (``cel_check``), each reference (``policies``: the
-    SLA policy names a ``set: {sla: …}`` may use, when known), and the graph's."""
+    then each condition's and template's (``cel_check``; ``calendars``: the calendar names
+    ``calendars.<name>`` may use, when known), each reference (``policies``: the SLA policy
+    names a ``set: {sla: …}`` may use, when known), and the graph's."""
     doc, report = yamldoc.load(source, path)
     if not isinstance(doc, dict):
         report.add((), "a flow is a mapping with `name` and `steps`")
@@ -41,7 +45,7 @@ def compile_flow(source: str, path: str = "<flow>", *,
     for error in yamldoc.validator("schema.json").iter_errors(doc):
         report.add(tuple(error.absolute_path), _schema_message(error))
     well_formed = not report.problems
-    _check_expressions(doc, report)
+    _check_expressions(doc, report, context_with_calendars(calendars))
     _check_references(doc, report, policies)
     if not well_formed:
         raise FlowError(report.problems)
@@ -84,9 +88,10 @@ def _expressions(doc: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str, bo
             yield ("steps", i, "notify", "message"), notify["message"], False
 
 
-def _check_expressions(doc: dict[str, Any], report: yamldoc.Reporter) -> None:
+def _check_expressions(doc: dict[str, Any], report: yamldoc.Reporter,
+                       context: Mapping[str, Type]) -> None:
     for where, text, condition in _expressions(doc):
-        for issue in check(text) if condition else check_template(text):
+        for issue in check(text, context) if condition else check_template(text, context):
             report.add_inside(where, issue.offset, issue.message)
 
 
@@ -125,7 +130,8 @@ def _step(raw: dict[str, Any], i: int, report: yamldoc.Reporter) -> Step:
                 on_timeout=raw.get("on_timeout"))
 
 
-def load_flows(directory: Path, *, policies: Collection[str] | None = None) -> list[Plan]:
+def load_flows(directory: Path, *, policies: Collection[str] | None = None,
+               calendars: Collection[str] | None = None) -> list[Plan]:
     """Compile every flow in ``directory`` and check them as a set; in selection order.
     FlowError with every problem of every file."""
     plans: list[Plan] = []
@@ -134,7 +140,7 @@ def load_flows(directory: Path, *, policies: Collection[str] | None = None) -> l
     for file in sorted(directory.glob("*.yaml")):
         source = file.read_text()
         try:
-            plan = compile_flow(source, str(file), policies=policies)
+            plan = compile_flow(source, str(file), policies=policies, calendars=calendars)
         except FlowError as exc:
             problems += exc.problems
             continue

@@ -65,7 +65,7 @@ def load_config(directory: Path) -> FlowConfig:
         except FlowError as exc:
             problems += exc.problems
     try:
-        plans = load_flows(directory, policies=policies)
+        plans = load_flows(directory, policies=policies, calendars=set(calendars))
     except FlowError as exc:
         problems += exc.problems
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -32,6 +32,9 @@ from ticketflow.flows.cel_types import (
 )
 from ticketflow.sla.calendar import Calendar, NeverOpen
 
+# A calendar as a flow reads it (``calendars.<name>``): see CalendarView.
+CALENDAR_VIEW = obj(open=BOOL, opens_at=STRING)
+
 # What conditions and templates may read, with its types: the one description the static
 # checks (``cel_check``), the sample below, FlowTicket, FlowNlp and docs/flows.md follow.
 CONTEXT: dict[str, Type] = {
@@ -45,8 +48,16 @@ CONTEXT: dict[str, Type] = {
     "customer": obj(id=STRING, level=INT),
     "now": TIMESTAMP,
     # Each calendar of config/calendars.yaml at `now`: open, and when it next opens.
-    "calendars": map_of(STRING, obj(open=BOOL, opens_at=STRING)),
+    "calendars": map_of(STRING, CALENDAR_VIEW),  # by name, when known: context_with_calendars
 }
+
+
+def context_with_calendars(names: Collection[str] | None) -> dict[str, Type]:
+    """The context, with ``calendars`` holding exactly the calendars of the folder when they
+    are known: a flow naming another is refused when it is checked, not when it runs."""
+    if names is None:
+        return CONTEXT
+    return {**CONTEXT, "calendars": obj(**{name: CALENDAR_VIEW for name in sorted(names)})}
 
 
 class FlowTicket(TypedDict):

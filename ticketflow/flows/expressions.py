@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import cel
 
 from ticketflow.flows.cel_check import Issue, check_condition, check_path, path_type
+from ticketflow.flows.cel_types import Type
 from ticketflow.flows.context import CONTEXT
 
 TEMPLATE_FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
@@ -58,9 +60,9 @@ def prepare(context: dict[str, Any]) -> cel.Context:
     return cel.Context(context)
 
 
-def check(expression: str) -> list[Issue]:
+def check(expression: str, context: Mapping[str, Type] = CONTEXT) -> list[Issue]:
     """Every problem of ``expression`` as a condition, each at its offset (``cel_check``)."""
-    issues = check_condition(expression, CONTEXT)
+    issues = check_condition(expression, context)
     if issues:
         return issues
     try:
@@ -96,7 +98,7 @@ def render(template: str, context: dict[str, Any]) -> str:
     return TEMPLATE_FIELD.sub(lambda m: str(lookup(context, m.group(1))), template)
 
 
-def check_template(template: str) -> list[Issue]:
+def check_template(template: str, context: Mapping[str, Type] = CONTEXT) -> list[Issue]:
     """Every ``{{ ... }}`` of ``template``: a dotted path to a field of the context."""
     issues = []
     for match in _ANY_FIELD.finditer(template):
@@ -105,9 +107,9 @@ def check_template(template: str) -> list[Issue]:
         if not TEMPLATE_FIELD.fullmatch(match.group()):
             issues.append(Issue(offset, f"a template field is a dotted path like "
                                         f"{{{{ticket.subject}}}}, not {{{{{inner}}}}}"))
-        elif (issue := check_path(inner, CONTEXT)) is not None:
+        elif (issue := check_path(inner, context)) is not None:
             issues.append(Issue(offset + issue.offset, issue.message))
-        elif (found := path_type(inner, CONTEXT)) is not None and found.name == "object":
+        elif (found := path_type(inner, context)) is not None and found.name == "object":
             issues.append(Issue(offset, f"{{{{{inner}}}}} is a group of fields; name one: "
                                         f"{', '.join(n for n, _ in found.fields)}"))
     return issues

@@ -8,7 +8,9 @@ only differences that are still there after a pause and that only a dead workflo
 - a row still open whose workflow is not running → the row is closed, ``close_reason``
   "terminated", a ``closed`` event recorded (``by: reconciler``), the cache refreshed;
 - a Redis holder or waiting-line entry of a ticket that has ended → released or removed, and
-  the queue's line woken.
+  the queue's line woken;
+- a stored attachment its ticket does not list, ten minutes on (its upload was refused, or
+  the API stopped before telling the ticket) → deleted: nothing serves it.
 
 Every repair is counted in Redis (``tf:repairs``, by kind) for ``/metrics``. A ticket whose
 workflow still runs is never touched: its workflow is its single writer.
@@ -24,6 +26,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from ticketflow.assignment import store
+from ticketflow.db import attachments
 from ticketflow.db.engine import Sessions
 from ticketflow.domain import TERMINAL_STATUSES, EventKind, TicketStatus
 from ticketflow.tickets import cache, capacity, invariants
@@ -35,7 +38,7 @@ TERMINATED = "terminated"
 @dataclass(frozen=True)
 class Repair:
     ticket_id: str
-    kind: str  # closed_orphan, released_holder, left_line
+    kind: str  # closed_orphan, released_holder, left_line, unclaimed_file
     detail: str
     queue: str | None = None  # whose waiting line may move now
 
@@ -54,6 +57,8 @@ async def reconcile(*, temporal: Client, sessions: Sessions, redis: Redis,
     repairs += await _release_leftovers(sessions, redis,
                                         {d.ticket_id for d in differences
                                          if d.invariant in ("holder", "waiting") and d.ticket_id})
+    repairs += [Repair(ticket_id, "unclaimed_file", f"attachment {attachment_id} deleted")
+                for attachment_id, ticket_id in await attachments.forget_unclaimed(sessions)]
     for queue in sorted({r.queue for r in repairs if r.queue}):
         await capacity.wake_head(temporal, redis, queue)
     for repair in repairs:
