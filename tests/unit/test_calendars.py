@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ticketflow.domain import NewTicket
 from ticketflow.flows import FlowError, compile_flow
 from ticketflow.flows.calendars import compile_calendars
-from ticketflow.flows.config import load_config
+from ticketflow.flows.config import check_file, load_config
 from ticketflow.flows.context import ticket_context
 from ticketflow.flows.runner import AutoReply, FlowRun
 from ticketflow.infra.settings import ROOT
@@ -213,3 +213,6 @@ def test_a_flow_naming_a_calendar_the_folder_lacks_is_refused_before_it_runs(
     with pytest.raises(FlowError) as whole:
         load_config(folder)  # the folder's calendars are office and support_247
     assert "calendars.night_shift" in str(whole.value)
+    with pytest.raises(FlowError) as alone:  # `ticketflow flows validate FILE` too
+        check_file(folder / "after_hours.yaml")
+    assert "calendars.night_shift" in str(alone.value)

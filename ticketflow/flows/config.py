@@ -82,16 +82,21 @@ def check_file(path: Path) -> str:
     """Check one file by its kind; a line saying what it holds, or FlowError."""
     kind = f"{path.parent.name}/{path.name}"
     if kind == SLA_FILE:  # its calendars are those beside it
-        calendars = path.parent / Path(CALENDARS_FILE).name
-        known = compile_calendars(calendars.read_text(), str(calendars)) \
-            if calendars.exists() else {}
+        known = _calendars_in(path.parent / Path(CALENDARS_FILE).name)
         return f"{len(compile_policies(path.read_text(), str(path), known))} SLA policies"
     if kind == CALENDARS_FILE:
         return f"{len(compile_calendars(path.read_text(), str(path)))} calendars"
     if kind == TAXONOMY_FILE:
         return f"taxonomy with {len(compile_taxonomy(path.read_text(), str(path)).tags)} tags"
-    plan = compile_flow(path.read_text(), str(path))
+    # A flow in a flows folder may name that folder's calendars, and only those.
+    calendars = path.parent / CALENDARS_FILE
+    plan = compile_flow(path.read_text(), str(path),
+                        calendars=set(_calendars_in(calendars)) if calendars.exists() else None)
     return f"flow {plan.name} (digest {plan.digest})"
+
+
+def _calendars_in(path: Path) -> dict[str, Calendar]:
+    return compile_calendars(path.read_text(), str(path)) if path.exists() else {}
 
 
 def keep(directory: Path, kept: Path) -> None:
