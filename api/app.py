@@ -50,6 +50,7 @@ from ticketflow.infra.settings import (
     REDIS_COMMAND_TIMEOUT_SECONDS,
     Settings,
 )
+from ticketflow.infra.temporal import DATA_CONVERTER
 from ticketflow.tickets.cache import TicketCache
 
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None,
         # Lazy: the API starts (and answers 503 for new tickets) while Temporal is down.
         temporal = await Client.connect(settings.temporal_address,
                                         namespace=settings.temporal_namespace, lazy=True,
+                                        data_converter=DATA_CONVERTER,
                                         interceptors=tracing.temporal_interceptors(tracer_provider))
         app.state.ticketflow = AppState(
             settings=settings, temporal=temporal, redis=redis, engine=engine,

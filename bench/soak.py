@@ -14,8 +14,9 @@ docs/api.md says (the POST with its Idempotency-Key; an action after reading the
 every non-2xx answer is counted by status: a clean run has none.
 
 Every --sample-seconds (10) it samples the resident memory (/proc, each process with its
-descendants) of the worker, the API, the Temporal server and Redis, and the tickets closed
-since the last sample, to a CSV (written as it goes) and, at the end, a PNG (--plot, default
+descendants) of the worker, the API, the Temporal server and Redis, the CPU time of each and
+of PostgreSQL (the summary gives it per ticket after warm-up), and the tickets closed since
+the last sample, to a CSV (written as it goes) and, at the end, a PNG (--plot, default
 docs/img/soak.png, drawn with matplotlib, which reports' charts use too).
 
 At the end PostgreSQL must show exactly N tickets for the run, all closed, each with exactly
@@ -61,6 +62,7 @@ if str(ROOT) not in sys.path:
 from bench.harness import (  # noqa: E402
     bench_stack,
     concurrently,
+    cpu_seconds,
     create_agents,
     pid_of,
     rss_bytes,
@@ -71,7 +73,9 @@ from bench.stats import median  # noqa: E402
 from ticketflow.devstack.process import Child  # noqa: E402
 from ticketflow.devstack.stack import Stack  # noqa: E402
 
-PROCESSES = ["worker", "api", "temporal", "redis"]
+PROCESSES = ["worker", "api", "temporal", "redis"]  # memory, and CPU with PostgreSQL's
+# (whose resident memory would count its shared buffers once in every backend)
+CPU_PROCESSES = [*PROCESSES, "postgres"]
 MIB = 1024 * 1024
 RETRY_STATUSES = {429, 503}
 SETTLE_TIMEOUT_S = 300  # a ticket neither assigned nor queued by then counts as an error
@@ -294,8 +298,8 @@ class Sampler:
         self.pids, self.tally, self.interval = pids, tally, interval
         self.rows: list[dict[str, float]] = []
         self.writer = csv.DictWriter(out, fieldnames=[
-            "t_s", *[f"{p}_rss_mib" for p in pids], "closed", "closed_in_window",
-            "tickets_per_s", "open", "errors"])
+            "t_s", *[f"{p}_rss_mib" for p in PROCESSES], *[f"{p}_cpu_s" for p in pids], "closed",
+            "closed_in_window", "tickets_per_s", "open", "errors"])
         self.writer.writeheader()
         self.out = out
         self.t0 = time.perf_counter()
@@ -305,8 +309,10 @@ class Sampler:
         last = self.rows[-1] if self.rows else {"t_s": 0.0, "closed": 0.0}
         window = t - last["t_s"]
         row: dict[str, float] = {"t_s": round(t, 1)}
+        for name in PROCESSES:
+            row[f"{name}_rss_mib"] = round(rss_bytes(self.pids[name]) / MIB, 1)
         for name, pid in self.pids.items():
-            row[f"{name}_rss_mib"] = round(rss_bytes(pid) / MIB, 1)
+            row[f"{name}_cpu_s"] = round(cpu_seconds(pid), 2)
         row["closed"] = self.tally.closed
         row["closed_in_window"] = self.tally.closed - last["closed"]
         row["tickets_per_s"] = round(row["closed_in_window"] / window, 2) if window > 0 else 0.0
@@ -439,7 +445,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             floor_n = min(500, args.tickets)
             floor_before = await floor_run(client, empty_queue, floor_n, args.concurrency)
 
-            pids = {name: pid_of(stack, name) for name in PROCESSES}
+            pids = {name: pid_of(stack, name) for name in CPU_PROCESSES}
             tally = Tally(total=args.tickets)
             settled = Settled(settings.database_url)
             limits = httpx.Limits(max_connections=2 * args.concurrency,
@@ -473,6 +479,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     warm = next((r for r in rows if r["closed"] >= args.warmup * args.tickets), rows[-1])
     memory = {name: growth(rows, warm, name) for name in PROCESSES}
+    end, tickets_after_warm_up = rows[-1], rows[-1]["closed"] - warm["closed"]
+    cpu = {name: round((end[f"{name}_cpu_s"] - warm[f"{name}_cpu_s"]) * 1000
+                       / tickets_after_warm_up, 1) if tickets_after_warm_up else float("nan")
+           for name in CPU_PROCESSES}
     expected = {"tickets": args.tickets, "closed": args.tickets, "not_one_created_event": 0,
                 "not_one_closed_event": 0, "resolved_twice": 0,
                 "distinct_users": args.tickets}
@@ -495,6 +505,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_to_floor_before": round(rate / floor_before, 2),
         "warm_up": {"t_s": warm["t_s"], "closed": int(warm["closed"])},
         "memory": memory,
+        "cpu_ms_per_ticket": cpu,
         "outcomes": dict(tally.outcomes),
         "errors_by_status": dict(tally.errors),
         "database": db, "expected": expected,
@@ -520,6 +531,8 @@ def summary(r: dict[str, Any]) -> str:
         lines.append(f"    {name:<9} {m['warm_mib']:>8.1f} -> {m['end_mib']:>8.1f}"
                      f"  {m['growth_pct']:>+6.1f} %   {m['slope_mib_per_10k_tickets']:>+7.1f}"
                      f" MiB / 10k tickets   (peak {m['peak_mib']:.1f})")
+    lines.append("  CPU per ticket  after warm-up, created -> closed: " + ", ".join(
+        f"{name} {ms:.1f} ms" for name, ms in r["cpu_ms_per_ticket"].items()))
     db, want = r["database"], r["expected"]
     lines += [
         "  PostgreSQL      " + ", ".join(
