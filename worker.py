@@ -51,7 +51,8 @@ def build_worker(client: Client, settings: Settings, activities: TicketActivitie
         task_queue=settings.task_queue,
         workflows=[TicketWorkflow, ReconcileWorkflow, TagTextWorkflow],
         workflow_runner=RUNNER,
-        activities=[activities.dedupe, activities.tag, activities.select_flow,
+        # dedupe, tag and select_flow: what tickets before revision 3 run instead of triage
+        activities=[activities.triage, activities.dedupe, activities.tag, activities.select_flow,
                     activities.persist, activities.assign, activities.notify,
                     activities.release, activities.record_response, activities.publish,
                     activities.merge_into,

@@ -48,6 +48,25 @@ class SelectFlowResult:
 
 
 @dataclass
+class TriageInput:
+    ticket: NewTicket
+    now: datetime  # the workflow's clock, for the flow's conditions on `now`
+
+
+@dataclass
+class TriageResult:
+    """The duplicate claim's owner; for a ticket that is not a duplicate, also its tagging
+    and its flow (recorded in history, as :class:`SelectFlowResult` is)."""
+
+    owner: str
+    tagging: Tagging | None = None
+    flow: SelectFlowResult | None = None
+
+    def is_duplicate_of(self, ticket_id: str) -> str | None:
+        return DedupeResult(self.owner).is_duplicate_of(ticket_id)
+
+
+@dataclass
 class AssignInput:
     ticket_id: str
     queue: str

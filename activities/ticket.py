@@ -25,6 +25,8 @@ from activities.contracts import (
     SelectFlowInput,
     SelectFlowResult,
     TagInput,
+    TriageInput,
+    TriageResult,
 )
 from ticketflow import failures
 from ticketflow.assignment import decision, store
@@ -95,6 +97,19 @@ class TicketActivities:
                                  config.calendars)
         return SelectFlowResult(plan=select_plan(config.plans, context),
                                 sla_policies=config.sla, calendars=config.calendars)
+
+    @activity.defn(name="triage")
+    async def triage(self, data: TriageInput) -> TriageResult:
+        """The claim on the ticket's fingerprint, then, unless another ticket holds it, the
+        tagging and the flow: one step of the pipeline instead of three. A retry claims
+        again, which answers the same for the same ticket."""
+        t = data.ticket
+        verdict = await self.dedupe(DedupeInput(t.ticket_id, t.fingerprint))
+        if verdict.is_duplicate_of(t.ticket_id) is not None:
+            return TriageResult(owner=verdict.owner)
+        tagging = await self.tag(TagInput(t.subject, t.content))
+        return TriageResult(owner=verdict.owner, tagging=tagging,
+                            flow=await self.select_flow(SelectFlowInput(t, tagging, data.now)))
 
     @activity.defn(name="notify")
     async def notify(self, data: NotifyInput) -> None:

@@ -226,11 +226,16 @@ class TicketSteps:
         """Start the clocks of the ticket's policy. ``from_creation``: counted from the
         ticket's ``created_at`` (earlier tickets counted from their run's start)."""
         policy = self.state.sla_policies.get(self.snapshot.sla or DEFAULT_SLA)
-        if policy is None or not workflow.patched(SLA_PATCH):
+        if policy is None or not self._with_clocks():
             return
         created = self._created() if from_creation else workflow.info().start_time
         self.state.sla = SlaClocks.start(policy, created=created, now=workflow.now())
         self.snapshot.sla_state = self.state.sla.view(workflow.now())
+
+    def _with_clocks(self) -> bool:
+        """Clocks from revision 3 on, without the patch: its marker, recorded in the task after
+        a local activity's (a query can end a task there), is not found on replay."""
+        return self.snapshot.ticket.revision >= 3 or workflow.patched(SLA_PATCH)
 
     def replan_sla(self) -> None:
         """A flow's ``set: {sla: …}`` re-plans the clocks under the new policy, still counted

@@ -8,7 +8,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import DedupeInput, TagInput
+    from activities.contracts import (
+        DedupeInput,
+        DedupeResult,
+        TagInput,
+        TriageInput,
+        TriageResult,
+    )
     from activities.ticket import TicketActivities
     from ticketflow.domain import (
         DEFAULT_QUEUE,
@@ -81,10 +87,8 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
         snap = self.snapshot
         self._steps.record(EventKind.CREATED, channel=ticket.channel)
 
-        verdict = await workflow.execute_local_activity_method(
-            TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        if (original := verdict.is_duplicate_of(ticket.ticket_id)) is not None:
+        triage = await self._triage(ticket)
+        if (original := triage.is_duplicate_of(ticket.ticket_id)) is not None:
             snap.status = TicketStatus.DUPLICATE
             snap.duplicate_of = original
             self._steps.record(EventKind.DUPLICATE, of=original)
@@ -92,9 +96,11 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
             await self._steps.deliveries_done()
             return snap
 
-        tagging = await workflow.execute_local_activity_method(
-            TicketActivities.tag, TagInput(ticket.subject, ticket.content),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        tagging = triage.tagging
+        if tagging is None:  # before revision 3
+            tagging = await workflow.execute_local_activity_method(
+                TicketActivities.tag, TagInput(ticket.subject, ticket.content),
+                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
         snap.tags = list(tagging.tags)
         snap.language = tagging.language
         self._steps.record(EventKind.TAGGED, tags=tagging.tags, language=tagging.language,
@@ -102,7 +108,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
                            sentiment=tagging.sentiment, urgent=tagging.urgent,
                            model=tagging.model_version)
 
-        await self._flow.run(tagging)
+        await self._flow.run(tagging, triage.flow)
         if not self._flow.sla_from_creation:
             self._steps.start_sla()
         if snap.status == TicketStatus.PROCESSING:
@@ -110,6 +116,18 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
         elif self._s.unsaved and ticket.revision >= 1:
             await self._steps.save()  # what the flow's last steps recorded after it assigned the ticket
         return await self._close_out()
+
+    async def _triage(self, ticket: NewTicket) -> TriageResult:
+        """The claim, tagging and flow in one step; a ticket before revision 3 (its history)
+        made the claim alone and the other two after it."""
+        if ticket.revision >= 3:
+            return await workflow.execute_local_activity_method(
+                TicketActivities.triage, TriageInput(ticket, workflow.now()),
+                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        verdict: DedupeResult = await workflow.execute_local_activity_method(
+            TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        return TriageResult(owner=verdict.owner)
 
     async def _close_out(self) -> TicketSnapshot:
         await self._lifetime.live()
