@@ -102,7 +102,9 @@ class TicketActivities:
     async def triage(self, data: TriageInput) -> TriageResult:
         """The claim on the ticket's fingerprint, then, unless another ticket holds it, the
         tagging and the flow: one step of the pipeline instead of three. A retry claims
-        again, which answers the same for the same ticket."""
+        again: the same answer within the duplicate window; past it (a step failing for that
+        long), a resubmission may hold the claim by then, and this ticket ends as its
+        duplicate rather than as a second copy."""
         t = data.ticket
         verdict = await self.dedupe(DedupeInput(t.ticket_id, t.fingerprint))
         if verdict.is_duplicate_of(t.ticket_id) is not None:

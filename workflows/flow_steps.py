@@ -8,8 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import NotifyInput, SelectFlowInput, SelectFlowResult
-    from activities.ticket import TicketActivities
+    from activities.contracts import NotifyInput, SelectFlowResult
     from ticketflow.domain import EventKind, Priority, Tagging, TicketSnapshot
     from ticketflow.flows import (
         Assign,
@@ -25,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         nlp_context,
         ticket_context,
     )
-    from workflows.policies import STEP_RETRY, STEP_TIMEOUT
     from workflows.steps import TicketSteps
 
 
@@ -40,15 +38,10 @@ class FlowSteps:
     def _snapshot(self) -> TicketSnapshot:
         return self._steps.state.snapshot
 
-    async def run(self, tagging: Tagging, chosen: SelectFlowResult | None = None) -> None:
-        """Carry out the flow ``chosen`` at triage, or select it first (a ticket before
-        revision 3); either way the plan is recorded in history, so it is pinned."""
+    async def run(self, tagging: Tagging, chosen: SelectFlowResult) -> None:
+        """Carry out the flow ``chosen`` at triage (its plan is in the history, so pinned)."""
         snap = self._snapshot
         ticket = snap.ticket
-        if chosen is None:
-            chosen = await workflow.execute_local_activity_method(
-                TicketActivities.select_flow, SelectFlowInput(ticket, tagging, workflow.now()),
-                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
         plan = chosen.plan
         self._steps.state.sla_policies = chosen.sla_policies
         snap.flow_name, snap.flow_version, snap.flow_digest = plan.name, plan.version, plan.digest

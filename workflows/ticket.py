@@ -11,6 +11,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         DedupeInput,
         DedupeResult,
+        SelectFlowInput,
+        SelectFlowResult,
         TagInput,
         TriageInput,
         TriageResult,
@@ -18,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.ticket import TicketActivities
     from ticketflow.domain import (
         DEFAULT_QUEUE,
+        REVISION,
         TERMINAL_STATUSES,
         Action,
         ActionKind,
@@ -28,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         MergeIn,
         NewTicket,
         Priority,
+        Tagging,
         TicketChanges,
         TicketSnapshot,
         TicketState,
@@ -64,6 +68,11 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
     @workflow.run
     async def run(self, ticket: NewTicket) -> TicketSnapshot:
+        if ticket.revision > REVISION:
+            # An API newer than this worker: failing the task (not the ticket) leaves it to a
+            # worker that knows the revision, which then records its history the new way.
+            raise RuntimeError(f"ticket of revision {ticket.revision}, newer than this worker's"
+                               f" {REVISION}: it waits for a newer worker")
         try:
             if ticket.carried is not None:  # a long ticket's next run: straight back to waiting
                 self._steps.update_search_attributes()
@@ -96,11 +105,8 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
             await self._steps.deliveries_done()
             return snap
 
-        tagging = triage.tagging
-        if tagging is None:  # before revision 3
-            tagging = await workflow.execute_local_activity_method(
-                TicketActivities.tag, TagInput(ticket.subject, ticket.content),
-                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        tagging, chosen = triage.tagging, triage.flow
+        assert tagging is not None and chosen is not None, "triage of a ticket that is no duplicate"
         snap.tags = list(tagging.tags)
         snap.language = tagging.language
         self._steps.record(EventKind.TAGGED, tags=tagging.tags, language=tagging.language,
@@ -108,7 +114,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
                            sentiment=tagging.sentiment, urgent=tagging.urgent,
                            model=tagging.model_version)
 
-        await self._flow.run(tagging, triage.flow)
+        await self._flow.run(tagging, chosen)
         if not self._flow.sla_from_creation:
             self._steps.start_sla()
         if snap.status == TicketStatus.PROCESSING:
@@ -118,8 +124,8 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
         return await self._close_out()
 
     async def _triage(self, ticket: NewTicket) -> TriageResult:
-        """The claim, tagging and flow in one step; a ticket before revision 3 (its history)
-        made the claim alone and the other two after it."""
+        """The claim, tagging and flow in one step. A ticket before revision 3 (its history)
+        took them as three steps, the last two only if the claim was its own."""
         if ticket.revision >= 3:
             return await workflow.execute_local_activity_method(
                 TicketActivities.triage, TriageInput(ticket, workflow.now()),
@@ -127,7 +133,15 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
         verdict: DedupeResult = await workflow.execute_local_activity_method(
             TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint),
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        return TriageResult(owner=verdict.owner)
+        if verdict.is_duplicate_of(ticket.ticket_id) is not None:
+            return TriageResult(owner=verdict.owner)
+        tagging: Tagging = await workflow.execute_local_activity_method(
+            TicketActivities.tag, TagInput(ticket.subject, ticket.content),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        chosen: SelectFlowResult = await workflow.execute_local_activity_method(
+            TicketActivities.select_flow, SelectFlowInput(ticket, tagging, workflow.now()),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        return TriageResult(owner=verdict.owner, tagging=tagging, flow=chosen)
 
     async def _close_out(self) -> TicketSnapshot:
         await self._lifetime.live()

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Replayer
 
 from tests.helpers import eventually
 from tests.integration.pipeline_checks import seed_agents
 from ticketflow import ids
+from ticketflow.db import repository
 from ticketflow.domain import REVISION, NewTicket
 from ticketflow.infra.settings import Settings
 from ticketflow.tickets import dedupe
@@ -73,15 +75,21 @@ async def test_search_attributes_follow_the_ticket(settings: Settings, temporal_
     assert set(values["TicketTags"]) >= {"billing", "bug"}
 
 
+@pytest.mark.parametrize("revision", [REVISION, 2], ids=["current", "rev2"])
 async def test_a_workflow_whose_fingerprint_is_taken_ends_as_duplicate(
-        settings: Settings, temporal_client: Client, redis: Redis) -> None:
-    ticket = new_ticket()
+        settings: Settings, temporal_client: Client, redis: Redis, revision: int) -> None:
+    ticket = replace(new_ticket(), revision=revision)
     await dedupe.claim(redis, ticket.fingerprint, "01ORIGINAL00000000000000000", 600)
     handle = await start(temporal_client, settings, ticket)
     result = await handle.result()
     assert result.status == "duplicate"
     assert result.duplicate_of == "01ORIGINAL00000000000000000"
     assert result.assignee is None
+    history = await handle.fetch_history()
+    await Replayer(workflows=[TicketWorkflow]).replay_workflow(history)
+    if os.environ.get("RECORD_HISTORIES"):
+        name = "duplicate" if revision == REVISION else f"rev{revision}_duplicate"
+        (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
 
 async def test_histories_replay_against_the_current_code(settings: Settings, temporal_client: Client,
@@ -107,3 +115,25 @@ async def test_histories_replay_against_the_current_code(settings: Settings, tem
 
 async def _placed(handle) -> bool:
     return (await state(handle)).get("status") in ("assigned", "queued")
+
+
+async def test_a_ticket_newer_than_the_worker_waits_for_a_newer_worker(
+        settings: Settings, temporal_client: Client, sessions: async_sessionmaker) -> None:
+    """An API upgraded before its workers: the ticket's task fails and is retried (for a
+    worker that knows the revision); the ticket itself neither fails nor runs the old way."""
+    ticket = replace(new_ticket(), revision=REVISION + 1)
+    handle = await start(temporal_client, settings, ticket)
+
+    async def task_failed() -> bool:
+        history = await handle.fetch_history()
+        return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+                   and "newer than this worker's" in e.workflow_task_failed_event_attributes.failure.message
+                   for e in history.events)
+
+    await eventually(task_failed)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    history = await handle.fetch_history()
+    assert not any(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
+    async with sessions() as session:
+        assert await repository.get_ticket(session, ticket.ticket_id) is None
+    await handle.terminate("test over")

@@ -11,7 +11,12 @@ from typing import Any, Self
 import temporalio.bridge.worker as _bridge_worker
 import temporalio.converter._payload_converter as _payload_converter
 from temporalio.client import Client, Interceptor
-from temporalio.converter import DataConverter, SerializationContext
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverter,
+    DefaultPayloadConverter,
+    SerializationContext,
+)
 from temporalio.converter._extstore import StorageOperationMetrics
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -29,6 +34,13 @@ class PlainDataConverter(DataConverter):
     payload's serialization context. The SDK asks for a context-bound copy for every payload
     sequence, and the default answers through runtime protocol checks that cost the worker
     about 5 % of its CPU to hand back the same converter."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.payload_codec or self.external_storage or (
+                self.payload_converter_class, self.failure_converter_class) != (
+                DefaultPayloadConverter, DefaultFailureConverter):
+            raise TypeError("PlainDataConverter is the default converter, with no codec or store")
 
     def with_context(self, context: SerializationContext) -> Self:
         return self
