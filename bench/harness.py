@@ -66,9 +66,11 @@ def pid_of(stack: Stack, name: str) -> int:
 
 
 def _own_cpu_seconds(pid: int) -> float:
+    """A process's CPU and that of its children that ended (a PostgreSQL backend that exits
+    leaves its time with the postmaster): the tree's total never goes down."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return sum(int(f) for f in fields[11:15]) / CLOCK_TICKS  # utime, stime, cutime, cstime
 
 
 def _tree(pid: int) -> Iterator[int]:
