@@ -191,3 +191,19 @@ async def test_a_retry_after_the_ticket_ended_finds_it_and_starts_no_second_run(
     runs = [w async for w in temporal_client.list_workflows(
         f"WorkflowId='{ids.workflow_id(ticket_id)}'")]
     assert len(runs) == 1, runs
+
+
+async def test_redis_keeps_a_keys_copy_an_hour_at_most(sessions: async_sessionmaker,
+                                                      redis: Redis) -> None:
+    """The record lives its day in PostgreSQL; Redis's copy, for retries, no more than an hour."""
+    scope, key = fresh("scope"), fresh("key")
+    used = await idempotency.use(sessions=sessions, redis=redis, scope=scope, key=key,
+                                 body_hash="0" * 64, ticket_id=ids.new_ticket_id(),
+                                 ttl_seconds=86_400)
+    assert used.claimed
+    left = await redis.ttl(idempotency.cache_key(scope, key))
+    assert idempotency.CACHED_FOR_SECONDS - 5 <= left <= idempotency.CACHED_FOR_SECONDS
+    again = await idempotency.use(sessions=sessions, redis=redis, scope=scope, key=key,
+                                  body_hash="0" * 64, ticket_id=ids.new_ticket_id(),
+                                  ttl_seconds=86_400)
+    assert (again.ticket_id, again.claimed) == (used.ticket_id, False)

@@ -5,7 +5,8 @@ A key names one ticket *for one caller*: the scope is the caller's identity (the
 send "order-1" get two independent tickets. The mapping (scope, key) → (body hash, ticket id)
 lives in PostgreSQL (``ticketflow.db.idempotency``) for ``idempotency_ttl_seconds``; Redis
 holds a copy for at most the row's remaining life, so the copy is never stale, and a flushed
-or unreachable Redis only costs a database read.
+or unreachable Redis only costs a database read. The copy lasts an hour at most, where
+retries come: a day of every POST's key would otherwise sit in Redis's memory.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ticketflow.infra.redis_client import reply_text
 log = logging.getLogger(__name__)
 
 CACHE_PREFIX = "tf:idemkey:"
+CACHED_FOR_SECONDS = 3600
 # About one new key in this many also deletes expired ones (at most PURGE_LIMIT of them).
 PURGE_EVERY = 100
 PURGE_LIMIT = 1000
@@ -70,7 +72,8 @@ async def use(*, sessions: Sessions, redis: Redis, scope: str, key: str,
             await store.purge_expired(session, limit=PURGE_LIMIT)
     if record.ttl_seconds >= 1:
         try:
-            await redis.set(name, f"{record.body_hash}:{record.ticket_id}", ex=record.ttl_seconds)
+            await redis.set(name, f"{record.body_hash}:{record.ticket_id}",
+                            ex=min(record.ttl_seconds, CACHED_FOR_SECONDS))
         except RedisError:
             log.warning("idempotency key not cached", extra={"ticket_id": record.ticket_id})
     return KeyUse(record.ticket_id, record.body_hash, claimed=record.claimed)
