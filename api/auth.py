@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import State
+from api.deps import State, get_state
 from api.state import AppState
 from ticketflow.errors import Forbidden, RateLimited, Unauthenticated
 from ticketflow.identity import customer_tokens, ratelimit
@@ -57,14 +57,23 @@ async def admit(request: Request, state: AppState, credentials: HTTPAuthorizatio
     caller, limit = f"{principal.kind}:{principal.id}", rate_limit(state.settings, principal.role)
     prefetched = None
     if prefetch is None:
-        verdict = await ratelimit.take(state.redis, caller, limit)
+        verdict = await ratelimit.take(state.redis_batch, caller, limit)
     else:
-        verdict, prefetched = await ratelimit.take_and_get(state.redis, caller, limit, prefetch)
+        verdict, prefetched = await ratelimit.take_and_get(state.redis_batch, caller, limit, prefetch)
     request.state.ratelimit = verdict
     request.state.principal = principal  # for the access log
     if not verdict.allowed:
         raise RateLimited(retry_after=verdict.retry_after)
     return principal, prefetched
+
+
+async def admit_request(request: Request, *, prefetch: str
+                        ) -> tuple[AppState, Principal, bytes | None]:
+    """:func:`admit` without dependencies, for a route that names none (``openapi_extra=BEARER``
+    declares its credential): the app's state, the caller, and ``prefetch``'s value."""
+    state = await get_state(request)
+    principal, prefetched = await admit(request, state, await bearer(request), prefetch=prefetch)
+    return state, principal, prefetched
 
 
 async def _identify(state: AppState,
@@ -83,6 +92,8 @@ async def _identify(state: AppState,
     return customer
 
 
+# The OpenAPI security requirement a dependency on ``bearer`` declares, for routes without one.
+BEARER: dict[str, Any] = {"security": [{"bearer": []}]}
 Authenticated = Annotated[Principal, Depends(authenticate)]
 
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from ticketflow.db.engine import Sessions
 from ticketflow.flows.registry import FlowRegistry
 from ticketflow.identity.keycache import KeyCache
+from ticketflow.infra.redis_batch import Batcher
 from ticketflow.infra.settings import Settings
 from ticketflow.tickets.cache import TicketCache
 
@@ -20,6 +21,7 @@ class AppState:
     settings: Settings
     temporal: Client
     redis: Redis
+    redis_batch: Batcher  # the rate limit's commands, sent with other requests' (auth)
     engine: AsyncEngine
     sessions: Sessions
     cache: TicketCache

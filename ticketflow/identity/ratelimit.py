@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from ticketflow.infra.redis_batch import Batcher
 
 KEY_PREFIX = "tf:rl:"
 
@@ -64,18 +64,18 @@ def verdict(allowed: bool, tokens: float, limit: Limit) -> Verdict:
                    retry_after=max(1, math.ceil((1 - tokens) / limit.per_second)))
 
 
-async def take(redis: Redis, caller: str, limit: Limit) -> Verdict:
+def _take(caller: str, limit: Limit) -> list[str | int]:
+    return ["EVAL", _TAKE, 1, KEY_PREFIX + caller, str(limit.per_second), str(limit.burst)]
+
+
+async def take(redis: Batcher, caller: str, limit: Limit) -> Verdict:
     """Take one token from ``caller``'s bucket."""
-    allowed, tokens = await redis.eval(_TAKE, 1, KEY_PREFIX + caller,
-                                       str(limit.per_second), str(limit.burst))
+    [(allowed, tokens)] = await redis.send(_take(caller, limit))
     return verdict(bool(int(allowed)), float(tokens), limit)
 
 
-async def take_and_get(redis: Redis, caller: str, limit: Limit, key: str) -> tuple[Verdict, bytes | None]:
+async def take_and_get(redis: Batcher, caller: str, limit: Limit, key: str) -> tuple[Verdict, bytes | None]:
     """:func:`take`, and the value at ``key`` read in the same round trip (a pipeline, not one
     script: the two keys may live on different nodes of a cluster)."""
-    async with redis.pipeline(transaction=False) as pipe:
-        pipe.eval(_TAKE, 1, KEY_PREFIX + caller, str(limit.per_second), str(limit.burst))
-        pipe.get(key)
-        (allowed, tokens), value = await pipe.execute()
+    (allowed, tokens), value = await redis.send(_take(caller, limit), ["GET", key])
     return verdict(bool(int(allowed)), float(tokens), limit), value
