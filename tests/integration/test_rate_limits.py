@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,9 +13,12 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
+from ticketflow.devstack import components
+from ticketflow.devstack.process import free_port
 from ticketflow.identity import key_store, ratelimit
 from ticketflow.identity.principals import Role
 from ticketflow.infra.redis_batch import Batcher
+from ticketflow.infra.redis_client import make_redis
 from ticketflow.infra.settings import Settings
 
 PER_MINUTE = 12  # a token every 5 s: slow enough that none comes back during a burst
@@ -87,3 +91,22 @@ async def test_concurrent_requests_take_exactly_the_burst(redis: Redis) -> None:
     verdicts = await asyncio.gather(*(ratelimit.take(batch, "race", limit) for _ in range(30)))
     assert sum(v.allowed for v in verdicts) == 10
     assert sorted(v.remaining for v in verdicts if v.allowed) == list(range(10))
+
+
+async def test_buckets_stay_out_of_the_append_only_file(tmp_path: Path) -> None:
+    """Redis writes every change to disk before answering (``appendfsync always``); a bucket
+    is not worth that wait on every request, and a restarted Redis refilling it is harmless."""
+    port = free_port()
+    server = components.redis(tmp_path, port=port).start()
+    try:
+        components.wait_redis(server, port)
+        client = make_redis(f"redis://127.0.0.1:{port}/0")
+        await ratelimit.take(Batcher(client), "bucket", ratelimit.Limit(per_minute=60, burst=5))
+        assert await client.exists("tf:rl:bucket")
+        await client.set("tf:durable", "1")
+        await client.aclose()
+        written = b"".join(f.read_bytes() for f in (tmp_path / "redis").rglob("*.aof"))
+        assert b"tf:durable" in written
+        assert b"tf:rl:" not in written
+    finally:
+        server.stop()

@@ -3,6 +3,10 @@
 Each principal's bucket holds up to ``burst`` tokens and refills at ``per_minute / 60`` a
 second; a request takes one token or is refused. The script reads Redis's clock, so every
 API process shares one bucket per caller and no clock skew between them matters.
+
+Buckets are kept out of Redis's append-only file and its replicas (``redis.set_repl``): Redis
+writes every other change to disk before it answers, a wait every request would pay here, and
+a bucket lost with a restart only comes back full.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from ticketflow.infra.redis_batch import Batcher
 KEY_PREFIX = "tf:rl:"
 
 _TAKE = """
+redis.set_repl(redis.REPL_NONE)
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
