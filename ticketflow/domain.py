@@ -114,7 +114,8 @@ class WaitEvent(StrEnum):
 # 3 — the duplicate claim, tagging and the flow's choice are one local activity (`triage`),
 #     not three: two fewer round trips through the worker for every ticket; and its SLA
 #     clocks start without the `sla-clocks` patch marker.
-REVISION = 3
+# 4 — closing a resolved ticket skips the release step (its agent went back at the resolve).
+REVISION = 4
 
 # States a ticket's workflow ends in: nothing happens to the ticket after them.
 TERMINAL_STATUSES = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})

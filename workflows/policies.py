@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 # Pipeline steps are local activities: a few ms each instead of ~50 ms of server
 # round trips per regular activity (bench/intake.py). They retry until the
@@ -33,3 +34,12 @@ PUBLISH_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
 )
+
+
+def permanent_failure(err: ActivityError | ApplicationError) -> str | None:
+    """Why a step failed, when it failed in a way no retry fixes (the data, not the weather);
+    None for any other failure. Local activities raise their error as it is, others wrap it."""
+    cause = err.cause if isinstance(err, ActivityError) else err
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return f"{cause.type}: {cause.message}" if cause.type else cause.message
+    return None

@@ -39,20 +39,12 @@ with workflow.unsafe.imports_passed_through():
         PUBLISH_RETRY,
         STEP_RETRY,
         STEP_TIMEOUT,
+        permanent_failure,
     )
 
 DEFAULT_RECHECK = timedelta(seconds=60)
 A = TypeVar("A")
 R = TypeVar("R")
-
-
-def permanent_failure(err: ActivityError | ApplicationError) -> str | None:
-    """Why a step failed, when it failed in a way no retry fixes (the data, not the weather);
-    None for any other failure. Local activities raise their error as it is, others wrap it."""
-    cause = err.cause if isinstance(err, ActivityError) else err
-    if isinstance(cause, ApplicationError) and cause.non_retryable:
-        return f"{cause.type}: {cause.message}" if cause.type else cause.message
-    return None
 
 
 SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
@@ -192,7 +184,9 @@ class TicketSteps:
 
     async def finish(self, by: str, reason: str, **data: Any) -> None:
         self.clocks(SlaClocks.resolved)  # every clock stops
-        await self.release()
+        snap = self.snapshot
+        if snap.ticket.revision < 4 or snap.status != TicketStatus.RESOLVED or snap.assignee:
+            await self.release()  # a resolved ticket gave its agent back when it was resolved
         self.snapshot.status = TicketStatus.CLOSED
         self.snapshot.close_reason = reason
         self.record(EventKind.CLOSED, by=by, reason=reason, **data)

@@ -41,8 +41,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import actions
     from workflows.flow_steps import FlowSteps
     from workflows.lifetime import Lifetime
-    from workflows.policies import STEP_RETRY, STEP_TIMEOUT
-    from workflows.steps import TicketSteps, permanent_failure
+    from workflows.policies import STEP_RETRY, STEP_TIMEOUT, permanent_failure
+    from workflows.steps import TicketSteps
 
 CANCELED_BY_OPERATOR = "canceled by operator"
 

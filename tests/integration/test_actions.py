@@ -86,6 +86,23 @@ async def test_a_ticket_through_its_lifecycle(http: httpx.AsyncClient, temporal_
     assert (await http.get(f"/api/tickets/{tid}")).json()["status"] == "closed"
 
 
+async def test_closing_a_resolved_ticket_gives_back_nothing_twice(
+        http: httpx.AsyncClient, temporal_client: Client, clean: None) -> None:
+    """Its agent went back at the resolve: the close saves, and releases nothing again."""
+    await http.post("/api/agents", json={"agent_id": "ann", "name": "Ann", "queues": ["general"]})
+    tid = (await http.post("/api/tickets", json=body())).json()["ticket_id"]
+    await ticket_in(http, tid, "assigned")
+    assert (await act(http, tid, "resolve")).json()["status"] == "resolved"
+    assert (await agent(http, "ann"))["open_tickets"] == 0
+    assert (await act(http, tid, "close")).json()["status"] == "closed"
+    assert (await agent(http, "ann"))["open_tickets"] == 0
+    steps = [e.activity_task_scheduled_event_attributes.activity_type.name
+             async for e in temporal_client.get_workflow_handle(ids.workflow_id(tid)).fetch_history_events()
+             if e.HasField("activity_task_scheduled_event_attributes")]
+    assert steps[:2] == ["release", "persist"]  # the resolve's
+    assert set(steps[2:]) == {"persist"}  # the close's, and the flow's end
+
+
 async def test_bad_actions_are_400_and_unknown_tickets_404(http: httpx.AsyncClient) -> None:
     bad = await http.post("/api/tickets/01ARZ3NDEKTSV4RRFFQ69G5FAV/actions", json={"action": "dance"})
     assert bad.status_code == 400
