@@ -12,6 +12,7 @@ problem is refused whole, every problem named with its file, line and column.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -34,9 +35,18 @@ class FlowConfig:
     calendars: dict[str, Calendar]
 
 
-def files(directory: Path) -> list[Path]:
-    """The files the unit is read from: a change to any is a new unit."""
-    return sorted([*directory.glob("*.yaml"), *(directory / "config").glob("*.yaml")])
+def stamp(directory: Path) -> list[tuple[str, int, int]]:
+    """The files the unit is read from, each with its modification time and size: a change
+    to any is a new unit. Looked at before every ticket's flow is chosen, so one directory
+    listing and one stat a file."""
+    found = []
+    for folder in (directory, directory / "config"):
+        with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".yaml"):
+                    st = entry.stat()
+                    found.append((entry.path, st.st_mtime_ns, st.st_size))
+    return sorted(found)
 
 
 def load_config(directory: Path) -> FlowConfig:

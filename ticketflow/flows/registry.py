@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from ticketflow.flows import FlowError, Plan
-from ticketflow.flows.config import FlowConfig, files, keep, load_config
+from ticketflow.flows.config import FlowConfig, keep, load_config, stamp
 from ticketflow.sla.clocks import SlaPolicy
 from ticketflow.tagging.tagger import Taxonomy
 
@@ -50,8 +50,8 @@ class FlowRegistry:
             except OSError as exc:
                 log.warning("could not keep the flows folder in %s: %s", self._kept, exc)
 
-    def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
-        return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files(self._directory))
+    def _current_stamp(self) -> list[tuple[str, int, int]]:
+        return stamp(self._directory)
 
     def refresh(self) -> None:
         stamp = self._current_stamp()
