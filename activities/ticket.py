@@ -34,6 +34,7 @@ from ticketflow.assignment.policy import AgentState, Hints
 from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.db.engine import Sessions
+from ticketflow.db.roster import Roster
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot, TicketStatus
 from ticketflow.flows import nlp_context, select_plan, ticket_context
 from ticketflow.flows.registry import FlowRegistry
@@ -59,6 +60,7 @@ class TicketActivities:
         self._http: httpx.AsyncClient | None = None
         self._pressure = PressureModel(target_response_s=settings.target_response_seconds)
         self._snapshot = store.Snapshot()
+        self._roster = Roster(sessions, settings.database_url)
         # Rebuilds Redis's assignment state when a step finds it lost (see redis_repair).
         self._repairer = repairer or redis_repair.Repairer(
             redis=redis, sessions=sessions, window_seconds=settings.duplicate_window_seconds,
@@ -71,6 +73,7 @@ class TicketActivities:
         return self._http
 
     async def aclose(self) -> None:
+        await self._roster.aclose()
         if self._http is not None:
             await self._http.aclose()
 
@@ -145,8 +148,7 @@ class TicketActivities:
     @activity.defn(name="assign")
     async def assign(self, data: AssignInput) -> Assignment:
         """Load the queue's agents and their live load, decide, wake whoever is next in line."""
-        async with self._sessions() as session:
-            rows = await repository.list_agents(session, queue=data.queue, online_only=True)
+        rows = await self._roster.online(data.queue)
         loads, response = await self._snapshot.read(self._redis, [a["agent_id"] for a in rows])
         agents = [AgentState(a["agent_id"], a["capacity"], a["weight"], a["online"], tuple(a["queues"]),
                              loads[a["agent_id"]], response[a["agent_id"]]) for a in rows]

@@ -187,3 +187,8 @@ def to_sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def to_libpq_url(url: str) -> str:
+    """The same database for psycopg itself (no SQLAlchemy driver name)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)

@@ -1,0 +1,98 @@
+"""The assignment step's roster of online agents (``ticketflow.db.roster``): kept between
+decisions, and forgotten at once when the agents table changes, however it is changed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from tests.helpers import eventually
+from ticketflow.db import repository
+from ticketflow.db.roster import Roster
+from ticketflow.infra.settings import Settings
+
+
+@pytest.fixture
+async def roster(settings: Settings, sessions: async_sessionmaker) -> AsyncIterator[Roster]:
+    async with sessions() as session:
+        await session.execute(text("TRUNCATE agents"))
+        await session.commit()
+    kept = Roster(sessions, settings.database_url)
+    await kept.online("general")
+    await eventually(lambda: _listening(kept))
+    yield kept
+    await kept.aclose()
+
+
+async def _listening(roster: Roster) -> bool:
+    return roster._listening
+
+
+async def _sql(sessions: async_sessionmaker, statement: str) -> None:
+    async with sessions() as session:
+        await session.execute(text(statement))
+        await session.commit()
+
+
+async def _ids(roster: Roster, queue: str = "general") -> list[str]:
+    return [a["agent_id"] for a in await roster.online(queue)]
+
+
+async def _none_online(roster: Roster) -> bool:
+    return await _ids(roster) == []
+
+
+async def _add(sessions: async_sessionmaker, agent_id: str) -> None:
+    async with sessions() as session:
+        await repository.create_agent(session, agent_id=agent_id, name=agent_id,
+                                      queues=["general"], capacity=3, weight=1.0, online=True)
+
+
+async def test_a_new_agent_is_seen_by_the_next_decision(roster: Roster,
+                                                        sessions: async_sessionmaker) -> None:
+    assert await _ids(roster) == []
+    await _add(sessions, "ann")
+    assert await eventually(lambda: _ids(roster), timeout=2) == ["ann"]
+
+
+async def test_the_roster_is_kept_between_changes_and_forgotten_at_each(
+        roster: Roster, sessions: async_sessionmaker) -> None:
+    await _add(sessions, "ann")
+    assert await eventually(lambda: _ids(roster), timeout=2) == ["ann"]
+    # A change the trigger does not announce is not seen: the roster was kept, not re-read.
+    await _sql(sessions, "ALTER TABLE agents DISABLE TRIGGER agents_changed")
+    try:
+        await _sql(sessions, "UPDATE agents SET online = false WHERE id = 'ann'")
+        assert await _ids(roster) == ["ann"]
+    finally:
+        await _sql(sessions, "ALTER TABLE agents ENABLE TRIGGER agents_changed")
+    await _sql(sessions, "UPDATE agents SET capacity = 4 WHERE id = 'nobody'")  # any statement
+    await eventually(lambda: _none_online(roster), timeout=2)
+    await _add(sessions, "bob")
+    await _sql(sessions, "TRUNCATE agents")
+    await eventually(lambda: _none_online(roster), timeout=2)
+
+
+async def _gone(roster: Roster) -> bool:
+    return not roster._listening
+
+
+async def test_without_its_listener_every_decision_reads_the_table(
+        roster: Roster, sessions: async_sessionmaker) -> None:
+    await _add(sessions, "ann")
+    assert await eventually(lambda: _ids(roster), timeout=2) == ["ann"]
+    await _sql(sessions, "ALTER TABLE agents DISABLE TRIGGER agents_changed")
+    try:
+        await _sql(sessions, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE query = 'LISTEN agents_changed'")
+        await eventually(lambda: _gone(roster), timeout=5)
+        await _sql(sessions, "UPDATE agents SET online = false WHERE id = 'ann'")
+        assert await _ids(roster) == []  # read from the table, not kept
+    finally:
+        await _sql(sessions, "ALTER TABLE agents ENABLE TRIGGER agents_changed")
+    await eventually(lambda: _listening(roster), timeout=5)  # it listens again
+    await _add(sessions, "bob")
+    assert await eventually(lambda: _ids(roster), timeout=2) == ["bob"]
