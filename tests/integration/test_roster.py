@@ -3,6 +3,7 @@ decisions, and forgotten at once when the agents table changes, however it is ch
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -37,6 +38,16 @@ async def _sql(sessions: async_sessionmaker, statement: str) -> None:
         await session.commit()
 
 
+@contextlib.asynccontextmanager
+async def _unannounced(sessions: async_sessionmaker) -> AsyncIterator[None]:
+    """Changes made meanwhile send no notice."""
+    await _sql(sessions, "ALTER TABLE agents DISABLE TRIGGER agents_changed")
+    try:
+        yield
+    finally:
+        await _sql(sessions, "ALTER TABLE agents ENABLE TRIGGER agents_changed")
+
+
 async def _ids(roster: Roster, queue: str = "general") -> list[str]:
     return [a["agent_id"] for a in await roster.online(queue)]
 
@@ -63,12 +74,9 @@ async def test_the_roster_is_kept_between_changes_and_forgotten_at_each(
     await _add(sessions, "ann")
     assert await eventually(lambda: _ids(roster), timeout=2) == ["ann"]
     # A change the trigger does not announce is not seen: the roster was kept, not re-read.
-    await _sql(sessions, "ALTER TABLE agents DISABLE TRIGGER agents_changed")
-    try:
+    async with _unannounced(sessions):
         await _sql(sessions, "UPDATE agents SET online = false WHERE id = 'ann'")
         assert await _ids(roster) == ["ann"]
-    finally:
-        await _sql(sessions, "ALTER TABLE agents ENABLE TRIGGER agents_changed")
     await _sql(sessions, "UPDATE agents SET capacity = 4 WHERE id = 'nobody'")  # any statement
     await eventually(lambda: _none_online(roster), timeout=2)
     await _add(sessions, "bob")
@@ -84,15 +92,12 @@ async def test_without_its_listener_every_decision_reads_the_table(
         roster: Roster, sessions: async_sessionmaker) -> None:
     await _add(sessions, "ann")
     assert await eventually(lambda: _ids(roster), timeout=2) == ["ann"]
-    await _sql(sessions, "ALTER TABLE agents DISABLE TRIGGER agents_changed")
-    try:
+    async with _unannounced(sessions):
         await _sql(sessions, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                              "WHERE query = 'LISTEN agents_changed'")
         await eventually(lambda: _gone(roster), timeout=5)
         await _sql(sessions, "UPDATE agents SET online = false WHERE id = 'ann'")
         assert await _ids(roster) == []  # read from the table, not kept
-    finally:
-        await _sql(sessions, "ALTER TABLE agents ENABLE TRIGGER agents_changed")
     await eventually(lambda: _listening(roster), timeout=5)  # it listens again
     await _add(sessions, "bob")
     assert await eventually(lambda: _ids(roster), timeout=2) == ["bob"]
