@@ -7,9 +7,9 @@ repetition measures, side by side:
 * intake: N POSTs at concurrency C (p50/p99 latency, accepted tickets per second), and
   end to end: tickets assigned per second, from the first POST to the last assignment;
 * light load: L POSTs one at a time after the system is idle, the figure to hold against
-  a ticket-creation response time (the reference system reports a 23 ms average), beside L
-  bare starts one at a time, each after the same pause (goal: POST p50 ≤ 1.5× the bare
-  start p50).
+  a ticket-creation response time (the reference system reports a 23 ms average), beside as
+  many bare starts, taking turns with them, each after the same pause (goal: POST p50
+  ≤ 1.5× the bare start p50).
 
 Reports the median over repetitions and the ratios to the baseline.
     python bench/intake.py --tickets 500 --concurrency 20 --repeat 3
@@ -71,27 +71,26 @@ async def baseline(client: Client, n: int, concurrency: int) -> dict:
     return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "per_s": n / wall}
 
 
-async def one_at_a_time(call: Callable[[int], Awaitable[None]], n: int, pause: float) -> dict:
-    """``call`` n times, each after ``pause`` seconds: each meets an idle system, as a lone
-    client's request would (a machine kept busy answers faster than one woken up)."""
-    lat = []
+async def one_at_a_time(calls: dict[str, Callable[[int], Awaitable[None]]], n: int,
+                        pause: float) -> dict[str, dict]:
+    """Each of ``calls`` n times, taking turns, each call after ``pause`` seconds: each meets
+    an idle system, as a lone client's request would (a machine kept busy answers faster than
+    one woken up), and a drift of the machine meets all of them alike."""
+    lat: dict[str, list[float]] = {name: [] for name in calls}
     for i in range(n):
-        await asyncio.sleep(pause)
-        t0 = time.perf_counter()
-        await call(i)
-        lat.append((time.perf_counter() - t0) * 1000)
-    return {"p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "mean_ms": sum(lat) / n}
+        for name, call in calls.items():
+            await asyncio.sleep(pause)
+            t0 = time.perf_counter()
+            await call(i)
+            lat[name].append((time.perf_counter() - t0) * 1000)
+    return {name: {"p50_ms": percentile(v, 50), "p99_ms": percentile(v, 99), "mean_ms": sum(v) / n}
+            for name, v in lat.items()}
 
 
-def assigned_count(database_url: str, run: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM tickets WHERE status = 'assigned' AND user_id LIKE %s",
-                            (f"{run}-%",)).fetchone()[0]
-
-
-async def light_load(api_url: str, headers: dict[str, str], n: int, pause: float) -> dict:
-    """POSTs one at a time, each after ``pause`` seconds in which the last ticket's pipeline
-    runs."""
+async def light_load(api_url: str, headers: dict[str, str], client: Client, n: int,
+                     pause: float) -> dict[str, dict]:
+    """POSTs one at a time (the last ticket's pipeline runs in each pause), in turn with bare
+    starts one at a time."""
     run = uuid.uuid4().hex[:8]
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as http:
         async def post(i: int) -> None:
@@ -100,7 +99,13 @@ async def light_load(api_url: str, headers: dict[str, str], n: int, pause: float
             if r.status_code != 202:
                 raise RuntimeError(f"POST answered {r.status_code}: {r.text}")
 
-        return await one_at_a_time(post, n, pause)
+        return await one_at_a_time({"light": post, "light_start": bare_start(client)}, n, pause)
+
+
+def assigned_count(database_url: str, run: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM tickets WHERE status = 'assigned' AND user_id LIKE %s",
+                            (f"{run}-%",)).fetchone()[0]
 
 
 async def intake(api_url: str, headers: dict[str, str], database_url: str, n: int,
@@ -148,9 +153,8 @@ async def main_async(args: argparse.Namespace) -> dict:
                 b = await baseline(client, args.tickets, args.concurrency)
                 t = await intake(stack.api_url, headers, settings.database_url, args.tickets,
                                  args.concurrency)
-                light = await light_load(stack.api_url, headers, args.light, args.light_pause)
-                light_start = await one_at_a_time(bare_start(client), args.light, args.light_pause)
-                runs.append({"baseline": b, "intake": t, "light": light, "light_start": light_start})
+                light = await light_load(stack.api_url, headers, client, args.light, args.light_pause)
+                runs.append({"baseline": b, "intake": t, **light})
                 print(json.dumps(runs[-1]), file=sys.stderr)
         finally:
             stack.stop()
