@@ -101,3 +101,17 @@ async def test_without_its_listener_every_decision_reads_the_table(
     await eventually(lambda: _listening(roster), timeout=5)  # it listens again
     await _add(sessions, "bob")
     assert await eventually(lambda: _ids(roster), timeout=2) == ["bob"]
+
+
+async def test_a_listener_that_ended_is_started_again(roster: Roster,
+                                                      sessions: async_sessionmaker) -> None:
+    ended = roster._task
+    assert ended is not None
+    ended.cancel()
+    await eventually(lambda: _gone(roster), timeout=5)
+    await _add(sessions, "ann")
+    assert await _ids(roster) == ["ann"]  # read from the table, and the listener restarted
+    assert roster._task is not ended
+    await eventually(lambda: _listening(roster), timeout=5)
+    await _add(sessions, "bob")
+    assert await eventually(lambda: _ids(roster), timeout=2) == ["ann", "bob"]

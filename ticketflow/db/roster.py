@@ -52,8 +52,12 @@ class Roster:
         return agents
 
     def _start(self) -> None:
-        if self._task is None:  # at first use, in the loop that reads
-            self._task = asyncio.get_running_loop().create_task(self._listen())
+        """The listener runs in the loop that reads: started at first use, and again if it
+        ended or belongs to a loop that is gone (nothing kept meanwhile is trusted)."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._forget(listening=False)
+            self._task = loop.create_task(self._listen())
 
     async def _listen(self) -> None:
         while True:
@@ -77,8 +81,10 @@ class Roster:
         self._kept.clear()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        self._forget(listening=False)
+        if task is None or task.get_loop() is not asyncio.get_running_loop():
+            return  # a listener of a loop that is gone went with it
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

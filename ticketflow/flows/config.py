@@ -41,7 +41,7 @@ def stamp(directory: Path) -> list[tuple[str, int, int]]:
     listing and one stat a file."""
     found = []
     for folder in (directory, directory / "config"):
-        with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.endswith(".yaml"):
                     st = entry.stat()
