@@ -10,9 +10,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         DedupeInput,
-        DedupeResult,
         SelectFlowInput,
-        SelectFlowResult,
         TagInput,
         TriageInput,
         TriageResult,
@@ -31,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         MergeIn,
         NewTicket,
         Priority,
-        Tagging,
         TicketChanges,
         TicketSnapshot,
         TicketState,
@@ -41,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import actions
     from workflows.flow_steps import FlowSteps
     from workflows.lifetime import Lifetime
-    from workflows.policies import STEP_RETRY, STEP_TIMEOUT, permanent_failure
+    from workflows.policies import permanent_failure
     from workflows.steps import TicketSteps
 
 CANCELED_BY_OPERATOR = "canceled by operator"
@@ -126,21 +123,14 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
     async def _triage(self, ticket: NewTicket) -> TriageResult:
         """The claim, tagging and flow in one step. A ticket before revision 3 (its history)
         took them as three steps, the last two only if the claim was its own."""
+        step = self._steps.step  # a local activity here: no action is being applied
         if ticket.revision >= 3:
-            return await workflow.execute_local_activity_method(
-                TicketActivities.triage, TriageInput(ticket, workflow.now()),
-                start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        verdict: DedupeResult = await workflow.execute_local_activity_method(
-            TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+            return await step(TicketActivities.triage, TriageInput(ticket, workflow.now()))
+        verdict = await step(TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint))
         if verdict.is_duplicate_of(ticket.ticket_id) is not None:
             return TriageResult(owner=verdict.owner)
-        tagging: Tagging = await workflow.execute_local_activity_method(
-            TicketActivities.tag, TagInput(ticket.subject, ticket.content),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
-        chosen: SelectFlowResult = await workflow.execute_local_activity_method(
-            TicketActivities.select_flow, SelectFlowInput(ticket, tagging, workflow.now()),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY)
+        tagging = await step(TicketActivities.tag, TagInput(ticket.subject, ticket.content))
+        chosen = await step(TicketActivities.select_flow, SelectFlowInput(ticket, tagging, workflow.now()))
         return TriageResult(owner=verdict.owner, tagging=tagging, flow=chosen)
 
     async def _close_out(self) -> TicketSnapshot:
