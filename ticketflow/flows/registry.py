@@ -26,7 +26,7 @@ class FlowRegistry:
         self._directory = directory
         self._kept = kept
         self._lock = threading.Lock()
-        self._stamp = self._current_stamp()
+        self._stamp = stamp(directory)
         self.last_error: FlowError | None = None
         self._config = self._first_load()
 
@@ -50,12 +50,9 @@ class FlowRegistry:
             except OSError as exc:
                 log.warning("could not keep the flows folder in %s: %s", self._kept, exc)
 
-    def _current_stamp(self) -> list[tuple[str, int, int]]:
-        return stamp(self._directory)
-
     def refresh(self) -> None:
-        stamp = self._current_stamp()
-        if stamp == self._stamp:
+        current = stamp(self._directory)
+        if current == self._stamp:
             return
         with self._lock:
             try:
@@ -65,7 +62,7 @@ class FlowRegistry:
             except FlowError as exc:
                 self.last_error = exc
                 log.error("flows edit refused, keeping the last good set:\n%s", exc)
-            self._stamp = stamp
+            self._stamp = current
 
     @property
     def plans(self) -> list[Plan]:
