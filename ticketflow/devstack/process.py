@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,10 +28,32 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+# Below the kernel's ephemeral range: a port picked there stays free until its server binds
+# it, where one the kernel hands out may meanwhile become an outgoing connection's local port.
+_PICKED: set[int] = set()
+_LOWEST_PICK = 10000
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port free on 127.0.0.1 now, never handed out before by this process."""
+    top = _ephemeral_start()
+    for _ in range(200 if top > _LOWEST_PICK + 1000 else 0):
+        port = random.randrange(_LOWEST_PICK, top)
+        if port not in _PICKED and port_free(port):
+            _PICKED.add(port)
+            return port
+    with socket.socket() as s:  # elsewhere, the kernel's pick
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port = s.getsockname()[1]
+    _PICKED.add(port)
+    return port
 
 
 def require_ports(ports: dict[str, int]) -> None:
