@@ -1,5 +1,5 @@
-"""What bench/reads.py and bench/soak.py share: a dev stack of their own in a temporary
-folder (as bench/intake.py starts one), agents, a mix of tickets, and /proc readings.
+"""What the benches share: a dev stack of their own in a temporary folder, agents, a mix of
+tickets, and /proc readings.
 
 Imports from ticketflow only ``ticketflow.devstack.*`` and the settings; the rest goes
 through the HTTP API, the CLI, PostgreSQL and /proc. Linux only.

@@ -50,15 +50,14 @@ from typing import Any, TextIO
 
 import httpx
 import psycopg
-from temporalio import workflow
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.empty import EmptyWorkflow, empty_worker  # noqa: E402
 from bench.harness import (  # noqa: E402
     bench_stack,
     concurrently,
@@ -70,7 +69,6 @@ from bench.harness import (  # noqa: E402
     ticket_body,
 )
 from bench.stats import median  # noqa: E402
-from ticketflow.devstack.process import Child  # noqa: E402
 from ticketflow.devstack.stack import Stack  # noqa: E402
 
 PROCESSES = ["worker", "api", "temporal", "redis"]  # memory, and CPU with PostgreSQL's
@@ -81,21 +79,6 @@ RETRY_STATUSES = {429, 503}
 SETTLE_TIMEOUT_S = 300  # a ticket neither assigned nor queued by then counts as an error
 REQUEST_TIMEOUT_S = 30
 MAX_TRIES = 10
-
-
-@workflow.defn(name="BenchSoakEmpty")
-class EmptyWorkflow:
-    @workflow.run
-    async def run(self) -> None:
-        return None
-
-
-async def serve_empty(address: str, task_queue: str) -> None:
-    """The floor's worker: only the empty workflow, in a process of its own."""
-    client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[EmptyWorkflow],
-                      workflow_runner=UnsandboxedWorkflowRunner()):
-        await asyncio.Event().wait()
 
 
 async def floor_run(client: Client, task_queue: str, n: int, concurrency: int) -> float:
@@ -431,19 +414,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     capacity = args.capacity or max(2, math.ceil(2 * args.concurrency / args.agents))
     with bench_stack() as stack:
         settings = stack.settings
-        empty_queue = f"bench-soak-empty-{uuid.uuid4().hex[:6]}"
-        empty = Child("empty-worker", [sys.executable, str(Path(__file__).resolve()),
-                                       "--serve-empty", settings.temporal_address, empty_queue],
-                      settings.state_dir / "logs" / "empty-worker.log", cwd=ROOT).start()
-        try:
+        with empty_worker(stack) as empty:
             client = await Client.connect(settings.temporal_address)
             async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.auth_headers,
                                          timeout=REQUEST_TIMEOUT_S) as http:
                 agents = await create_agents(http, args.agents, capacity, prefix="soak")
             keys = await agent_keys(stack, agents)
-            await floor_run(client, empty_queue, 50, args.concurrency)  # warm-up, not counted
+            await floor_run(client, empty.task_queue, 50, args.concurrency)  # warm-up, not counted
             floor_n = min(500, args.tickets)
-            floor_before = await floor_run(client, empty_queue, floor_n, args.concurrency)
+            floor_before = await floor_run(client, empty.task_queue, floor_n, args.concurrency)
 
             pids = {name: pid_of(stack, name) for name in CPU_PROCESSES}
             tally = Tally(total=args.tickets)
@@ -470,12 +449,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                         await asyncio.gather(*background, return_exceptions=True)
                 sampler.sample()
             rows = sampler.rows
-            floor_after = await floor_run(client, empty_queue, floor_n, args.concurrency)
+            floor_after = await floor_run(client, empty.task_queue, floor_n, args.concurrency)
             still_running = await running_tickets(client, settings.database_url,
                                                   tally.ticket_ids)
             db = await asyncio.to_thread(check_database, settings.database_url, run)
-        finally:
-            empty.stop()
 
     warm = next((r for r in rows if r["closed"] >= args.warmup * args.tickets), rows[-1])
     memory = {name: growth(rows, warm, name) for name in PROCESSES}
@@ -562,12 +539,7 @@ def main() -> None:
     parser.add_argument("--plot", default=str(ROOT / "docs" / "img" / "soak.png"))
     parser.add_argument("--csv", default="", help="default: the plot's path, .csv")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
-    parser.add_argument("--serve-empty", nargs=2, metavar=("ADDRESS", "TASK_QUEUE"),
-                        help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_empty:
-        asyncio.run(serve_empty(*args.serve_empty))
-        return
     result = asyncio.run(main_async(args))
     if not args.json:
         print(summary(result))

@@ -28,29 +28,26 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from temporalio import workflow
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import concurrently, cpu_seconds, ticket_body, until_idle  # noqa: E402
-
-AGENT_QUEUES = ["general", "vip", "billing"]
-
-
-@workflow.defn(name="BenchEmptyRun")
-class EmptyWorkflow:
-    @workflow.run
-    async def run(self) -> None:
-        return None
+from bench.empty import EmptyWorkflow, empty_worker  # noqa: E402
+from bench.harness import (  # noqa: E402
+    bench_stack,
+    concurrently,
+    cpu_seconds,
+    create_agents,
+    pid_of,
+    ticket_body,
+    until_idle,
+)
 
 
 def settled_count(database_url: str, run: str) -> int:
@@ -157,63 +154,39 @@ async def workflow_tasks(client: Client, ticket_ids: list[str]) -> tuple[float, 
     return median(counts), median(events)
 
 
-async def serve_empty(address: str, task_queue: str) -> None:
-    """The floor's worker: only the empty workflow, in a process of its own."""
-    client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[EmptyWorkflow],
-                      workflow_runner=UnsandboxedWorkflowRunner()):
-        await asyncio.Event().wait()
-
-
 async def main_async(args: argparse.Namespace) -> dict:
     import httpx
 
     from bench.stats import median
-    from ticketflow.devstack.process import Child, free_port
-    from ticketflow.devstack.stack import Stack
+    from ticketflow.devstack.process import Child
     from ticketflow.infra import progress
-    from ticketflow.infra.settings import Settings
 
-    with tempfile.TemporaryDirectory(prefix="ticketflow-bench-") as state:
-        settings = Settings(_env_file=None, state_dir=Path(state), api_port=free_port(),
-                            temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
-                            postgres_port=free_port(), redis_port=free_port(),
-                            database_url="", redis_url="")
-        stack = Stack(settings).start()
+    with bench_stack() as stack, empty_worker(stack) as empty:
+        settings = stack.settings
         extra_workers = [  # more worker processes on the same task queue (no metrics port of their own)
             Child(f"worker-{i}", [sys.executable, str(ROOT / "worker.py")],
-                  Path(state) / "logs" / f"worker-{i}.log",
+                  settings.state_dir / "logs" / f"worker-{i}.log",
                   env={**stack.env(), "WORKER_METRICS_BIND": ""}, cwd=ROOT).start()
             for i in range(2, args.workers + 1)]
-        empty_queue = f"bench-empty-{uuid.uuid4().hex[:6]}"
-        empty = Child("empty-worker", [sys.executable, str(Path(__file__).resolve()), "--serve-empty",
-                                       settings.temporal_address, empty_queue],
-                      Path(state) / "logs" / "empty-worker.log", cwd=ROOT).start()
         try:
-            worker_pids = [stack.child("worker").popen.pid,  # type: ignore[union-attr]
+            worker_pids = [pid_of(stack, "worker"),
                            *(w.popen.pid for w in extra_workers)]  # type: ignore[union-attr]
-            api_pid = stack.child("api").popen.pid  # type: ignore[union-attr]
-            server_pid = stack.child("temporal").popen.pid  # type: ignore[union-attr]
+            api_pid, server_pid = pid_of(stack, "api"), pid_of(stack, "temporal")
             headers = stack.auth_headers
             async with httpx.AsyncClient(base_url=stack.api_url, headers=headers) as http:
-                for i in range(args.agents):
-                    r = await http.post("/api/agents", json={
-                        "agent_id": f"bench-{i}", "name": f"B{i}", "queues": AGENT_QUEUES,
-                        "capacity": 1000})
-                    r.raise_for_status()
+                await create_agents(http, args.agents, capacity=1000)
             client = await Client.connect(settings.temporal_address)
             # Warm-up, not counted: first imports, connection pools, the empty worker's start.
             await tickets_run(stack.api_url, headers, settings.database_url, settings.redis_url,
                               worker_pids, api_pid, server_pid, 50, args.concurrency)
-            await floor_run(client, empty.popen.pid, server_pid, empty_queue, 50, args.concurrency)  # type: ignore[union-attr]
+            await floor_run(client, empty.pid, server_pid, empty.task_queue, 50, args.concurrency)
             runs = []
             for _ in progress.bar(range(args.repeat), desc="worker CPU runs", unit="run"):
                 t = await tickets_run(stack.api_url, headers, settings.database_url,
                                       settings.redis_url, worker_pids, api_pid, server_pid,
                                       args.tickets, args.concurrency)
                 floor, floor_per_s, floor_server = await floor_run(
-                    client, empty.popen.pid, server_pid, empty_queue, args.tickets,  # type: ignore[union-attr]
-                    args.concurrency)
+                    client, empty.pid, server_pid, empty.task_queue, args.tickets, args.concurrency)
                 ticket_ids = t.pop("ticket_ids")
                 runs.append({**t, "floor_cpu_ms": floor, "floor_per_s": floor_per_s,
                              "floor_server_cpu_ms": floor_server,
@@ -221,10 +194,8 @@ async def main_async(args: argparse.Namespace) -> dict:
                 print(json.dumps({k: round(v, 2) for k, v in runs[-1].items()}), file=sys.stderr)
             tasks, events = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
         finally:
-            empty.stop()
             for w in extra_workers:
                 w.stop()
-            stack.stop()
 
     def med(key: str) -> float:
         return round(median([r[key] for r in runs]), 2)
@@ -256,12 +227,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
-    parser.add_argument("--serve-empty", nargs=2, metavar=("ADDRESS", "TASK_QUEUE"),
-                        help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_empty:
-        asyncio.run(serve_empty(*args.serve_empty))
-        return
     print(json.dumps(asyncio.run(main_async(args)), indent=2))
 
 
