@@ -70,6 +70,11 @@ class TicketSteps:
             return await workflow.execute_activity_method(
                 activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
                 summary=summary)
+        return await self.local_step(activity, arg, summary)
+
+    async def local_step(self, activity: Callable[[Any, A], Awaitable[R]], arg: A,
+                         summary: str | None = None) -> R:
+        """A step that is a local activity whatever update is being applied beside it."""
         return await workflow.execute_local_activity_method(
             activity, arg, start_to_close_timeout=STEP_TIMEOUT, retry_policy=STEP_RETRY,
             summary=summary)

@@ -123,7 +123,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
     async def _triage(self, ticket: NewTicket) -> TriageResult:
         """The claim, tagging and flow in one step. A ticket before revision 3 (its history)
         took them as three steps, the last two only if the claim was its own."""
-        step = self._steps.step  # a local activity here: no action is being applied
+        step = self._steps.local_step  # an update applied meanwhile (attach, edit) leaves these local
         if ticket.revision >= 3:
             return await step(TicketActivities.triage, TriageInput(ticket, workflow.now()))
         verdict = await step(TicketActivities.dedupe, DedupeInput(ticket.ticket_id, ticket.fingerprint))
