@@ -60,7 +60,9 @@ def settled_count(database_url: str, run: str) -> tuple[int, int]:
                            " AND status IN ('assigned', 'queued')", (f"{run}-%",)).fetchone()
         own = conn.execute("SELECT sum(seq_tup_read + coalesce(idx_tup_fetch, 0))"
                            " FROM pg_stat_xact_user_tables").fetchone()
-    return (int(row[0]) if row else 0), int(own[0] or 0) if own else 0
+    done = int(row[0]) if row else 0
+    read = int(own[0] or 0) if own else 0
+    return done, read
 
 
 def db_counters(database_url: str) -> dict[str, int]:

@@ -49,11 +49,13 @@ def free_port() -> int:
         if port not in _PICKED and port_free(port):
             _PICKED.add(port)
             return port
-    with socket.socket() as s:  # elsewhere, the kernel's pick
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    _PICKED.add(port)
-    return port
+    while True:  # elsewhere, the kernel's pick
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PICKED:
+            _PICKED.add(port)
+            return port
 
 
 def require_ports(ports: dict[str, int]) -> None:
