@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+import uvloop
 from temporalio.client import (
     Client,
     Schedule,
@@ -115,7 +116,9 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     logs.configure()
-    asyncio.run(run(Settings()))
+    # uvloop: the SDK hands every activation and activity result back to the event loop from
+    # its own threads, and uvloop's wake-up and scheduling cost less than asyncio's.
+    uvloop.run(run(Settings()))
 
 
 if __name__ == "__main__":

@@ -59,13 +59,17 @@ def test_a_context_gives_back_the_same_converter() -> None:
     assert DATA_CONVERTER.with_context(context) is DATA_CONVERTER
 
 
-async def test_payloads_convert_as_the_sdks_default_does() -> None:
-    snap = TicketSnapshot(ticket=NewTicket(ticket_id="01T", user_id="u", subject="s", content="c"),
+async def test_payloads_read_the_same_both_ways_with_the_sdks_default() -> None:
+    # Histories written by either converter replay under the other.
+    snap = TicketSnapshot(ticket=NewTicket(ticket_id="01T", user_id="u", subject="退款 \u2028 s",
+                                           content="c", metadata={"n": [1, 2.5, None]}),
                           status=TicketStatus.ASSIGNED, version=3, priority=Priority.HIGH,
                           assignee="agent-1", tags=["billing"])
-    ours = await DATA_CONVERTER.encode([snap])
-    assert ours == await DataConverter.default.encode([snap])
+    ours, theirs = await DATA_CONVERTER.encode([snap]), await DataConverter.default.encode([snap])
+    assert [p.metadata for p in ours] == [p.metadata for p in theirs]
     assert await DATA_CONVERTER.decode(ours, [TicketSnapshot]) == [snap]
+    assert await DATA_CONVERTER.decode(theirs, [TicketSnapshot]) == [snap]
+    assert await DataConverter.default.decode(ours, [TicketSnapshot]) == [snap]
 
 
 async def test_a_codec_still_sees_every_activation_payload() -> None:

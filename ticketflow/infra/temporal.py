@@ -20,6 +20,7 @@ from temporalio.converter import (
 from temporalio.converter._extstore import StorageOperationMetrics
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from ticketflow.infra.payloads import PayloadConverter
 from ticketflow.infra.settings import Settings
 
 # The SDK's JSON converter re-reads a dataclass's type hints for every payload it decodes
@@ -30,23 +31,23 @@ _payload_converter.get_type_hints = functools.cache(typing.get_type_hints)  # ty
 
 @dataclasses.dataclass(frozen=True)
 class PlainDataConverter(DataConverter):
-    """The default JSON converter, no codec, no external storage: nothing in it depends on a
-    payload's serialization context. The SDK asks for a context-bound copy for every payload
-    sequence, and the default answers through runtime protocol checks that cost the worker
-    about 5 % of its CPU to hand back the same converter."""
+    """JSON payloads (``ticketflow.infra.payloads``), no codec, no external storage: nothing
+    in it depends on a payload's serialization context. The SDK asks for a context-bound copy
+    for every payload sequence, and the default answers through runtime protocol checks that
+    cost the worker about 5 % of its CPU to hand back the same converter."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.payload_codec or self.external_storage or (
-                self.payload_converter_class, self.failure_converter_class) != (
-                DefaultPayloadConverter, DefaultFailureConverter):
-            raise TypeError("PlainDataConverter is the default converter, with no codec or store")
+                self.payload_converter_class not in (PayloadConverter, DefaultPayloadConverter)
+                or self.failure_converter_class is not DefaultFailureConverter):
+            raise TypeError("PlainDataConverter converts JSON, with no codec or store")
 
     def with_context(self, context: SerializationContext) -> Self:
         return self
 
 
-DATA_CONVERTER = PlainDataConverter()
+DATA_CONVERTER = PlainDataConverter(payload_converter_class=PayloadConverter)
 
 
 def _skipped_without_codec(visit: Any) -> Any:
