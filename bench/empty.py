@@ -46,9 +46,7 @@ class EmptyWorker:
 
     @property
     def pid(self) -> int:
-        if self.child.popen is None:
-            raise RuntimeError("the empty worker was never started")
-        return self.child.popen.pid
+        return self.child.pid
 
 
 @contextmanager

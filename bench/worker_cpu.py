@@ -182,8 +182,7 @@ async def main_async(args: argparse.Namespace) -> dict:
                   env={**stack.env(), "WORKER_METRICS_BIND": ""}, cwd=ROOT).start()
             for i in range(2, args.workers + 1)]
         try:
-            worker_pids = [pid_of(stack, "worker"),
-                           *(w.popen.pid for w in extra_workers)]  # type: ignore[union-attr]
+            worker_pids = [pid_of(stack, "worker"), *(w.pid for w in extra_workers)]
             api_pid, server_pid = pid_of(stack, "api"), pid_of(stack, "temporal")
             headers = stack.auth_headers
             async with httpx.AsyncClient(base_url=stack.api_url, headers=headers) as http:

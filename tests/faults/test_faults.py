@@ -186,9 +186,7 @@ async def outcome(stack: Stack, stream: Stream) -> tuple[Outcome, list[invariant
 
 
 def pid(stack: Stack, name: str) -> int:
-    popen = stack.child(name).popen
-    assert popen is not None
-    return popen.pid
+    return stack.child(name).pid
 
 
 def family(parent: int) -> list[int]:

@@ -89,8 +89,7 @@ def wait_worker(child: Child, *, address: str, namespace: str, task_queue: str,
     """
     from temporalio.client import Client
 
-    assert child.popen is not None, "start the worker first"
-    pid = child.popen.pid
+    pid = child.pid
     with _Loop() as loop:
         client = loop.run(Client.connect(address, namespace=namespace))
         wait_until(lambda: loop.run(_polled_by(client, namespace=namespace, task_queue=task_queue,

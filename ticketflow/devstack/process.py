@@ -103,6 +103,13 @@ class Child:
     cwd: Path | None = None
     popen: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        """The process's id, once started."""
+        if self.popen is None:
+            raise RuntimeError(f"{self.name} was never started")
+        return self.popen.pid
+
     def start(self) -> Child:
         if self.popen is not None:
             self._kill_leftovers()
