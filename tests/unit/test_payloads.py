@@ -95,8 +95,8 @@ HINTS = [Any, int, float, bool, str, type(None), datetime, Kind, TicketStatus, P
 def outcome(decode: Callable[[], Any]) -> Any:
     try:
         return ("value", decode())
-    except TypeError:
-        return ("refused",)
+    except (TypeError, ValueError) as exc:  # ValueError: not one of an enum's values
+        return ("refused", type(exc))
 
 
 @settings(max_examples=600, deadline=None)

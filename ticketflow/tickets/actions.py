@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -59,6 +60,16 @@ ACTION_DEADLINE_SECONDS = 10.0
 OUTCOME_RETRY_AFTER_SECONDS = 5
 
 
+def not_applied(exc: RPCError) -> bool:
+    """Whether the server says the update was not applied, so that asking again is safe:
+    not admitted (the workflow task that carried it was lost, e.g. racing an activity result,
+    or the ticket already has the server's limit of actions in flight, 10), or aborted
+    before the workflow saw it (the server's record of the ticket's updates was cleared, as
+    when a workflow task is lost in a burst of actions; the server asks for it again)."""
+    return exc.status in NOT_ADMITTED or (
+        exc.status == RPCStatusCode.UNAVAILABLE and "update was aborted" in exc.message)
+
+
 async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
     """Apply ``action`` to the ticket and return its new state, within ACTION_DEADLINE_SECONDS."""
     return await _send(client, ticket_id, UPDATES[ActionKind(action.action)], action,
@@ -89,6 +100,8 @@ async def _send(client: Client, ticket_id: str, update: Any,
     """One update of the ticket's workflow, within ACTION_DEADLINE_SECONDS: asked again while
     the server does not admit it, and its refusals turned into ours."""
     handle = client.get_workflow_handle_for(TicketWorkflowApi.run, ids.workflow_id(ticket_id))
+    # One id for every attempt: the server answers an update it already has with its outcome.
+    update_id = update_id or str(uuid.uuid4())
     clock = asyncio.get_running_loop().time
     deadline = clock() + ACTION_DEADLINE_SECONDS
     try:
@@ -102,13 +115,10 @@ async def _send(client: Client, ticket_id: str, update: Any,
             except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
                 raise OutcomeUnknown(what) from exc
             except RPCError as exc:
-                # Not admitted, so nothing was applied and asking again is safe: the workflow
-                # task that carried it was lost (e.g. racing an activity result), or the
-                # ticket already has the server's limit of actions in flight (10).
                 # Kept by hand rather than a retry library: three lines, and the deadline and
-                # the statuses that may be asked again are the whole of the policy.
+                # the answers that may be asked again are the whole of the policy.
                 backoff = min(NOT_READY_BACKOFF_SECONDS * 2 ** attempt, 1.0)
-                if exc.status not in NOT_ADMITTED or clock() + backoff >= deadline:
+                if not not_applied(exc) or clock() + backoff >= deadline:
                     raise
                 attempt += 1
                 await asyncio.sleep(backoff)
