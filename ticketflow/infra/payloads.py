@@ -182,13 +182,14 @@ def _dataclass(hint: type) -> Decode:
     # Field decoders are looked up at the first value, not now: a dataclass may name itself.
     hints = typing.get_type_hints(hint)
     fields = [(f.name, hints[f.name], f.init) for f in dataclasses.fields(hint)]
-    resolved: list[tuple[str, Decode, bool]] = []
+    resolved: list[tuple[str, Decode, bool]] | None = None
 
     def decode(value: Any) -> Any:
+        nonlocal resolved
         if not isinstance(value, dict):
             raise TypeError(f"Cannot convert to dataclass {hint}, value is {type(value)} not dict")
-        if not resolved:
-            resolved.extend((name, decoder(h), init) for name, h, init in fields)
+        if resolved is None:  # two threads may both make it: the same list, assigned whole
+            resolved = [(name, decoder(h), init) for name, h, init in fields]
         given: dict[str, Any] = {}
         later: dict[str, Any] = {}
         for name, field_decoder, init in resolved:
