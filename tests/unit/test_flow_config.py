@@ -109,3 +109,18 @@ def test_validate_checks_every_file_by_its_kind(folder: Path, capsys: pytest.Cap
     assert main(["flows", "validate", str(folder / "config" / "taxonomy.yaml")]) == 1
     assert main(["flows", "validate", str(folder)]) == 1
     assert "taxonomy.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("number", [".nan", ".inf", "-.Inf"])
+def test_no_number_is_nan_or_infinite(folder: Path, number: str) -> None:
+    # YAML has them, JSON does not; a deadline's share or a duration of NaN has no meaning.
+    sla = folder / "config" / "sla.yaml"
+    sla.write_text(sla.read_text().replace("warn_at: 0.75", f"warn_at: {number}", 1))
+    assert "sla.yaml:13:14: policies/standard/warn_at: " in _problems(folder)
+    assert "is not a finite number" in _problems(folder)
+
+
+def test_a_flow_with_a_nan_is_refused(folder: Path) -> None:
+    flow = folder / "vip_ticket.yaml"
+    flow.write_text(flow.read_text().replace("order: 10", "order: .nan"))
+    assert "vip_ticket.yaml:4:8: order: nan is not a finite number" in _problems(folder)

@@ -6,6 +6,8 @@ Shared by the kinds of file in the flows folder: flows, SLA policies, calendars,
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -116,7 +118,23 @@ def load(source: str, path: str) -> tuple[Any, Reporter]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise FlowError([FlowProblem(path, line, column, None,
                                      f"invalid YAML: {getattr(exc, 'problem', exc)}")]) from exc
-    return doc, Reporter(path, doc, source, nodes(node) if node is not None else {})
+    report = Reporter(path, doc, source, nodes(node) if node is not None else {})
+    for where, number in _non_finite(doc):
+        report.add(where, f"{'/'.join(map(str, where)) or 'the document'}: {number} is not a "
+                          "finite number")
+    return doc, report
+
+
+def _non_finite(doc: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], float]]:
+    """YAML's ``.nan`` and ``.inf``: no JSON value, no share of a deadline, no duration."""
+    if isinstance(doc, float) and not math.isfinite(doc):
+        yield where, doc
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            yield from _non_finite(value, (*where, key))
+    elif isinstance(doc, list):
+        for i, value in enumerate(doc):
+            yield from _non_finite(value, (*where, i))
 
 
 def checked(source: str, path: str, schema_file: str, what: str) -> tuple[dict[str, Any], Reporter]:
