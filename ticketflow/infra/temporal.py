@@ -23,9 +23,10 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from ticketflow.infra.payloads import PayloadConverter
 from ticketflow.infra.settings import Settings
 
-# The SDK's JSON converter re-reads a dataclass's type hints for every payload it decodes
-# (evaluating each annotation string again): a sixth of the worker's CPU per ticket. Types
-# do not change while the process runs, so their hints are read once.
+# The SDK's JSON decoding re-reads a dataclass's type hints for every value it decodes
+# (evaluating each annotation string again). Types do not change while the process runs, so
+# their hints are read once: for the types ticketflow.infra.payloads leaves to the SDK, and
+# for code that decodes with the SDK's own converter.
 _payload_converter.get_type_hints = functools.cache(typing.get_type_hints)  # type: ignore[attr-defined,assignment]
 
 
