@@ -43,3 +43,9 @@ def test_the_request_being_served_is_in_every_line() -> None:
     finally:
         logs.REQUEST_ID.reset(token)
     assert "request_id" not in line(record("outside a request"))
+
+
+def test_what_orjson_refuses_is_still_a_line() -> None:
+    out = line(record("odd \ud800", big=2**70, text="x\ud800"))
+    assert (out["message"], out["big"], out["text"]) == ("odd \ud800", 2**70, "x\ud800")
+    assert out["level"] == "WARNING"

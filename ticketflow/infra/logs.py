@@ -16,6 +16,7 @@ from typing import Any
 
 import temporalio.activity
 import temporalio.workflow
+from pythonjsonlogger.json import JsonFormatter
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from ticketflow import ids
@@ -55,6 +56,13 @@ class JsonLines(OrjsonFormatter):
         # Temporal's loggers would also print their context inside the message.
         temporalio.workflow.logger.workflow_info_on_message = False
         temporalio.activity.logger.activity_info_on_message = False
+        self._fallback = JsonFormatter()
+
+    def jsonify_log_record(self, log_data: Any) -> str:
+        try:
+            return super().jsonify_log_record(log_data)
+        except TypeError:  # what orjson refuses (an unpaired surrogate, a 70-bit integer)
+            return self._fallback.jsonify_log_record(log_data)
 
 
 def configure(level: int = logging.INFO) -> None:
