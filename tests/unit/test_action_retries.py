@@ -14,6 +14,7 @@ from ticketflow.tickets.actions import not_applied
     (RPCStatusCode.FAILED_PRECONDITION, "Workflow task not found", True),
     # The server's update registry was cleared before the workflow saw the update.
     (RPCStatusCode.UNAVAILABLE, "workflow update was aborted", True),
+    (RPCStatusCode.UNAVAILABLE, "Workflow Update was aborted.", True),  # older servers
     # The server could not be reached: whether it was applied is not known.
     (RPCStatusCode.UNAVAILABLE, "error trying to connect: tcp connect error", False),
     (RPCStatusCode.NOT_FOUND, "workflow update was aborted by closing workflow", False),

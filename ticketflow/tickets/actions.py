@@ -64,10 +64,11 @@ def not_applied(exc: RPCError) -> bool:
     """Whether the server says the update was not applied, so that asking again is safe:
     not admitted (the workflow task that carried it was lost, e.g. racing an activity result,
     or the ticket already has the server's limit of actions in flight, 10), or aborted
-    before the workflow saw it (the server's record of the ticket's updates was cleared, as
-    when a workflow task is lost in a burst of actions; the server asks for it again)."""
+    before it was accepted (the server's record of the ticket's updates was cleared, as when
+    a workflow task is lost in a burst of actions; an accepted update is answered as such,
+    not aborted, and the server's own advice is to send it again)."""
     return exc.status in NOT_ADMITTED or (
-        exc.status == RPCStatusCode.UNAVAILABLE and "update was aborted" in exc.message)
+        exc.status == RPCStatusCode.UNAVAILABLE and "update was aborted" in exc.message.lower())
 
 
 async def act(client: Client, ticket_id: str, action: Action) -> ActionResult:
