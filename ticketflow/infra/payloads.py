@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import (
+    AdvancedJSONEncoder,
     CompositePayloadConverter,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
@@ -39,16 +40,9 @@ from temporalio.converter import (
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
-def _default(value: Any) -> Any:
-    """What orjson leaves to its caller, as the SDK's encoder takes it: iterables (sets,
-    tuples' kin) as lists, objects with a ``dict()`` method as that dict."""
-    dict_fn = getattr(value, "dict", None)
-    if callable(dict_fn):
-        return dict_fn()
-    try:
-        return list(value)
-    except TypeError:
-        raise TypeError(f"{type(value).__name__} is not JSON serializable") from None
+# What orjson leaves to its caller (sets and other iterables, objects with a ``dict()``
+# method) is taken as the SDK's encoder takes it.
+_default = AdvancedJSONEncoder().default
 
 
 class OrjsonPlainPayloadConverter(JSONPlainPayloadConverter):
