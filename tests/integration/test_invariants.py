@@ -78,3 +78,20 @@ async def test_the_check_command_exits_non_zero_on_a_difference(
     code, out = await check()
     assert code == 1
     assert f"{tid}  holder: Redis holder None, row assignee agent-0" in out
+
+
+async def test_running_workflows_are_read_across_pages(
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        clean: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    await seed_agents(sessions, count=1, capacity=10)
+    tickets = await submit_many(temporal_client, redis, settings, 5, "pages")
+    for tid in tickets:
+        await wait_assigned(sessions, tid)
+    monkeypatch.setattr(invariants, "LIST_PAGE", 2)
+    for _ in range(50):  # visibility lags the starts a little
+        running = await invariants._running_workflows(temporal_client, tickets)
+        if len(running) == len(tickets):
+            break
+        await asyncio.sleep(0.1)
+    assert set(running) == set(tickets)
+    assert all(started.tzinfo is not None for started in running.values())

@@ -85,6 +85,11 @@ def _upsert(updated: tuple[str, ...]) -> ReturningInsert[Any]:
     ).returning(*_READ_COLUMNS)
 
 
+# One statement for any number of events, run with a row of parameters each: compiled once
+# (a multi-row VALUES is compiled again for every call, which costs more than running it).
+_ADD_EVENTS = insert(_EVENTS).on_conflict_do_nothing(index_elements=["ticket_id", "seq"])
+
+
 async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> TicketDocument | None:
     """Write the ticket row if ``snap`` is newer than what is stored, and its events.
 
@@ -113,12 +118,9 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
         row["search_text"] = words.document(t.subject, t.content)
     written = (await session.execute(_upsert(tuple(updated)), row)).mappings().one_or_none()
     if snap.events:
-        await session.execute(
-            insert(_EVENTS)
-            .values([{"ticket_id": t.ticket_id, "seq": e.seq, "kind": e.kind, "at": _ts(e.at),
-                      "data": e.data} for e in snap.events])
-            .on_conflict_do_nothing(index_elements=["ticket_id", "seq"])
-        )
+        await session.execute(_ADD_EVENTS, [
+            {"ticket_id": t.ticket_id, "seq": e.seq, "kind": e.kind, "at": _ts(e.at), "data": e.data}
+            for e in snap.events])
     await session.commit()
     return documents.from_row(written) if written else None
 

@@ -1,5 +1,5 @@
-"""Payloads as the SDK's default converter writes and reads them, encoded by orjson and
-decoded by a decoder made once per type.
+"""Payloads as the SDK's default converter writes and reads them, encoded and parsed by
+orjson (``fastjson``) and decoded by a decoder made once per type.
 
 The default JSON converter turns every dataclass into a dict (``dataclasses.asdict``, which
 copies it deeply) before the standard library encodes it: a tenth of the worker's CPU per
@@ -37,6 +37,8 @@ from temporalio.converter import (
     value_to_type,
 )
 
+from ticketflow.infra import fastjson
+
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
@@ -58,7 +60,7 @@ class OrjsonPlainPayloadConverter(JSONPlainPayloadConverter):
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         try:
-            value = json.loads(payload.data)
+            value = fastjson.loads(payload.data)
         except json.JSONDecodeError as err:
             raise RuntimeError("Failed parsing") from err
         return decoder(type_hint)(value) if type_hint else value

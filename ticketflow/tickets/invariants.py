@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
@@ -37,6 +38,7 @@ ENDED = TERMINAL_STATUSES
 HOLDING = frozenset({TicketStatus.ASSIGNED, TicketStatus.PENDING})
 # A workflow this young may not have written its row yet.
 ROW_GRACE = timedelta(seconds=60)
+LIST_PAGE = 1000  # running workflows asked for at a time
 OPEN_ROWS = " status NOT IN ({})".format(", ".join(f"'{s}'" for s in sorted(ENDED)))
 
 
@@ -126,7 +128,19 @@ async def _running_workflows(temporal: Client, ticket_ids: list[str] | None) -> 
             return {}
         query += " AND WorkflowId IN ({})".format(
             ", ".join(f"'{ids.workflow_id(t)}'" for t in ticket_ids))
-    return {w.id.removeprefix("ticket-"): w.start_time async for w in temporal.list_workflows(query)}
+    # Page by page as the server sends them: only each one's id and start time are read,
+    # not the search attributes and memo the SDK's listing would decode for every ticket.
+    running: dict[str, datetime] = {}
+    token = b""
+    while True:
+        page = await temporal.workflow_service.list_workflow_executions(
+            ListWorkflowExecutionsRequest(namespace=temporal.namespace, query=query,
+                                          page_size=LIST_PAGE, next_page_token=token))
+        for w in page.executions:
+            running[w.execution.workflow_id.removeprefix("ticket-")] = \
+                w.start_time.ToDatetime(tzinfo=UTC)
+        if not (token := page.next_page_token):
+            return running
 
 
 async def _check_ticket(temporal: Client, row: _Row, events: tuple[int, int, int] | None,
