@@ -24,7 +24,7 @@ from activities.reconcile import ReconcileActivities
 from activities.ticket import TicketActivities
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flows.registry import FlowRegistry
-from ticketflow.infra import heartbeat, logs, tracing
+from ticketflow.infra import heap, heartbeat, logs, tracing
 from ticketflow.infra.redis_client import make_redis
 from ticketflow.infra.settings import Settings
 from ticketflow.infra.temporal import connect, metrics_runtime
@@ -96,6 +96,8 @@ async def run(settings: Settings) -> None:
                                      temporal=client)
     worker = build_worker(client, settings, activities, reconciler)
     await ensure_reconcile_schedule(client, settings)
+    await activities.warm()
+    heap.settle()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -77,6 +77,15 @@ class TicketActivities:
         if self._http is not None:
             await self._http.aclose()
 
+    async def warm(self) -> None:
+        """Load what the first ticket would (the flows, tagging's Chinese dictionary and word
+        embedding), so that start-up makes it before the heap is settled (``infra.heap``)."""
+        try:
+            self._flows.config()
+            await self.tag(TagInput("Card declined", "My card was declined. 我的卡被拒绝了。"))
+        except Exception as exc:  # the first ticket meets the same problem, and reports it
+            log.warning("warm-up incomplete: %r", exc)
+
     @activity.defn(name="dedupe")
     async def dedupe(self, data: DedupeInput) -> DedupeResult:
         owner = await dedupe.claim(self._redis, data.fingerprint, data.ticket_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -43,7 +42,7 @@ from api.validation import storable_parameters
 from ticketflow.db.engine import make_engine, make_session_factory
 from ticketflow.flows.registry import FlowRegistry
 from ticketflow.identity.keycache import KeyCache
-from ticketflow.infra import tracing
+from ticketflow.infra import heap, tracing
 from ticketflow.infra.redis_batch import Batcher
 from ticketflow.infra.redis_client import make_redis
 from ticketflow.infra.settings import (
@@ -105,8 +104,7 @@ def create_app(settings: Settings | None = None,
         )
         # What start-up made lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (a pause of tens of ms, felt at the p99).
-        gc.collect()
-        gc.freeze()
+        heap.settle()
         yield
         await redis.aclose()
         await engine.dispose()
