@@ -7,7 +7,9 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from redis.asyncio import Redis
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ticketflow.assignment import store
@@ -44,6 +46,21 @@ async def test_upserts_are_guarded_by_version_and_events_are_never_doubled(
         assert (await repository.get_ticket(s, tid))["status"] == "assigned"
         kinds = [e["kind"] for e in await repository.list_events(s, tid)]
     assert kinds == ["created", "queued", "assigned"]
+
+
+async def test_a_row_and_its_events_are_written_together_or_not_at_all(
+        sessions: async_sessionmaker) -> None:
+    tid = new_ticket_id()
+    refused = snapshot(tid, 1, "queued", [event(1, "created"),
+                                          TicketEvent(seq=2, kind="queued", at=NOW, data={"x": "\x00"})])
+    async with sessions() as s:
+        with pytest.raises(DataError):  # PostgreSQL's JSON holds no NUL character
+            await repository.upsert_snapshot(s, refused)
+    async with sessions() as s:
+        assert await repository.get_ticket(s, tid) is None
+        assert await repository.list_events(s, tid) == []
+        assert (await repository.upsert_snapshot(s, snapshot(tid, 1, "queued", [event(1, "created")])))
+        assert [e["kind"] for e in await repository.list_events(s, tid)] == ["created"]
 
 
 async def test_cache_never_keeps_an_older_version_and_misses_share_one_read(redis: Redis) -> None:
