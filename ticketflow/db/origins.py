@@ -6,17 +6,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from ticketflow.db.engine import Sessions
+from ticketflow.db.engine import Sessions, single_statement
 from ticketflow.db.models import TicketOrigin
+
+_RECORD = insert(TicketOrigin).on_conflict_do_nothing(index_elements=["ticket_id"])
 
 
 async def record(sessions: Sessions, *, ticket_id: str, key_id: str,
                  fingerprint: str | None = None) -> None:
     """The first creator stays (a retried POST with the same Idempotency-Key changes nothing)."""
     async with sessions() as session:
-        await session.execute(insert(TicketOrigin).values(ticket_id=ticket_id, key_id=key_id,
-                                                          fingerprint=fingerprint)
-                              .on_conflict_do_nothing(index_elements=["ticket_id"]))
+        await single_statement(session)
+        await session.execute(_RECORD, {"ticket_id": ticket_id, "key_id": key_id,
+                                        "fingerprint": fingerprint})
         await session.commit()
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from ticketflow import documents
 from ticketflow.db import cursors
-from ticketflow.db.engine import bounded
+from ticketflow.db.engine import bounded, single_statement
 from ticketflow.db.models import Agent, Ticket, TicketEvent, TicketOrigin
 from ticketflow.documents import TicketDocument, TicketSummary
 from ticketflow.domain import TicketSnapshot
@@ -142,8 +142,7 @@ async def upsert_snapshot(session: AsyncSession, snap: TicketSnapshot) -> Ticket
     # version runs the same compiled statement.)
     row["search_text"] = words.document(t.subject, t.content) if snap.version == 1 else ""
     events = [{"seq": e.seq, "kind": e.kind, "at": e.at, "data": e.data} for e in snap.events]
-    if not session.in_transaction():  # one statement: no BEGIN and COMMIT around it
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    await single_statement(session)
     written = (await session.execute(_upsert(tuple(updated)),
                                      {**row, "events_of": t.ticket_id, "events": events})
                ).mappings().one_or_none()
