@@ -8,14 +8,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from psycopg.pq import TransactionStatus
 from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ticketflow.assignment import store
 from ticketflow.db import repository
+from ticketflow.db.engine import make_engine, make_session_factory, single_statement
 from ticketflow.domain import NewTicket, TicketEvent, TicketSnapshot
 from ticketflow.ids import new_ticket_id
+from ticketflow.infra.settings import Settings
 from ticketflow.tickets import cache
 from ticketflow.tickets.cache import TicketCache
 
@@ -61,6 +65,26 @@ async def test_a_row_and_its_events_are_written_together_or_not_at_all(
         assert await repository.list_events(s, tid) == []
         assert (await repository.upsert_snapshot(s, snapshot(tid, 1, "queued", [event(1, "created")])))
         assert [e["kind"] for e in await repository.list_events(s, tid)] == ["created"]
+
+
+async def test_a_connection_used_for_a_single_statement_goes_back_to_transactions(
+        settings: Settings) -> None:
+    engine = make_engine(settings.database_url, pool_size=1)  # the next session gets the same
+    sessions = make_session_factory(engine)
+    try:
+        async with sessions() as s:
+            await single_statement(s)
+            await s.execute(text("SELECT 1"))
+            single = (await (await s.connection()).get_raw_connection()).driver_connection
+            assert single.autocommit
+            await s.commit()
+        async with sessions() as s:
+            await s.execute(text("SELECT 1"))
+            after = (await (await s.connection()).get_raw_connection()).driver_connection
+            assert after is single and not after.autocommit
+            assert after.info.transaction_status == TransactionStatus.INTRANS
+    finally:
+        await engine.dispose()
 
 
 async def test_cache_never_keeps_an_older_version_and_misses_share_one_read(redis: Redis) -> None:
