@@ -61,6 +61,7 @@ def build_worker(client: Client, settings: Settings, activities: TicketActivitie
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_local_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.workflow_cache_size,
     )
 
 

@@ -9,13 +9,18 @@ import subprocess
 import uuid
 
 import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
+from activities.ticket import TicketActivities
 from ticketflow.devstack.components import BIN
+from ticketflow.flows.registry import FlowRegistry
 from ticketflow.infra.settings import ROOT, Settings
 from ticketflow.tickets import search_attributes
+from worker import build_worker
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +49,12 @@ async def test_setup_makes_the_namespace_and_its_search_attributes_and_can_run_a
     expected = {key.name: f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}"
                 for key in search_attributes.ALL}
     assert {name: custom.get(name) for name in expected} == expected
+
+
+async def test_the_worker_keeps_as_many_workflows_as_its_setting_says(
+        settings: Settings, temporal_client: Client, redis: Redis,
+        sessions: async_sessionmaker) -> None:
+    mine = settings.model_copy(update={"workflow_cache_size": 7})
+    activities = TicketActivities(settings=mine, redis=redis, sessions=sessions,
+                                  flows=FlowRegistry(mine.flows_dir))
+    assert build_worker(temporal_client, mine, activities).config()["max_cached_workflows"] == 7

@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     worker_metrics_bind: str = "127.0.0.1:9464"
     max_concurrent_workflow_tasks: int = 100
     max_concurrent_activities: int = 100
+    # Ticket workflows kept in the worker's memory between their tasks (the SDK's sticky
+    # cache); past it, the least recently used is dropped and replays its history at its
+    # next task.
+    workflow_cache_size: int = Field(default=1000, ge=1)
     # Re-try assignment of a queued ticket this often even without a capacity signal.
     queued_recheck_seconds: int = 60
     # Touched every few seconds while the worker polls (ticketflow/infra/heartbeat.py); none: off.
