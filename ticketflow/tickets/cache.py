@@ -23,7 +23,7 @@ from ticketflow.infra import fastjson
 
 PREFIX = "tf:ticket:"
 MISSING = {"__missing__": True}
-_MISSING_JSON = json.dumps(MISSING).encode()  # spelled as ever: API processes of every version agree
+MISSING_JSON = json.dumps(MISSING).encode()  # spelled as ever: API processes of every version agree
 
 
 def key(ticket_id: str) -> str:
@@ -41,15 +41,18 @@ return 1
 """
 
 
+def _store_args(ticket: TicketDocument, ttl: int) -> tuple[str, int, str, bytes, int, int]:
+    return _STORE_IF_NEWER, 1, key(ticket["ticket_id"]), fastjson.dumps(ticket), ticket["version"], ttl
+
+
 async def store(redis: Redis, ticket: TicketDocument, ttl: int) -> bool:
     """Cache ``ticket`` unless a newer version is cached already."""
-    return bool(await redis.eval(_STORE_IF_NEWER, 1, key(ticket["ticket_id"]),
-                                 fastjson.dumps(ticket), ticket["version"], ttl))
+    return bool(await redis.eval(*_store_args(ticket, ttl)))
 
 
 def store_in(pipe: Pipeline, ticket: TicketDocument, ttl: int) -> None:
     """:func:`store`, queued on a pipeline."""
-    pipe.eval(_STORE_IF_NEWER, 1, key(ticket["ticket_id"]), fastjson.dumps(ticket), ticket["version"], ttl)
+    pipe.eval(*_store_args(ticket, ttl))
 
 
 class TicketCache:
@@ -78,7 +81,7 @@ class TicketCache:
         cache's value, read already in another round trip."""
         cached = prefetched if prefetched is not None else await self._redis.get(key(ticket_id))
         if cached is not None:  # bytes: the client does not decode replies
-            return None if cached == _MISSING_JSON else cast(bytes, cached)
+            return None if cached == MISSING_JSON else cast(bytes, cached)
         value = await self._load_once(ticket_id, load)
         return None if value is None else fastjson.dumps(value)
 
@@ -93,7 +96,7 @@ class TicketCache:
         try:
             value = await load()
             if value is None:
-                await self._redis.set(key(ticket_id), _MISSING_JSON, ex=self._negative_ttl, nx=True)
+                await self._redis.set(key(ticket_id), MISSING_JSON, ex=self._negative_ttl, nx=True)
             elif value["status"] != TicketStatus.PROCESSING:
                 await self._redis.set(key(ticket_id), fastjson.dumps(value), ex=self._ttl, nx=True)
             future.set_result(value)

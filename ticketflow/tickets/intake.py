@@ -242,7 +242,7 @@ async def _confirm(redis: Redis, settings: Settings, ticket: NewTicket, *, own: 
             else:
                 pipe.delete(UNCONFIRMED_PREFIX + ticket.ticket_id)
                 # A GET while its acceptance was unknown may have cached a miss: forget it.
-                pipe.eval(_FORGET_MISS, 1, cache.key(ticket.ticket_id), json.dumps(cache.MISSING))
+                pipe.eval(_FORGET_MISS, 1, cache.key(ticket.ticket_id), cache.MISSING_JSON)
             await pipe.execute()
     except RedisError:
         log.warning("accepted ticket without cache stub", extra={"ticket_id": ticket.ticket_id})

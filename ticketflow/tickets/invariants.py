@@ -137,8 +137,8 @@ async def _running_workflows(temporal: Client, ticket_ids: list[str] | None) -> 
             ListWorkflowExecutionsRequest(namespace=temporal.namespace, query=query,
                                           page_size=LIST_PAGE, next_page_token=token))
         for w in page.executions:
-            running[w.execution.workflow_id.removeprefix("ticket-")] = \
-                w.start_time.ToDatetime(tzinfo=UTC)
+            if (ticket_id := ids.ticket_id_of(w.execution.workflow_id)) is not None:
+                running[ticket_id] = w.start_time.ToDatetime(tzinfo=UTC)
         if not (token := page.next_page_token):
             return running
 
