@@ -53,20 +53,23 @@ class AccessLog:
         request_id = given if _CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
         started, status = time.perf_counter(), 500
+        answered: float | None = None
         state = scope.setdefault("state", {})
 
         async def tell(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = time.perf_counter()  # what runs after the answer is not its latency
 
         try:
             await self.app(scope, receive, tell)
         finally:
-            seconds = time.perf_counter() - started
+            seconds = (answered or time.perf_counter()) - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()

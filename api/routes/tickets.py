@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
 
 from api.access import agent_may_act, not_found, readable
 from api.auth import BEARER, EVERYONE, admit_request, allow
@@ -81,11 +82,14 @@ async def create_ticket(
                                   settings=state.settings, fields=fields,
                                   idempotency_key=idempotency_key, sessions=state.sessions,
                                   scope=rights.submission_scope(principal, fields["user_id"]),
-                                  beside_start=record_origin)
+                                  beside_start=record_origin, confirm_later=True)
     if isinstance(verdict, intake.Repeat):
         return JSONResponse(RepeatSubmit(ticket_id=verdict.ticket_id).model_dump(), 200)
+    # The confirmation's round trip runs once the answer is sent.
     return JSONResponse(TicketAccepted(ticket_id=verdict.ticket_id).model_dump(), 202,
-                        headers={"Location": f"/api/tickets/{verdict.ticket_id}"})
+                        headers={"Location": f"/api/tickets/{verdict.ticket_id}"},
+                        background=BackgroundTask(intake.confirm, state.redis, state.settings,
+                                                  verdict))
 
 
 @router.get("/{ticket_id}", response_model=TicketDocument, responses=error_answers(404),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
+import pytest
 
 from api.middleware import BodyLimit, LoadShedder
+from api.observability import AccessLog
 
 
 async def echo(scope, receive, send) -> None:
@@ -51,3 +54,19 @@ async def test_load_shedder_answers_429_with_retry_after() -> None:
         assert shed.headers["retry-after"] == "1"
         gate.set()
         assert [r.status_code for r in await asyncio.gather(*busy)] == [200, 200]
+
+
+async def test_the_access_log_times_the_answer_not_the_work_after_it(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A response's background work (a new ticket's confirmation) runs once the client has
+    its answer: the logged duration ends with the answer."""
+    async def answer_then_work(scope, receive, send) -> None:
+        await echo(scope, receive, send)
+        await asyncio.sleep(0.3)
+
+    caplog.set_level(logging.INFO, logger="ticketflow.access")
+    app = AccessLog(answer_then_work)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.post("/", content=b"abc")).text == "3"
+    (line,) = [r for r in caplog.records if r.name == "ticketflow.access"]
+    assert line.duration_ms < 250  # type: ignore[attr-defined]

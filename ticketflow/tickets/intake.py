@@ -81,6 +81,8 @@ _REFUSED = frozenset({
 class Accepted:
     ticket_id: str
     fingerprint: str  # what the duplicate check claimed
+    # A ticket of this request's own, accepted with ``confirm_later``: :func:`confirm` it.
+    unconfirmed: NewTicket | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ async def submit(
     sessions: Sessions | None = None,
     scope: str | None = None,
     beside_start: Callable[[str, str], Awaitable[None]] | None = None,
+    confirm_later: bool = False,
 ) -> Accepted | Repeat:
     """Accept a validated ticket body, or say which ticket it repeats.
 
@@ -109,7 +112,8 @@ async def submit(
     (``dedupe.scope``), which defaults to the body's customer; a key's mapping is stored
     through ``sessions``. ``beside_start(ticket_id, fingerprint)`` runs while the workflow
     starts (the API records the ticket's creator there): harmless if the start fails, since
-    a ticket id is never given to another ticket.
+    a ticket id is never given to another ticket. With ``confirm_later``, a new ticket's
+    confirmation is left to the caller, to :func:`confirm` once the client has its answer.
     """
     ticket_id = ids.new_ticket_id()
     own = True  # the ticket id was minted by this request: no one else can have started it
@@ -140,7 +144,22 @@ async def submit(
     else:
         await asyncio.gather(_accept(client, redis, settings, ticket, own=own),
                              beside_start(ticket_id, fp))
+    if own and confirm_later:
+        return Accepted(ticket_id, fp, unconfirmed=ticket)
+    await _confirm(redis, settings, ticket, own=own)
     return Accepted(ticket_id, fp)
+
+
+async def confirm(redis: Redis, settings: Settings, accepted: Accepted) -> None:
+    """Confirm a ticket ``submit`` accepted with ``confirm_later``, after its answer.
+
+    Nothing the answer promises waits for it: a read finds the ticket without its cache
+    stub (from the row, or the workflow's start event), and the claim's pending window holds
+    until the workflow's own claim (its first step) takes the whole window. Only the claim of
+    a ticket whose workflow waits longer than that window depends on this.
+    """
+    if accepted.unconfirmed is not None:
+        await _confirm(redis, settings, accepted.unconfirmed, own=True)
 
 
 async def _use_key(sessions: Sessions, redis: Redis, settings: Settings, scope: str,
@@ -177,7 +196,6 @@ async def _accept(client: Client, redis: Redis, settings: Settings, ticket: NewT
         if not await _settle(client, settings, ticket):
             await _keep_unconfirmed(redis, settings, ticket)
             raise AcceptanceUnknown(ticket.ticket_id) from exc
-    await _confirm(redis, settings, ticket, own=own)
 
 
 def _refused(exc: BaseException) -> bool:
