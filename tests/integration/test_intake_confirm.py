@@ -71,3 +71,17 @@ async def test_after_a_202_the_claim_holds_the_window_and_the_ticket_is_cached(
     assert len(claims) == 1 and await redis.ttl(claims[0]) > settings.pending_claim_seconds
     again = await http.post("/api/tickets", json=body)
     assert again.status_code == 200 and again.json() == {"code": "REPEAT_SUBMIT", "ticket_id": tid}
+
+
+async def test_a_read_before_the_confirmation_finds_the_ticket_processing(
+        http: httpx.AsyncClient, temporal_client: Client, redis: Redis,
+        settings: Settings) -> None:
+    """Between the 202 and its confirmation there is no cache stub, and without a worker no
+    row either: the read finds the ticket by its workflow's start event."""
+    verdict = await intake.submit(client=temporal_client, redis=redis, settings=settings,
+                                  fields=fields(f"early-{uuid.uuid4().hex[:8]}"),
+                                  confirm_later=True)
+    assert isinstance(verdict, intake.Accepted)
+    read = await http.get(f"/api/tickets/{verdict.ticket_id}")
+    assert read.status_code == 200
+    assert (read.json()["ticket_id"], read.json()["status"]) == (verdict.ticket_id, "processing")
