@@ -12,8 +12,10 @@ serve every queue the flows use, then for each repetition:
 * floor: N empty workflows started at concurrency C, then awaited, on a worker of their own
   (this script in another process, the SDK's unsandboxed runner, one workflow task a run):
   completed per second, the server's and the SDK's own pace, and the CPU the SDK itself
-  needs per workflow run, whatever the ticket code does. The goal for tickets settled per
-  second is 0.6× or more of empty workflows completed per second.
+  needs per workflow run, whatever the ticket code does. Measured before the first
+  repetition and after each, and each repetition is held against the mean of the floors on
+  its two sides (this machine's pace drifts within a minute). The goal for tickets settled
+  per second is 0.6× or more of empty workflows completed per second.
 
 Also reports how many workflow tasks a ticket takes (from a sample of histories), so the
 ticket figure can be held against floor × tasks. Reports the median over repetitions.
@@ -193,16 +195,27 @@ async def main_async(args: argparse.Namespace) -> dict:
                               worker_pids, api_pid, server_pid, 50, args.concurrency)
             await floor_run(client, empty.pid, server_pid, empty.task_queue, 50, args.concurrency)
             runs = []
+
+            async def floor() -> tuple[float, float, float]:
+                return await floor_run(client, empty.pid, server_pid, empty.task_queue,
+                                       args.tickets, args.concurrency)
+
+            before = await floor()
             for _ in progress.bar(range(args.repeat), desc="worker CPU runs", unit="run"):
                 t = await tickets_run(stack.api_url, headers, settings.database_url,
                                       settings.redis_url, worker_pids, api_pid, server_pid,
                                       args.tickets, args.concurrency)
-                floor, floor_per_s, floor_server = await floor_run(
-                    client, empty.pid, server_pid, empty.task_queue, args.tickets, args.concurrency)
+                after = await floor()
+                # The floor on both sides of the tickets, so a drift of the machine within
+                # the run weighs on the floor as on the tickets; the next run's "before".
+                floor_cpu, floor_per_s, floor_server = (
+                    (a + b) / 2 for a, b in zip(before, after, strict=True))
                 ticket_ids = t.pop("ticket_ids")
-                runs.append({**t, "floor_cpu_ms": floor, "floor_per_s": floor_per_s,
+                runs.append({**t, "floor_cpu_ms": floor_cpu, "floor_per_s": floor_per_s,
+                             "floor_per_s_before": before[1], "floor_per_s_after": after[1],
                              "floor_server_cpu_ms": floor_server,
                              "settled_to_floor": t["settled_per_s"] / floor_per_s})
+                before = after
                 print(json.dumps({k: round(v, 2) for k, v in runs[-1].items()}), file=sys.stderr)
             tasks, events = await workflow_tasks(client, ticket_ids[:: max(1, len(ticket_ids) // 20)])
         finally:
