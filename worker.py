@@ -52,9 +52,10 @@ def build_worker(client: Client, settings: Settings, activities: TicketActivitie
         task_queue=settings.task_queue,
         workflows=[TicketWorkflow, ReconcileWorkflow, TagTextWorkflow],
         workflow_runner=RUNNER,
-        # dedupe, tag and select_flow: what tickets before revision 3 run instead of triage
+        # dedupe, tag and select_flow: what tickets before revision 3 run instead of triage;
+        # assign: what tickets before revision 5 run instead of place
         activities=[activities.triage, activities.dedupe, activities.tag, activities.select_flow,
-                    activities.persist, activities.assign, activities.notify,
+                    activities.persist, activities.assign, activities.place, activities.notify,
                     activities.release, activities.record_response, activities.publish,
                     activities.merge_into,
                     *([reconciler.reconcile] if reconciler else [])],

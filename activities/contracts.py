@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ticketflow.domain import MergeIn, NewTicket, Priority, Tagging
+from ticketflow.domain import MergeIn, NewTicket, Priority, Tagging, TicketSnapshot
 from ticketflow.flows.model import Plan
 from ticketflow.sla.calendar import Calendar
 from ticketflow.sla.clocks import SlaPolicy
@@ -74,6 +74,16 @@ class AssignInput:
     priority: Priority = Priority.NORMAL
     hints: dict[str, Any] = field(default_factory=dict)
     created_ms: int = 0  # arrival, for the waiting line's order
+
+
+@dataclass
+class PlaceInput:
+    """An assignment attempt and the save of its outcome, in one step (revision 5 on)."""
+
+    assign: AssignInput
+    snapshot: TicketSnapshot  # the ticket before the decision, with its unsaved events
+    seq: int  # the number of the event the decision records
+    at: str  # the workflow's clock: the event's time and the saved version's
 
 
 @dataclass

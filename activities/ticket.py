@@ -19,6 +19,7 @@ from activities.contracts import (
     DedupeResult,
     MergeInput,
     NotifyInput,
+    PlaceInput,
     PublishInput,
     ReleaseInput,
     ResponseInput,
@@ -35,13 +36,14 @@ from ticketflow.assignment.pressure import PressureModel
 from ticketflow.db import repository
 from ticketflow.db.engine import Sessions
 from ticketflow.db.roster import Roster
+from ticketflow.documents import TicketDocument
 from ticketflow.domain import Assignment, Tagging, TicketSnapshot, TicketStatus
 from ticketflow.flows import nlp_context, select_plan, ticket_context
 from ticketflow.flows.registry import FlowRegistry
 from ticketflow.infra import signing
 from ticketflow.infra.settings import Settings
 from ticketflow.tagging import artefacts, tagger
-from ticketflow.tickets import actions, cache, capacity, dedupe, redis_repair, webhooks
+from ticketflow.tickets import actions, cache, capacity, dedupe, placement, redis_repair, webhooks
 
 log = logging.getLogger(__name__)
 NOTIFY_HTTP_TIMEOUT = 5.0
@@ -141,6 +143,11 @@ class TicketActivities:
 
     @activity.defn(name="persist")
     async def persist(self, snap: TicketSnapshot) -> None:
+        await self._save(snap)
+
+    async def _save(self, snap: TicketSnapshot) -> TicketDocument | None:
+        """Write ``snap`` and its events, and cache it; ``None`` when that version (or a newer
+        one) was there already."""
         if snap.status == TicketStatus.FAILED:
             snap = failures.scrubbed(snap)
         try:
@@ -153,6 +160,7 @@ class TicketActivities:
             await cache.store(self._redis, written, self._settings.cache_ttl_seconds)
         log.info("persisted ticket", extra={"ticket_id": snap.ticket.ticket_id,
                                             "version": snap.version, "status": snap.status})
+        return written
 
     @activity.defn(name="assign")
     async def assign(self, data: AssignInput) -> Assignment:
@@ -178,6 +186,26 @@ class TicketActivities:
         if placed.agent_id is not None and placed.next_waiting and self._temporal is not None:
             await capacity.wake(self._temporal, placed.next_waiting)
         return decided.assignment
+
+    @activity.defn(name="place")
+    async def place(self, data: PlaceInput) -> Assignment:
+        """An assignment attempt and, when it changes the ticket, the save of the new version:
+        one step instead of two. Run again for a version already saved (a retry, or a worker
+        lost before its task completed), it answers the decision that version recorded, so
+        the workflow goes on with what the row holds."""
+        decided = await self.assign(data.assign)
+        snap = data.snapshot
+        event = placement.placed(snap, decided, seq=data.seq, at=data.at)
+        if event is None:
+            return decided
+        placement.next_version(snap, [*snap.events, event], at=data.at)
+        if await self._save(snap) is not None:
+            return decided
+        async with self._sessions() as session:
+            stored = await repository.get_ticket(session, snap.ticket.ticket_id)
+        if stored is None or stored["version"] != snap.version or stored["assignment"] is None:
+            return decided
+        return Assignment(**stored["assignment"])
 
     @activity.defn(name="publish")
     async def publish(self, data: PublishInput) -> None:

@@ -111,11 +111,11 @@ class WaitEvent(StrEnum):
 #     flow records after it assigned the ticket saved when it ends.
 # 2 — a ticket closed while its flow runs (an action, during the flow's wait) ends its flow
 #     there: the wait ends, no further step runs, and the workflow completes.
-# 3 — the duplicate claim, tagging and the flow's choice are one local activity (`triage`),
-#     not three: two fewer round trips through the worker for every ticket; and its SLA
-#     clocks start without the `sla-clocks` patch marker.
+# 3 — the duplicate claim, tagging and the flow's choice are one local activity, `triage`;
+#     and the SLA clocks start without the `sla-clocks` patch marker.
 # 4 — closing a resolved ticket skips the release step (its agent went back at the resolve).
-REVISION = 4
+# 5 — an assignment attempt and the save of what it changed are one local activity, `place`.
+REVISION = 5
 
 # States a ticket's workflow ends in: nothing happens to the ticket after them.
 TERMINAL_STATUSES = frozenset({TicketStatus.CLOSED, TicketStatus.DUPLICATE, TicketStatus.FAILED})

@@ -115,13 +115,13 @@ async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
                 waited = (workflow.now() - workflow.info().start_time).total_seconds()
                 await steps.step(TicketActivities.record_response,
                                  ResponseInput(snap.assignee, waited))
-            steps.clocks(SlaClocks.agent_replied)
+            steps.sla.tell(SlaClocks.agent_replied)
             snap.status = TicketStatus.PENDING
             s.events.append(WaitEvent.AGENT_REPLY)
         case ActionKind.CUSTOMER_REPLY:
             steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who, **files)
             s.events.append(WaitEvent.CUSTOMER_REPLY)
-            steps.clocks(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
+            steps.sla.tell(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
                          else SlaClocks.customer_replied)
             if snap.status == TicketStatus.PENDING:
                 snap.status = TicketStatus.ASSIGNED
@@ -141,13 +141,13 @@ async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
         case ActionKind.RESOLVE:
             await steps.release()
             snap.status = TicketStatus.RESOLVED
-            steps.clocks(SlaClocks.resolved)
+            steps.sla.tell(SlaClocks.resolved)
             s.resolved_at = workflow.now().isoformat()
             steps.record(EventKind.RESOLVED, text=action.text, **who)
             s.events.append(WaitEvent.RESOLVED)
         case ActionKind.REOPEN:
             steps.record(EventKind.REOPENED, **who)
-            steps.clocks(SlaClocks.reopened)
+            steps.sla.tell(SlaClocks.reopened)
             snap.status = TicketStatus.PROCESSING
             await steps.attempt(snap.queue or DEFAULT_QUEUE)
         case ActionKind.CLOSE:

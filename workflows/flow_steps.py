@@ -48,7 +48,7 @@ class FlowSteps:
         self._steps.record(EventKind.ROUTED, flow=plan.name, version=plan.version, digest=plan.digest)
         self.sla_from_creation = ticket.revision >= 1
         if self.sla_from_creation:  # the clocks run beside the flow, not after it
-            self._steps.start_sla(from_creation=True)
+            self._steps.sla.start(from_creation=True)
         run = self.current = FlowRun(
             plan, ticket_context(ticket, nlp_context(tagging), workflow.now(), chosen.calendars),
             calendars=chosen.calendars)
@@ -57,7 +57,7 @@ class FlowSteps:
             effect = run.advance(outcome, now=workflow.now())
             self._adopt(run.ticket)
             if self.sla_from_creation:
-                self._steps.replan_sla()
+                self._steps.sla.replan()
             if effect is None:
                 return
             outcome = await self._carry_out(effect)
@@ -124,12 +124,12 @@ class FlowSteps:
             return (event is not None and events.count(event) > seen) or self._ended()
 
         while (left := until - workflow.now()) > timedelta():
-            limit, timer = self._steps.sla_wait(left, waiting)
+            limit, timer = self._steps.sla.wait(left, waiting)
             try:
                 await workflow.wait_condition(woken, timeout=limit, timeout_summary=timer)
                 return "event"
             except TimeoutError:
-                await self._steps.check_sla()
+                await self._steps.sla.check()
                 if self.current is not None:  # a breach's escalation carries on in the flow
                     snap = self._snapshot
                     self.current.update_ticket(priority=snap.priority.value, queue=snap.queue)

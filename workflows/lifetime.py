@@ -33,7 +33,7 @@ class Lifetime:
             if self._history_is_long():
                 await self._continue_as_new()
             changed = s.changed
-            await steps.check_sla()
+            await steps.sla.check()
             if snap.status == TicketStatus.QUEUED:
                 await steps.assign(snap.queue or DEFAULT_QUEUE)
             elif snap.status == TicketStatus.RESOLVED:
@@ -48,7 +48,7 @@ class Lifetime:
                         if snap.status == TicketStatus.RESOLVED:
                             await steps.finish("auto_close", "resolved and not reopened in time")
             else:
-                limit, timer = steps.sla_wait()
+                limit, timer = steps.sla.wait()
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
                         functools.partial(_changed_or_closed, s, changed),

@@ -1,12 +1,14 @@
 """The steps a ticket's workflow takes on its ticket: record, save, assign, release, finish,
-and the SLA clocks. Deterministic (it runs inside the workflow: workflow clock, local
-activities, timers), and the owner of the ticket's state, which the workflow hands it.
+and its SLA clocks (``workflows/sla_steps.py``). Deterministic (it runs inside the workflow:
+workflow clock, local activities, timers), and the owner of the ticket's state, which the
+workflow hands it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -18,11 +20,17 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows import metrics, visibility
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AssignInput, NotifyInput, PublishInput, ReleaseInput
+    from activities.contracts import (
+        AssignInput,
+        NotifyInput,
+        PlaceInput,
+        PublishInput,
+        ReleaseInput,
+    )
     from activities.ticket import TicketActivities
     from ticketflow.domain import (
         DEFAULT_QUEUE,
-        DEFAULT_SLA,
+        Assignment,
         EventKind,
         TicketEvent,
         TicketSnapshot,
@@ -30,8 +38,8 @@ with workflow.unsafe.imports_passed_through():
         TicketStatus,
         WaitEvent,
     )
-    from ticketflow.sla import rules as sla_rules
-    from ticketflow.sla.clocks import Crossing, SlaClocks
+    from ticketflow.sla.clocks import SlaClocks
+    from ticketflow.tickets import placement
     from ticketflow.tickets.webhooks import events_of
     from workflows.policies import (
         NOTIFY_RETRY,
@@ -41,13 +49,11 @@ with workflow.unsafe.imports_passed_through():
         STEP_TIMEOUT,
         permanent_failure,
     )
+    from workflows.sla_steps import SlaSteps
 
 DEFAULT_RECHECK = timedelta(seconds=60)
 A = TypeVar("A")
 R = TypeVar("R")
-
-
-SLA_PATCH = "sla-clocks"  # tickets started before SLA clocks existed replay without them
 
 
 class TicketSteps:
@@ -58,6 +64,7 @@ class TicketSteps:
         # Set while an action (an update) is applied: see :meth:`step`.
         self.committed_steps = False
         self.merging = False  # while the ticket this one merges into is told
+        self.sla = SlaSteps(self)
 
     async def step(self, activity: Callable[[Any, A], Awaitable[R]], arg: A,
                    summary: str | None = None) -> R:
@@ -88,30 +95,40 @@ class TicketSteps:
         await asyncio.gather(*self._deliveries)
 
     def record(self, kind: EventKind, **data: Any) -> None:
-        self.state.seq += 1
-        self.state.unsaved.append(TicketEvent(seq=self.state.seq, kind=kind,
-                                           at=workflow.now().isoformat(), data=data))
+        self._add(TicketEvent(seq=self.state.seq + 1, kind=kind, at=workflow.now().isoformat(),
+                              data=data))
+
+    def _add(self, event: TicketEvent) -> None:
+        self.state.seq = event.seq
+        self.state.unsaved.append(event)
         # One line per event (not during replay); its data may hold customer text: not logged.
-        workflow.logger.info("ticket %s", kind, extra={"event": str(kind), "seq": self.state.seq,
-                                                       "status": str(self.snapshot.status)})
-        metrics.event(kind, created_at=self.snapshot.ticket.created_at,
+        workflow.logger.info("ticket %s", event.kind, extra={
+            "event": str(event.kind), "seq": event.seq, "status": str(self.snapshot.status)})
+        metrics.event(event.kind, created_at=self.snapshot.ticket.created_at,
                       first_assignment=WaitEvent.ASSIGNED not in self.state.events)
 
     async def save(self) -> None:
         """Persist the current state with a new version, and its unsaved events."""
         snap, unsaved = self.snapshot, self.state.unsaved
-        snap.version += 1
-        snap.updated_at = workflow.now().isoformat()
-        snap.events = unsaved
+        placement.next_version(snap, unsaved, at=workflow.now().isoformat())
         try:
             await self.step(TicketActivities.persist, snap,
                             summary=f"save: version {snap.version}, {snap.status}")
         except (ActivityError, ApplicationError) as err:
             snap.events = []
-            if snap.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
-                raise
-            await self.fail(reason)
+            await self._failed_save(err)
             return
+        self._saved(unsaved)
+
+    async def _failed_save(self, err: ActivityError | ApplicationError) -> None:
+        """A save no retry can make ends the ticket visibly (its reason); any other error
+        fails the workflow task, to be retried."""
+        if self.snapshot.status == TicketStatus.FAILED or (reason := permanent_failure(err)) is None:
+            raise err
+        await self.fail(reason)
+
+    def _saved(self, unsaved: list[TicketEvent]) -> None:
+        snap = self.snapshot
         if snap.ticket.publish_events and unsaved:
             self._send_webhooks(snap, unsaved)
         snap.events = []
@@ -136,29 +153,45 @@ class TicketSteps:
     # -- assignment --------------------------------------------------------
 
     async def attempt(self, queue: str, hints: dict[str, Any] | None = None) -> bool:
-        """One assignment attempt: assigned, or queued in the waiting line."""
+        """One assignment attempt: assigned (or ended by a save no retry can make), or
+        queued in the waiting line."""
         snap = self.snapshot
         snap.queue = queue
-        result = await self.step(
-            TicketActivities.assign,
-            AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
-                        customer_id=snap.ticket.user_id, priority=snap.priority,
-                        hints=hints or {}, created_ms=self._created_ms()),
-            summary=f"assign: queue {queue}, priority {snap.priority}")
-        snap.assignment = result
-        if result.agent_id is not None:
-            snap.status, snap.assignee = TicketStatus.ASSIGNED, result.agent_id
-            self.record(EventKind.ASSIGNED, agent=result.agent_id, reason=result.reason,
-                        spills=result.spills, mode=result.mode)
-            self.state.events.append(WaitEvent.ASSIGNED)
+        asked = AssignInput(ticket_id=snap.ticket.ticket_id, queue=queue,
+                            customer_id=snap.ticket.user_id, priority=snap.priority,
+                            hints=hints or {}, created_ms=self._created_ms())
+        summary = f"queue {queue}, priority {snap.priority}"
+        if snap.ticket.revision >= 5:
+            return await self._place(asked, f"assign and save: {summary}")
+        result = await self.step(TicketActivities.assign, asked, summary=f"assign: {summary}")
+        if self._placed(result, seq=self.state.seq + 1, at=workflow.now().isoformat()):
             await self.save()
+        return result.agent_id is not None
+
+    async def _place(self, asked: AssignInput, summary: str) -> bool:
+        """The attempt and the save of what it changed, in one step (``place``)."""
+        snap, at, seq = self.snapshot, workflow.now().isoformat(), self.state.seq + 1
+        try:
+            result = await self.step(TicketActivities.place, PlaceInput(
+                asked, dataclasses.replace(snap, events=self.state.unsaved), seq=seq, at=at),
+                summary=summary)
+        except (ActivityError, ApplicationError) as err:
+            await self._failed_save(err)
             return True
-        if snap.status != TicketStatus.QUEUED:
-            snap.status = TicketStatus.QUEUED
-            self.record(EventKind.QUEUED, queue=result.queue, reason=result.reason,
-                        spills=result.spills, mode=result.mode)
-            await self.save()
-        return False
+        if self._placed(result, seq=seq, at=at):  # and saved, as the step did
+            unsaved = self.state.unsaved
+            placement.next_version(snap, unsaved, at=at)
+            self._saved(unsaved)
+        return result.agent_id is not None
+
+    def _placed(self, result: Assignment, *, seq: int, at: str) -> bool:
+        """Apply an attempt's decision; whether it changed the ticket (an event to save)."""
+        if (event := placement.placed(self.snapshot, result, seq=seq, at=at)) is None:
+            return False
+        self._add(event)
+        if result.agent_id is not None:
+            self.state.events.append(WaitEvent.ASSIGNED)
+        return True
 
     async def assign(self, queue: str, hints: dict[str, Any] | None = None) -> None:
         """Assign an agent, or wait queued until capacity frees (a signal) and retry.
@@ -173,12 +206,12 @@ class TicketSteps:
                         await self.attempt(snap.queue if snap.status == TicketStatus.QUEUED
                                             and snap.queue else queue, hints):
                     return
-            limit, timer = self.sla_wait(DEFAULT_RECHECK, "queued: look for an agent again")
+            limit, timer = self.sla.wait(DEFAULT_RECHECK, "queued: look for an agent again")
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     functools.partial(_moved_on, s, seen, changed), timeout=limit,
                     timeout_summary=timer)
-            await self.check_sla()
+            await self.sla.check()
 
     async def release(self) -> None:
         """Give the agent's slot back (and leave the waiting line): others may fit now."""
@@ -188,7 +221,7 @@ class TicketSteps:
         snap.assignee = None
 
     async def finish(self, by: str, reason: str, **data: Any) -> None:
-        self.clocks(SlaClocks.resolved)  # every clock stops
+        self.sla.tell(SlaClocks.resolved)  # every clock stops
         snap = self.snapshot
         if snap.ticket.revision < 4 or snap.status != TicketStatus.RESOLVED or snap.assignee:
             await self.release()  # a resolved ticket gave its agent back when it was resolved
@@ -202,7 +235,7 @@ class TicketSteps:
         """End the ticket visibly after a failure no retry can fix: status failed with the
         reason, every clock stopped, its agent's slot and its place in line given back."""
         snap = self.snapshot
-        self.clocks(SlaClocks.resolved)
+        self.sla.tell(SlaClocks.resolved)
         await self.release()
         snap.status = TicketStatus.FAILED
         snap.failure_reason = reason
@@ -210,87 +243,14 @@ class TicketSteps:
         await self.save()
         self.state.closed = True
 
-    def _created(self) -> datetime:
+    def created(self) -> datetime:
         """The ticket's arrival (kept across runs; a run's start for a ticket without one)."""
         created = self.snapshot.ticket.created_at
         return datetime.fromisoformat(created) if created else workflow.info().start_time
 
     def _created_ms(self) -> int:
         """The ticket's arrival, for its place in the waiting line."""
-        return int(self._created().timestamp() * 1000)
-
-    # -- SLA clocks --------------------------------------------------------
-
-    def start_sla(self, *, from_creation: bool = False) -> None:
-        """Start the clocks of the ticket's policy. ``from_creation``: counted from the
-        ticket's ``created_at`` (earlier tickets counted from their run's start)."""
-        policy = self.state.sla_policies.get(self.snapshot.sla or DEFAULT_SLA)
-        if policy is None or not self._with_clocks():
-            return
-        created = self._created() if from_creation else workflow.info().start_time
-        self.state.sla = SlaClocks.start(policy, created=created, now=workflow.now())
-        self.snapshot.sla_state = self.state.sla.view(workflow.now())
-
-    def _with_clocks(self) -> bool:
-        """Clocks from revision 3 on, without the patch: its marker, recorded in the task after
-        a local activity's (a query can end a task there), is not found on replay."""
-        return self.snapshot.ticket.revision >= 3 or workflow.patched(SLA_PATCH)
-
-    def replan_sla(self) -> None:
-        """A flow's ``set: {sla: …}`` re-plans the clocks under the new policy, still counted
-        from the ticket's creation."""
-        clocks, name = self.state.sla, self.snapshot.sla or DEFAULT_SLA
-        if clocks is not None and clocks.policy.name != name and name in self.state.sla_policies:
-            self.start_sla(from_creation=True)
-
-    def sla_wait(self, cap: timedelta | None = None, cap_name: str | None = None
-                 ) -> tuple[timedelta | None, str | None]:
-        """How long a wait may last before an SLA line, and the timer's name for the UI."""
-        return sla_rules.named_wait_limit(self.state.sla, workflow.now(), cap, cap_name)
-
-    def clocks(self, event: Callable[[SlaClocks, datetime], None]) -> None:
-        """Tell the SLA clocks what happened to the ticket."""
-        if self.state.sla is not None:
-            event(self.state.sla, workflow.now())
-            self.snapshot.sla_state = self.state.sla.view(workflow.now())
-
-    async def check_sla(self) -> None:
-        """Warnings and breaches that are due: events, the search attribute, escalation."""
-        clocks = self.state.sla
-        if clocks is None or self.state.closed:
-            return
-        now = workflow.now()
-        due = clocks.due(now)
-        if not due:
-            return
-        async with self.lock:
-            snap = self.snapshot
-            for clock, crossing in due:
-                breach = crossing == Crossing.BREACH
-                self.record(EventKind.SLA_BREACHED if breach else EventKind.SLA_WARNING,
-                            clock=clock, policy=snap.sla)
-                if breach:
-                    for decision in sla_rules.on_breach(
-                            clocks.policy, clock, sla=snap.sla, priority=snap.priority,
-                            status=snap.status, assignee=snap.assignee):
-                        await self._carry_out_breach(decision)
-            snap.sla_state = clocks.view(now)
-            await self.save()
-
-    async def _carry_out_breach(self, decision: sla_rules.BreachDecision) -> None:
-        snap = self.snapshot
-        match decision:
-            case sla_rules.RaisePriority(priority=priority, reason=reason):
-                snap.priority = priority
-                self.record(EventKind.ESCALATED, priority=priority, reason=reason)
-            case sla_rules.Reassign(avoid=previous, reason=reason):
-                await self.release()
-                snap.status = TicketStatus.PROCESSING
-                self.record(EventKind.TRANSFERRED, queue=snap.queue, reason=reason, by="sla")
-                await self.attempt(snap.queue or DEFAULT_QUEUE, {"avoid": previous})
-            case sla_rules.NotifyBreach(url=url, message=message):
-                self.notify(NotifyInput(ticket_id=snap.ticket.ticket_id, url=url,
-                                         event="sla_breached", message=message))
+        return int(self.created().timestamp() * 1000)
 
 
 def _moved_on(state: TicketState, signals: int, changed: int) -> bool:

@@ -113,7 +113,7 @@ class TicketWorkflow:  # declares what TicketWorkflowApi does (tests/unit/test_w
 
         await self._flow.run(tagging, chosen)
         if not self._flow.sla_from_creation:
-            self._steps.start_sla()
+            self._steps.sla.start()
         if snap.status == TicketStatus.PROCESSING:
             await self._steps.assign(snap.queue or DEFAULT_QUEUE)
         elif self._s.unsaved and ticket.revision >= 1:

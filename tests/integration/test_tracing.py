@@ -61,4 +61,4 @@ async def test_a_ticket_is_one_trace_from_its_request_to_its_activities(
     names = {s.name for s in trace}
     assert "StartWorkflow:TicketWorkflow" in names, names
     assert "RunWorkflow:TicketWorkflow" in names, names
-    assert {"RunActivity:triage", "RunActivity:persist"} <= names, names
+    assert {"RunActivity:triage", "RunActivity:place"} <= names, names
