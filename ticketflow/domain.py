@@ -114,7 +114,7 @@ class WaitEvent(StrEnum):
 # 3 — the duplicate claim, tagging and the flow's choice are one local activity, `triage`;
 #     and the SLA clocks start without the `sla-clocks` patch marker.
 # 4 — closing a resolved ticket skips the release step (its agent went back at the resolve).
-# 5 — an assignment attempt and the save of what it changed are one local activity, `place`.
+# 5 — an assignment and its save are one local activity, `place`; rechecks back off to 30 min.
 REVISION = 5
 
 # States a ticket's workflow ends in: nothing happens to the ticket after them.

@@ -52,6 +52,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.sla_steps import SlaSteps
 
 DEFAULT_RECHECK = timedelta(seconds=60)
+# From revision 5 each recheck in vain waits twice as long, up to this: a line's head is woken
+# when capacity frees, and by the reconciler every minute should that wake-up be lost.
+RECHECK_CAP = timedelta(minutes=30)
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -199,6 +202,7 @@ class TicketSteps:
         Returns early when an action moves the ticket on (transfer, close) meanwhile.
         """
         snap, s = self.snapshot, self.state
+        recheck = DEFAULT_RECHECK
         while True:
             seen, changed = s.capacity_signals, s.changed
             async with self.lock:
@@ -206,11 +210,13 @@ class TicketSteps:
                         await self.attempt(snap.queue if snap.status == TicketStatus.QUEUED
                                             and snap.queue else queue, hints):
                     return
-            limit, timer = self.sla.wait(DEFAULT_RECHECK, "queued: look for an agent again")
+            limit, timer = self.sla.wait(recheck, "queued: look for an agent again")
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     functools.partial(_moved_on, s, seen, changed), timeout=limit,
                     timeout_summary=timer)
+            if snap.ticket.revision >= 5:
+                recheck = min(recheck * 2, RECHECK_CAP)
             await self.sla.check()
 
     async def release(self) -> None:

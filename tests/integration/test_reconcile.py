@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -54,6 +56,22 @@ async def test_a_terminated_ticket_is_closed_and_its_agent_given_back(
     assert 'ticketflow_repairs_total{kind="closed_orphan"} 1.0' in (await http.get("/metrics")).text
     again = await reconcile.reconcile(temporal=temporal_client, sessions=sessions, redis=redis, pause=0.3)
     assert tid not in {r.ticket_id for r in again}  # repaired once
+
+
+async def test_a_lost_wake_up_holds_a_waiting_line_up_only_until_the_next_pass(
+        settings: Settings, temporal_client: Client, redis: Redis, sessions: async_sessionmaker,
+        clean: None) -> None:
+    tid = await submit_one(temporal_client, redis, settings, user_id="lost-wake", subject="Hi")
+    await eventually(lambda: _is(sessions, tid, "queued"))  # no agent serves its queue
+    async with sessions() as session:  # an agent arrives, and no signal tells the line
+        await repository.create_agent(session, agent_id="quiet", name="Quiet",
+                                      queues=["general"], capacity=1, weight=1.0, online=True)
+    await asyncio.sleep(2)
+    assert await _is(sessions, tid, "queued")  # its own recheck is a minute or more away
+
+    assert await reconcile.reconcile(temporal=temporal_client, sessions=sessions, redis=redis,
+                                     pause=0.3) == []
+    await wait_assigned(sessions, tid)  # woken by the pass, well before its timer
 
 
 async def test_the_worker_keeps_one_reconcile_schedule(settings: Settings,

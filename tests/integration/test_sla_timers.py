@@ -124,3 +124,20 @@ async def test_a_vip_first_response_breach_escalates_and_reassigns(
     assert after["status"] == "assigned"
     assert after["assignee"] not in (None, first["assignee"])
     assert (await kinds(sessions, tid))[-4:] == ["sla_breached", "escalated", "transferred", "assigned"]
+
+
+async def test_a_waiting_ticket_looks_again_less_often_the_longer_it_waits(
+        skipping: tuple[WorkflowEnvironment, Settings], sessions: async_sessionmaker,
+        clean: None) -> None:
+    # No agent at all: the ticket waits. Its rechecks back off (60 s, doubling, up to 30 min),
+    # so a long line does not wake every minute; the reconciler wakes each line's head instead.
+    env, settings = skipping
+    tid, handle = await start(env, settings, "patient", "Printer", "It jams")
+    await env.sleep(timedelta(hours=2))
+    assert (await kinds(sessions, tid))[-1] == "queued"
+    history = await handle.fetch_history()
+    rechecks = [e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+                for e in history.events if e.HasField("timer_started_event_attributes")]
+    minutes = [int(t.total_seconds() // 60) for t in rechecks]
+    assert minutes[:7] == [1, 2, 4, 8, 16, 30, 30], minutes
+    assert len(rechecks) <= 8  # against 120 at one a minute

@@ -7,10 +7,12 @@ only differences that are still there after a pause and that only a dead workflo
 
 - a row still open whose workflow is not running → the row is closed, ``close_reason``
   "terminated", a ``closed`` event recorded (``by: reconciler``), the cache refreshed;
-- a Redis holder or waiting-line entry of a ticket that has ended → released or removed, and
-  the queue's line woken;
+- a Redis holder or waiting-line entry of a ticket that has ended → released or removed;
 - a stored attachment its ticket does not list, ten minutes on (its upload was refused, or
   the API stopped before telling the ticket) → deleted: nothing serves it.
+
+Each pass also wakes the head of every waiting line: the safety net for a wake-up lost on
+its way, so that a waiting ticket's own rechecks can back off (``workflows/steps.py``).
 
 Every repair is counted in Redis (``tf:repairs``, by kind) for ``/metrics``. A ticket whose
 workflow still runs is never touched: its workflow is its single writer.
@@ -40,7 +42,7 @@ class Repair:
     ticket_id: str
     kind: str  # closed_orphan, released_holder, left_line, unclaimed_file
     detail: str
-    queue: str | None = None  # whose waiting line may move now
+    queue: str | None = None  # the queue whose agent or line the ticket held
 
 
 async def reconcile(*, temporal: Client, sessions: Sessions, redis: Redis,
@@ -59,8 +61,9 @@ async def reconcile(*, temporal: Client, sessions: Sessions, redis: Redis,
                                          if d.invariant in ("holder", "waiting") and d.ticket_id})
     repairs += [Repair(ticket_id, "unclaimed_file", f"attachment {attachment_id} deleted")
                 for attachment_id, ticket_id in await attachments.forget_unclaimed(sessions)]
-    for queue in sorted({r.queue for r in repairs if r.queue}):
-        await capacity.wake_head(temporal, redis, queue)
+    # Every line's head, not only where a repair freed room: a wake-up lost on its way (a
+    # worker gone between a release and its signal) holds a line up a minute at most.
+    await capacity.wake_queued(temporal, redis)
     for repair in repairs:
         await redis.hincrby(REPAIRS, repair.kind, 1)
     return repairs
