@@ -122,7 +122,7 @@ async def apply(steps: TicketSteps, kind: ActionKind, action: Action) -> None:
             steps.record(EventKind.CUSTOMER_REPLY, text=action.text, **who, **files)
             s.events.append(WaitEvent.CUSTOMER_REPLY)
             steps.sla.tell(SlaClocks.reopened if snap.status == TicketStatus.RESOLVED
-                         else SlaClocks.customer_replied)
+                           else SlaClocks.customer_replied)
             if snap.status == TicketStatus.PENDING:
                 snap.status = TicketStatus.ASSIGNED
             elif snap.status == TicketStatus.RESOLVED:

@@ -45,11 +45,15 @@ def _report(folder: Path, every: float) -> None:
     while True:
         time.sleep(every)
         cpu = os.times()
-        path.write_text(json.dumps({
+        # Written aside, then renamed over the report: the process may end mid-write (this
+        # thread is a daemon), and a reader then finds the last whole report, never half.
+        part = path.with_suffix(".part")
+        part.write_text(json.dumps({
             "collections": _count, "total_s": [round(t, 4) for t in _total],
             "longest_ms": [round(t * 1000, 2) for t in _longest],
             "cpu_s": round(cpu.user + cpu.system, 2), "threshold": gc.get_threshold(),
             "frozen": gc.get_freeze_count()}) + "\n")
+        part.replace(path)
 
 
 if folder := os.environ.get("GC_PROBE_DIR"):
