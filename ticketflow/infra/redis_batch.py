@@ -31,17 +31,16 @@ class Batcher:
         loop = asyncio.get_running_loop()
         replies: asyncio.Future[list[Any]] = loop.create_future()
         if not self._waiting:
-            loop.call_soon(self._flush)
+            # The task's first step runs in the loop's next turn, after every request of this
+            # turn has added its commands: it sends them all at once.
+            task = loop.create_task(self._send())
+            self._sending.add(task)  # held until done: the loop keeps only a weak reference
+            task.add_done_callback(self._sending.discard)
         self._waiting.append((commands, replies))
         return await replies
 
-    def _flush(self) -> None:
+    async def _send(self) -> None:
         batch, self._waiting = self._waiting, []
-        task = asyncio.ensure_future(self._send(batch))
-        self._sending.add(task)  # held until done: the loop keeps only a weak reference
-        task.add_done_callback(self._sending.discard)
-
-    async def _send(self, batch: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]]) -> None:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for commands, _ in batch:
