@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ticketflow.errors import Detail, ErrorCode, InvalidParams, TicketflowError
 from ticketflow.infra.settings import UNAVAILABLE_RETRY_AFTER_SECONDS
+from ticketflow.infra.temporal import TRANSIENT_RPC
 from ticketflow.validation import error_details
 
 
@@ -61,8 +62,6 @@ class Internal(TicketflowError):
 # and a serialization failure or deadlock.
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
 _TRANSIENT_SQLSTATES = ("40001", "40P01")
-_TRANSIENT_RPC = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                  RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED, RPCStatusCode.ABORTED)
 
 
 def _transient_database_error(exc: sqlalchemy.exc.SQLAlchemyError) -> bool:
@@ -92,7 +91,7 @@ def from_exception(exc: BaseException) -> TicketflowError:
     if isinstance(exc, RPCError):
         if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED:
             return Unavailable("the workflow service is overloaded")
-        if exc.status in _TRANSIENT_RPC:
+        if exc.status in TRANSIENT_RPC:
             return Unavailable("the workflow service is unavailable")
         return Internal()
     if _temporal_connect_failure(exc):

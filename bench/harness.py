@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -50,11 +52,31 @@ def bench_stack(env: dict[str, str] | None = None) -> Iterator[Stack]:
             "postgres_port": free_port(), "redis_port": free_port(), "database_url": "",
             "redis_url": "", "worker_metrics_bind": f"127.0.0.1:{free_port()}"}
         settings = Settings(**values)
-        stack = Stack(settings).start()
-        try:
-            yield stack
-        finally:
-            stack.stop()
+        with _terminated_as_interrupt():
+            stack = Stack(settings).start()
+            try:
+                yield stack
+            finally:
+                stack.stop()
+
+
+@contextmanager
+def _terminated_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``timeout``, a CI's cancel) raised as KeyboardInterrupt while a stack runs, so
+    that the stack is stopped on the way out as after Ctrl-C: its processes run in sessions
+    of their own and would outlive this one, ports and CPU held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def pid_of(stack: Stack, name: str) -> int:

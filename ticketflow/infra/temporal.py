@@ -19,6 +19,7 @@ from temporalio.converter import (
 )
 from temporalio.converter._extstore import StorageOperationMetrics
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCStatusCode
 
 from ticketflow.infra.payloads import PayloadConverter
 from ticketflow.infra.settings import Settings
@@ -49,6 +50,12 @@ class PlainDataConverter(DataConverter):
 
 
 DATA_CONVERTER = PlainDataConverter(payload_converter_class=PayloadConverter)
+
+# What the server answers when it cannot answer now (restarting, overloaded, a request it gave
+# up on), rather than never: a reader may ask again, the API answers 503.
+TRANSIENT_RPC = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                           RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED,
+                           RPCStatusCode.ABORTED})
 
 
 def _skipped_without_codec(visit: Any) -> Any:

@@ -22,7 +22,10 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy import text
-from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from temporalio.api.workflowservice.v1 import (
+    ListWorkflowExecutionsRequest,
+    ListWorkflowExecutionsResponse,
+)
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
@@ -31,6 +34,7 @@ from ticketflow.assignment import store
 from ticketflow.db.engine import Sessions
 from ticketflow.domain import TERMINAL_STATUSES, TicketStatus
 from ticketflow.infra.redis_client import reply_text
+from ticketflow.infra.temporal import TRANSIENT_RPC
 from ticketflow.tickets.ticket_workflow import WORKFLOW_NAME, TicketWorkflowApi
 
 ENDED = TERMINAL_STATUSES
@@ -39,6 +43,8 @@ HOLDING = frozenset({TicketStatus.ASSIGNED, TicketStatus.PENDING})
 # A workflow this young may not have written its row yet.
 ROW_GRACE = timedelta(seconds=60)
 LIST_PAGE = 1000  # running workflows asked for at a time
+LIST_ATTEMPTS = 3
+LIST_RETRY_SECONDS = 0.5  # times the attempt number: 0.5 s, then 1 s
 OPEN_ROWS = " status NOT IN ({})".format(", ".join(f"'{s}'" for s in sorted(ENDED)))
 
 
@@ -133,14 +139,28 @@ async def _running_workflows(temporal: Client, ticket_ids: list[str] | None) -> 
     running: dict[str, datetime] = {}
     token = b""
     while True:
-        page = await temporal.workflow_service.list_workflow_executions(
-            ListWorkflowExecutionsRequest(namespace=temporal.namespace, query=query,
-                                          page_size=LIST_PAGE, next_page_token=token))
+        page = await _page(temporal, ListWorkflowExecutionsRequest(
+            namespace=temporal.namespace, query=query, page_size=LIST_PAGE, next_page_token=token))
         for w in page.executions:
             if (ticket_id := ids.ticket_id_of(w.execution.workflow_id)) is not None:
                 running[ticket_id] = w.start_time.ToDatetime(tzinfo=UTC)
         if not (token := page.next_page_token):
             return running
+
+
+async def _page(temporal: Client,
+                request: ListWorkflowExecutionsRequest) -> ListWorkflowExecutionsResponse:
+    """One page of a listing. A page the server could not answer now (a busy visibility
+    store gives up on a query) is asked for again, up to ``LIST_ATTEMPTS`` times in all: a
+    check or a reconciler's pass is a read, and one refusal should not end it."""
+    for attempt in range(1, LIST_ATTEMPTS + 1):
+        try:
+            return await temporal.workflow_service.list_workflow_executions(request)
+        except RPCError as exc:
+            if exc.status not in TRANSIENT_RPC or attempt == LIST_ATTEMPTS:
+                raise
+            await asyncio.sleep(LIST_RETRY_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 async def _check_ticket(temporal: Client, row: _Row, events: tuple[int, int, int] | None,
