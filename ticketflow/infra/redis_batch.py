@@ -3,7 +3,7 @@
 Every authenticated request takes a rate-limit token (and a read may fetch its cached ticket
 with it). Under load, dozens of requests reach that step in one turn of the event loop; each
 paying its own round trip through the client costs more CPU than the rest of a read. Here
-the commands asked for in one turn go out as one pipeline at the end of that turn, and each
+the commands asked for in one turn go out as one pipeline as the next turn begins, and each
 caller gets its own replies. A lone request waits one turn of the loop, no more.
 """
 
