@@ -32,8 +32,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Entry:
-    refresh_at: float  # past this, the next request starts a lookup in the background
-    expires_at: float  # past this, requests wait for a lookup
+    looked_up_at: float  # when the lookup that made it started (time.monotonic)
     principal: Principal | None
 
 
@@ -51,8 +50,8 @@ class KeyCache:
     async def principal(self, secret: str) -> Principal | None:
         digest, now = key_hash(secret), time.monotonic()
         entry = self._entries.get(digest)
-        if entry is not None and now < entry.expires_at:
-            if now >= entry.refresh_at:
+        if entry is not None and (age := now - entry.looked_up_at) < self.ttl:
+            if age >= self.ttl * self.REFRESH_AFTER:  # looked up again in the background
                 self._lookup(digest, secret)
             return entry.principal
         # Shielded: a request that gives up (its deadline) leaves the lookup to the others.
@@ -74,8 +73,7 @@ class KeyCache:
         principal = await key_store.authenticate(self.sessions, secret, deadline=READ_DEADLINE_SECONDS)
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-        self._entries[digest] = _Entry(refresh_at=started + self.ttl * self.REFRESH_AFTER,
-                                       expires_at=started + self.ttl, principal=principal)
+        self._entries[digest] = _Entry(looked_up_at=started, principal=principal)
         return principal
 
     def _finished(self, digest: str, task: asyncio.Task[Principal | None]) -> None:
